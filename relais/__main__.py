@@ -1,0 +1,3 @@
+from relais.cli.main import app
+
+app(prog_name="relais")

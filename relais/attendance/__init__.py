@@ -1,0 +1,1 @@
+"""Who was present: attendance per person and session."""

@@ -1,0 +1,1 @@
+"""The ``relais`` command line (typer), French help texts."""

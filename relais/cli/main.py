@@ -1,0 +1,76 @@
+"""Entry point of the ``relais`` command."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import typer
+
+from relais.cli import events as events_cli
+from relais.cli import networks as networks_cli
+from relais.cli.common import console, friendly
+from relais.db import get_engine
+from relais.i18n import t
+from relais.plugins import plugins
+from relais.settings import get_settings
+
+app = typer.Typer(
+    help="Relais : inscriptions par Telegram, invitations et rappels par e-mail pour les réseaux de pairs.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+db_app = typer.Typer(help="Base de données.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(events_cli.app, name="event")
+app.add_typer(networks_cli.app, name="network")
+
+
+def _safe_url() -> str:
+    return get_engine().url.render_as_string(hide_password=True)
+
+
+@db_app.command("upgrade")
+@friendly
+def db_upgrade() -> None:
+    """Appliquer les migrations (crée la base si besoin)."""
+    from relais.migrate import upgrade
+
+    upgrade(get_engine())
+    console.print(t("cli.db_upgraded", url=_safe_url()), markup=False)
+
+
+@app.command("run")
+@friendly
+def run() -> None:
+    """Démarrer Relais : migrations, bot, envois planifiés et pages web, dans un seul processus."""
+    from relais.runtime import serve
+
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    console.print(t("cli.run_starting", url=_safe_url()), markup=False)
+    asyncio.run(serve(get_settings()))
+    console.print(t("cli.run_stopped"), markup=False)
+
+
+@app.command("demo")
+@friendly
+def demo() -> None:
+    """Créer des données de démonstration (sans effet si elles existent déjà)."""
+    from relais.demo import load_demo
+    from relais.migrate import upgrade
+
+    upgrade(get_engine())
+    from relais.db import session_scope
+
+    with session_scope() as session:
+        created = load_demo(session)
+    console.print(t("cli.demo_done"), markup=False)
+    for line in created:
+        console.print(line, markup=False)
+
+
+for _plugin in plugins():
+    for _name, _sub_app in _plugin.attr("commands") or []:
+        app.add_typer(_sub_app, name=_name)

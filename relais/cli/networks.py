@@ -1,0 +1,81 @@
+"""``relais network …``: peer networks and their members."""
+
+from __future__ import annotations
+
+import typer
+from rich.table import Table
+
+from relais.cli.common import CLI_ACTOR, console, friendly
+from relais.db import session_scope
+from relais.i18n import t
+from relais.networks import services as networks
+from relais.people import services as people
+
+app = typer.Typer(help="Réseaux de pairs et leurs membres.", no_args_is_help=True)
+
+
+@app.command("add")
+@friendly
+def add(
+    name: str = typer.Argument(
+        ..., help="Nom du réseau, par ex. « Réseau des référents PRE – 91 »."
+    ),
+    code: str | None = typer.Option(None, "--code", help="Code court (déduit du nom sinon)."),
+    departement: str | None = typer.Option(None, "--departement", help="Code du département."),
+) -> None:
+    """Créer un réseau de pairs."""
+    with session_scope() as session:
+        network = networks.create(session, name, CLI_ACTOR, code=code, departement_code=departement)
+    console.print(t("cli.network_created", name=network.name, code=network.code), markup=False)
+
+
+@app.command("list")
+@friendly
+def list_networks() -> None:
+    """Lister les réseaux et leur nombre de membres."""
+    with session_scope() as session:
+        rows = networks.all_with_counts(session)
+    if not rows:
+        console.print(t("cli.no_networks"), markup=False)
+        return
+    table = Table(title=t("cli.networks_title"))
+    for column in t("cli.networks_columns").split("|"):
+        table.add_column(column)
+    for network, count in rows:
+        table.add_row(network.code, network.name, network.departement_code or "", str(count))
+    console.print(table)
+
+
+@app.command("members")
+@friendly
+def members(
+    network: str = typer.Argument(..., help="Code ou nom du réseau."),
+    add: list[str] = typer.Option(
+        [], "--ajouter", help="Ajouter une personne par son e-mail (répétable)."
+    ),
+) -> None:
+    """Lister les membres d'un réseau, ou en ajouter par e-mail."""
+    with session_scope() as session:
+        found = networks.lookup(session, network)
+        assert found.id is not None
+        for email in add:
+            person = people.by_email(session, people.normalize_email(email))
+            if person is None or person.id is None:
+                console.print(t("cli.member_unknown", email=email), markup=False)
+                continue
+            key = (
+                "cli.member_added"
+                if networks.add_member(session, found.id, person.id, CLI_ACTOR)
+                else "cli.member_already"
+            )
+            console.print(t(key, name=person.full_name, network=found.name), markup=False)
+        rows = networks.members(session, found.id)
+    if not rows:
+        console.print(t("cli.no_members"), markup=False)
+        return
+    table = Table(title=found.name)
+    for column in t("cli.members_columns").split("|"):
+        table.add_column(column)
+    for person in rows:
+        table.add_row(person.last_name, person.first_name, person.email or "")
+    console.print(table)

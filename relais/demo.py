@@ -1,0 +1,102 @@
+"""Sample data inspired by the seed reports, with invented people.
+
+Idempotent: the second run finds the demo networks and only lists the codes.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+
+from sqlmodel import Session, col, select
+
+from relais.events import services as events
+from relais.events.models import Event, Series
+from relais.events.schemas import EventInput
+from relais.i18n import t
+from relais.networks import services as networks
+from relais.networks.models import Network
+from relais.people import services as people
+from relais.reference import services as reference
+from relais.timefmt import display_zone, format_datetime, utcnow
+
+ACTOR = "demo"
+NETWORKS = (
+    ("demo-adultes-relais-93", "Réseau des médiateurs adultes-relais – 93", "93"),
+    ("demo-pre-91", "Réseau des référents PRE – 91", "91"),
+    ("demo-cites-educatives", "Réseau régional des Cités éducatives", None),
+)
+PEOPLE = (
+    ("Nadia", "Benali", "nadia.benali@exemple.fr", "Ville de Montreuil", "Médiateur adulte-relais", "93", 0),
+    ("Karim", "Dufresne", "karim.dufresne@exemple.fr", "Association Lien Social", "Médiateur adulte-relais", "93", 0),
+    ("Sophie", "Marchal", "sophie.marchal@exemple.fr", "CCAS d'Évry-Courcouronnes", "Référent de parcours PRE", "91", 1),
+    ("Thomas", "Nguyen", "thomas.nguyen@exemple.fr", "Ville de Grigny", "Coordonnateur PRE", "91", 1),
+    ("Aïcha", "Traoré", "aicha.traore@exemple.fr", "Cité éducative de Clichy", "Chef de projet Cité éducative", "93", 2),
+    ("Julien", "Perrot", "julien.perrot@exemple.fr", "Préfecture de l'Essonne", "Délégué du préfet", "91", 2),
+)  # fmt: skip
+
+
+def _at(days: int, hour: int, minute: int = 0) -> datetime:
+    day = (utcnow().astimezone(display_zone()) + timedelta(days=days)).date()
+    return datetime.combine(day, time(hour, minute), tzinfo=display_zone())
+
+
+def _events() -> list[EventInput]:
+    return [
+        EventInput(title="Rencontre du réseau des médiateurs adultes-relais", starts_at=_at(10, 9, 30), duration_minutes=180, theme="Médiation sociale", venue="Maison des associations, 12 rue de la République, 93100 Montreuil", capacity=25, networks=["demo-adultes-relais-93"], description="Échanges de pratiques : la médiation dans les transports et les espaces publics."),
+        EventInput(title="Webinaire : la santé communautaire dans les quartiers", starts_at=_at(14, 14), duration_minutes=90, format="distanciel", theme="Santé", visio_url="https://visio.exemple.fr/sante-communautaire", capacity=100, description="Retours d'expériences de centres de santé communautaire."),
+        EventInput(title="Journée régionale PRE et Cités éducatives", starts_at=_at(21, 9), duration_minutes=420, theme="Questions éducatives", venue="Salle des fêtes, 2 place de l'Hôtel de Ville, 91000 Évry-Courcouronnes", capacity=80, networks=["demo-pre-91", "demo-cites-educatives"], registration_deadline=_at(18, 18)),
+        EventInput(title="Atelier participation citoyenne (petit groupe)", starts_at=_at(7, 10), duration_minutes=120, theme="Participation citoyenne", venue="Centre social Les Tilleuls, 5 allée des Tilleuls, 93200 Saint-Denis", capacity=2, waitlist_enabled=True),
+        EventInput(title="Rencontre réservée aux référents PRE", starts_at=_at(28, 9, 30), duration_minutes=180, theme="Questions éducatives", venue="Maison de l'emploi, 91000 Évry-Courcouronnes", capacity=20, networks=["demo-pre-91"], members_only=True),
+        EventInput(title="Webinaire GUSP : gestion urbaine de proximité", starts_at=_at(35, 11), duration_minutes=60, format="hybride", theme="Cadre de vie & GUSP", venue="Trajectoire, 3 rue du Port, 21000 Dijon", visio_url="https://visio.exemple.fr/gusp", capacity=60),
+    ]  # fmt: skip
+
+
+def _cycle_sessions() -> list[EventInput]:
+    return [
+        EventInput(title=f"Intelligence territoriale – séance {n}", starts_at=_at(days, 9, 30), duration_minutes=390, theme="Gouvernance & évaluation", venue="Maison diocésaine, 9 bis boulevard Voltaire, 21000 Dijon", capacity=30)
+        for n, days in ((1, 12), (2, 40), (3, 68))
+    ]  # fmt: skip
+
+
+def load_demo(session: Session) -> list[str]:
+    """Create the sample data once; return one French line per event and cycle."""
+    if session.exec(select(Network).where(Network.code == NETWORKS[0][0])).first() is None:
+        _create(session)
+    lines = []
+    for event in session.exec(
+        select(Event).where(col(Event.series_id).is_(None)).order_by(col(Event.starts_at))
+    ):
+        lines.append(
+            t(
+                "cli.demo_event",
+                code=event.code,
+                when=format_datetime(event.starts_at),
+                title=event.title,
+            )
+        )
+    for series in session.exec(select(Series)):
+        count = len(events.series_sessions(session, series.id or 0))
+        lines.append(t("cli.demo_series", code=series.code, title=series.title, count=count))
+    return lines
+
+
+def _create(session: Session) -> None:
+    network_ids = []
+    for code, name, departement in NETWORKS:
+        network_ids.append(
+            networks.create(session, name, ACTOR, code=code, departement_code=departement).id
+        )
+    for first, last, email, organisation, profile_name, departement, network_index in PEOPLE:
+        profile = reference.find_profile(session, profile_name)
+        person = people.save_profile(
+            session, email=email, first_name=first, last_name=last, organisation=organisation,
+            profile_id=profile.id if profile else None, departement_code=departement, actor=ACTOR,
+        )  # fmt: skip
+        network_id = network_ids[network_index]
+        assert person.id is not None and network_id is not None
+        networks.add_member(session, network_id, person.id, ACTOR)
+    for data in _events():
+        events.create(session, data, ACTOR)
+    events.create_series(
+        session, "Cycle de qualification « Intelligence territoriale »", _cycle_sessions(), ACTOR
+    )

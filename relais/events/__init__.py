@@ -1,0 +1,1 @@
+"""Events (rencontres, webinaires, sessions of a cycle) and cycles."""

@@ -1,0 +1,370 @@
+"""Creating, finding, changing and cancelling events and cycles."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from relais import audit, signals
+from relais.errors import InvalidInput, NotFound
+from relais.events import codes
+from relais.events.models import (
+    Event,
+    EventAudience,
+    EventFormat,
+    EventNetwork,
+    EventStatus,
+    Series,
+)
+from relais.events.schemas import EventInput
+from relais.i18n import t
+from relais.networks.models import Network
+from relais.reference import services as reference
+from relais.registrations.models import Registration, RegistrationStatus
+from relais.timefmt import utcnow
+
+#: Fields whose change makes calendar invitations out of date (SEQUENCE is raised).
+INVITATION_FIELDS = ("starts_at", "ends_at", "venue", "visio_url", "title")
+EDITABLE_FIELDS = (
+    "title", "description", "starts_at", "ends_at", "venue", "visio_url", "capacity",
+    "registration_deadline", "waitlist_enabled", "members_only", "format", "theme_id",
+    "reminder_offsets", "registrations_open",
+)  # fmt: skip
+
+
+def _unique_code(session: Session) -> str:
+    while True:
+        code = codes.new_code()
+        taken = session.exec(select(Event.id).where(Event.code == code)).first()
+        taken = taken or session.exec(select(Series.id).where(Series.code == code)).first()
+        if taken is None:
+            return code
+
+
+def get(session: Session, event_id: int) -> Event:
+    event = session.get(Event, event_id)
+    if event is None:
+        raise NotFound("event_not_found", code=str(event_id))
+    return event
+
+
+def by_code(session: Session, code: str) -> Event:
+    """The event with this public code (case-insensitive; codes are lower-case)."""
+    event = session.exec(select(Event).where(Event.code == code.strip().lower())).first()
+    if event is None:
+        raise NotFound("event_not_found", code=code[:20])
+    return event
+
+
+def lookup(session: Session, reference_text: str) -> Event:
+    """An event by its code or, from the command line, by its number."""
+    text = reference_text.strip()
+    if text.isdigit():
+        return get(session, int(text))
+    return by_code(session, text)
+
+
+def series_by_code(session: Session, code: str) -> Series:
+    series = session.exec(select(Series).where(Series.code == code.strip().lower())).first()
+    if series is None:
+        raise NotFound("series_not_found", code=code[:20])
+    return series
+
+
+def lock(session: Session, event_id: int) -> Event:
+    """The event row, locked until commit, so seat counting cannot race.
+
+    On PostgreSQL this is ``SELECT … FOR UPDATE``; on SQLite the whole
+    transaction already holds the write lock (``BEGIN IMMEDIATE``).
+    """
+    event = session.exec(
+        select(Event)
+        .where(Event.id == event_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).first()
+    if event is None:
+        raise NotFound("event_not_found", code=str(event_id))
+    return event
+
+
+def _resolve_links(session: Session, data: EventInput) -> tuple[int | None, list[int], list[int]]:
+    theme_id = None
+    if data.theme:
+        theme = reference.find_theme(session, data.theme)
+        if theme is None:
+            raise InvalidInput("unknown_theme", value=data.theme)
+        theme_id = theme.id
+    network_ids = []
+    for name in data.networks:
+        network = session.exec(
+            select(Network).where((Network.code == name) | (Network.name == name))
+        ).first()
+        if network is None:
+            raise InvalidInput("unknown_network", value=name)
+        assert network.id is not None
+        network_ids.append(network.id)
+    profile_ids = []
+    for name in data.audience_profiles:
+        profile = reference.find_profile(session, name)
+        if profile is None:
+            raise InvalidInput("unknown_profile", value=name)
+        assert profile.id is not None
+        profile_ids.append(profile.id)
+    return theme_id, network_ids, profile_ids
+
+
+def create(session: Session, data: EventInput, actor: str, series_id: int | None = None) -> Event:
+    theme_id, network_ids, profile_ids = _resolve_links(session, data)
+    assert data.ends_at is not None
+    event = Event(
+        code=_unique_code(session),
+        title=data.title,
+        description=data.description,
+        theme_id=theme_id,
+        format=data.format,
+        starts_at=data.starts_at,
+        ends_at=data.ends_at,
+        venue=data.venue,
+        visio_url=data.visio_url,
+        capacity=data.capacity,
+        waitlist_enabled=data.waitlist_enabled,
+        registration_deadline=data.registration_deadline,
+        members_only=data.members_only,
+        status=data.status,
+        series_id=series_id,
+        reminder_offsets=data.reminder_offsets,
+    )
+    session.add(event)
+    session.flush()
+    assert event.id is not None
+    for network_id in network_ids:
+        session.add(EventNetwork(event_id=event.id, network_id=network_id))
+    for profile_id in profile_ids:
+        session.add(EventAudience(event_id=event.id, profile_id=profile_id))
+    audit.record(session, actor, "event.created", "event", event.id, title=event.title)
+    session.flush()
+    return event
+
+
+def create_series(
+    session: Session, title: str, sessions: list[EventInput], actor: str, description: str = ""
+) -> tuple[Series, list[Event]]:
+    """A cycle and its sessions, all or nothing."""
+    if not sessions:
+        raise InvalidInput("series_without_sessions")
+    series = Series(code=_unique_code(session), title=title, description=description)
+    session.add(series)
+    session.flush()
+    events = [create(session, data, actor, series_id=series.id) for data in sessions]
+    audit.record(session, actor, "series.created", "series", series.id, title=title)
+    return series, events
+
+
+def series_sessions(session: Session, series_id: int) -> list[Event]:
+    return list(
+        session.exec(
+            select(Event).where(Event.series_id == series_id).order_by(col(Event.starts_at))
+        )
+    )
+
+
+@dataclass(frozen=True)
+class EventCounts:
+    confirmed: int
+    waitlisted: int
+    cancelled: int
+
+
+def counts(session: Session, event_id: int) -> EventCounts:
+    rows = session.exec(
+        select(Registration.status, func.count())
+        .where(Registration.event_id == event_id)
+        .group_by(Registration.status)
+    ).all()
+    by_status: dict[Any, int] = {status: number for status, number in rows}
+    return EventCounts(
+        confirmed=by_status.get(RegistrationStatus.CONFIRMED, 0),
+        waitlisted=by_status.get(RegistrationStatus.WAITLISTED, 0),
+        cancelled=by_status.get(RegistrationStatus.CANCELLED, 0),
+    )
+
+
+def seats_left(session: Session, event: Event) -> int | None:
+    """Seats still free, or None when the event has no limit."""
+    if event.capacity is None:
+        return None
+    assert event.id is not None
+    return max(0, event.capacity - counts(session, event.id).confirmed)
+
+
+def upcoming(
+    session: Session,
+    *,
+    now: datetime | None = None,
+    theme_id: int | None = None,
+    network_id: int | None = None,
+    departement_code: str | None = None,
+    include_drafts: bool = False,
+    limit: int | None = None,
+    offset: int = 0,
+) -> list[Event]:
+    """Events not yet finished, soonest first, optionally filtered."""
+    query = select(Event).where(Event.ends_at > (now or utcnow()))
+    if include_drafts:
+        query = query.where(Event.status != EventStatus.CANCELLED)
+    else:
+        query = query.where(Event.status == EventStatus.PUBLISHED)
+    if theme_id is not None:
+        query = query.where(Event.theme_id == theme_id)
+    if network_id is not None or departement_code is not None:
+        query = query.join(EventNetwork, col(EventNetwork.event_id) == Event.id).join(
+            Network, col(Network.id) == EventNetwork.network_id
+        )
+        if network_id is not None:
+            query = query.where(Network.id == network_id)
+        if departement_code is not None:
+            query = query.where(Network.departement_code == departement_code)
+        query = query.distinct()
+    query = query.order_by(col(Event.starts_at), col(Event.id)).offset(offset)
+    if limit is not None:
+        query = query.limit(limit)
+    return list(session.exec(query))
+
+
+def network_ids(session: Session, event_id: int) -> list[int]:
+    return list(
+        session.exec(select(EventNetwork.network_id).where(EventNetwork.event_id == event_id))
+    )
+
+
+def audience_profile_ids(session: Session, event_id: int) -> list[int]:
+    return list(
+        session.exec(select(EventAudience.profile_id).where(EventAudience.event_id == event_id))
+    )
+
+
+def update(
+    session: Session, event_id: int, changes: dict[str, Any], actor: str
+) -> signals.EventChanged:
+    """Apply changes and say what changed, so the mailer can send updated invitations.
+
+    A change of time, place, link or title raises SEQUENCE (RFC 5545); more
+    seats promote people from the waiting list.
+    """
+    from relais.registrations import services as registrations
+
+    event = lock(session, event_id)
+    unknown = set(changes) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise InvalidInput("field_not_editable", field=", ".join(sorted(unknown)))
+    changed: dict[str, tuple[Any, Any]] = {}
+    for field, value in changes.items():
+        old = getattr(event, field)
+        if old != value:
+            changed[field] = (old, value)
+            setattr(event, field, value)
+    if event.ends_at <= event.starts_at:
+        raise InvalidInput("end_before_start")
+    if not changed:
+        return signals.EventChanged(event_id=event_id, changes={})
+    if set(changed) & set(INVITATION_FIELDS):
+        event.sequence += 1
+    event.updated_at = utcnow()
+    session.add(event)
+    session.flush()
+    audit.record(session, actor, "event.changed", "event", event_id, fields=sorted(changed))
+    domain_event = signals.EventChanged(event_id=event_id, changes=changed)
+    signals.emit(session, domain_event)
+    if "capacity" in changed or "waitlist_enabled" in changed:
+        registrations.promote_waiting(session, event)
+    return domain_event
+
+
+def move(session: Session, event_id: int, new_start: datetime, actor: str) -> signals.EventChanged:
+    """Shift an event to a new start, keeping its length."""
+    event = get(session, event_id)
+    length: timedelta = event.ends_at - event.starts_at
+    return update(session, event_id, {"starts_at": new_start, "ends_at": new_start + length}, actor)
+
+
+def publish(session: Session, event_id: int, actor: str) -> Event:
+    event = lock(session, event_id)
+    if event.status == EventStatus.CANCELLED:
+        raise InvalidInput("event_is_cancelled")
+    event.status = EventStatus.PUBLISHED
+    session.add(event)
+    audit.record(session, actor, "event.published", "event", event_id)
+    session.flush()
+    return event
+
+
+def set_registrations_open(session: Session, event_id: int, is_open: bool, actor: str) -> Event:
+    update(session, event_id, {"registrations_open": is_open}, actor)
+    return get(session, event_id)
+
+
+def cancel(session: Session, event_id: int, reason: str, actor: str) -> Event:
+    """Cancel an event; registrations keep their state so everyone registered can be told."""
+    event = lock(session, event_id)
+    if event.status == EventStatus.CANCELLED:
+        raise InvalidInput("event_is_cancelled")
+    clean = " ".join(reason.split())[:500]
+    if not clean:
+        raise InvalidInput("cancel_reason_missing")
+    event.status = EventStatus.CANCELLED
+    event.cancel_reason = clean
+    event.sequence += 1
+    event.updated_at = utcnow()
+    session.add(event)
+    session.flush()
+    audit.record(session, actor, "event.cancelled", "event", event_id, reason=clean)
+    signals.emit(session, signals.EventCancelled(event_id=event_id, reason=clean))
+    return event
+
+
+def duplicate(session: Session, event_id: int, new_start: datetime, actor: str) -> Event:
+    """A copy as a draft at another date, with the same networks and audience."""
+    source = get(session, event_id)
+    assert source.id is not None
+    copy = Event(
+        **source.model_dump(
+            exclude={
+                "id",
+                "code",
+                "status",
+                "sequence",
+                "cancel_reason",
+                "created_at",
+                "updated_at",
+                "starts_at",
+                "ends_at",
+                "registration_deadline",
+            }
+        ),
+        code=_unique_code(session),
+        status=EventStatus.DRAFT,
+        starts_at=new_start,
+        ends_at=new_start + (source.ends_at - source.starts_at),
+    )
+    session.add(copy)
+    session.flush()
+    assert copy.id is not None
+    for network_id in network_ids(session, source.id):
+        session.add(EventNetwork(event_id=copy.id, network_id=network_id))
+    for profile_id in audience_profile_ids(session, source.id):
+        session.add(EventAudience(event_id=copy.id, profile_id=profile_id))
+    audit.record(session, actor, "event.duplicated", "event", copy.id, source=source.id)
+    session.flush()
+    return copy
+
+
+def place_label(event: Event) -> str:
+    """Where it happens, in the words the cards and e-mails use."""
+    if event.format == EventFormat.DISTANCIEL:
+        return t("labels.webinar")
+    return event.venue or t("labels.venue_unknown")

@@ -1,0 +1,1 @@
+"""Alembic migrations of the core and of every plugin, in one linear history."""

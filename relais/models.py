@@ -1,0 +1,31 @@
+"""Every table of the core, imported in one place so that Alembic sees them all.
+
+Each capability keeps its own ``models.py``; channels add theirs through
+their own migrations (outbox, reminders, newsletter).
+"""
+
+from sqlmodel import SQLModel
+
+from relais.attendance.models import Attendance, AttendanceMethod, AttendanceStatus
+from relais.audit import AuditEntry
+from relais.events.models import (
+    Event,
+    EventAudience,
+    EventFormat,
+    EventNetwork,
+    EventStatus,
+    Series,
+)
+from relais.networks.models import Network, NetworkMember
+from relais.people.models import Consent, ConsentPurpose, Organisation, OrganisationKind, Person
+from relais.reference.models import Departement, Profile, Theme
+from relais.registrations.models import Registration, RegistrationStatus
+
+metadata = SQLModel.metadata
+
+__all__ = [
+    "Attendance", "AttendanceMethod", "AttendanceStatus", "AuditEntry", "Consent",
+    "ConsentPurpose", "Departement", "Event", "EventAudience", "EventFormat", "EventNetwork",
+    "EventStatus", "Network", "NetworkMember", "Organisation", "OrganisationKind", "Person",
+    "Profile", "Registration", "RegistrationStatus", "Series", "Theme", "metadata",
+]  # fmt: skip

@@ -1,0 +1,1 @@
+"""Peer networks (« réseaux de pairs ») and their members."""

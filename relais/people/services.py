@@ -1,0 +1,159 @@
+"""Finding, creating, exporting and erasing people."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from email_validator import EmailNotValidError, validate_email
+from sqlmodel import Session, col, select
+
+from relais import audit
+from relais.errors import InvalidInput, NotFound
+from relais.people.models import Consent, ConsentPurpose, Organisation, Person
+from relais.timefmt import utcnow
+
+MAX_NAME = 100
+MAX_ORGANISATION = 200
+
+Exporter = Callable[[Session, int], Any]
+_exporters: dict[str, Exporter] = {}
+
+
+def normalize_email(raw: str) -> str:
+    """Lower-cased, syntax-checked address (no DNS lookup: imports must work offline)."""
+    text = raw.strip()
+    if not text or len(text) > 254:
+        raise InvalidInput("email_invalid", value=text[:60])
+    try:
+        result = validate_email(text, check_deliverability=False)
+    except EmailNotValidError:
+        raise InvalidInput("email_invalid", value=text[:60]) from None
+    return result.normalized.lower()
+
+
+def clean_name(raw: str, field: str, limit: int = MAX_NAME) -> str:
+    text = " ".join(raw.split())
+    if not text:
+        raise InvalidInput("field_empty", field=field)
+    if len(text) > limit:
+        raise InvalidInput("field_too_long", field=field, limit=limit)
+    return text
+
+
+def clean_phone(raw: str) -> str:
+    digits = "".join(ch for ch in raw if ch.isdigit() or ch == "+")
+    if not 8 <= len(digits.lstrip("+")) <= 15:
+        raise InvalidInput("phone_invalid", value=raw[:30])
+    return digits
+
+
+def get(session: Session, person_id: int) -> Person:
+    person = session.get(Person, person_id)
+    if person is None or person.erased_at is not None:
+        raise NotFound("person_not_found")
+    return person
+
+
+def by_email(session: Session, email: str) -> Person | None:
+    return session.exec(select(Person).where(Person.email == email.strip().lower())).first()
+
+
+def by_telegram(session: Session, telegram_id: int) -> Person | None:
+    return session.exec(select(Person).where(Person.telegram_id == telegram_id)).first()
+
+
+def organisation_named(session: Session, name: str) -> Organisation:
+    """The organisation of that name, created the first time it is typed."""
+    clean = clean_name(name, "structure", MAX_ORGANISATION)
+    found = session.exec(select(Organisation).where(Organisation.name == clean)).first()
+    if found is None:
+        found = Organisation(name=clean)
+        session.add(found)
+        session.flush()
+    return found
+
+
+def save_profile(
+    session: Session,
+    *,
+    email: str,
+    first_name: str,
+    last_name: str,
+    organisation: str | None = None,
+    profile_id: int | None = None,
+    departement_code: str | None = None,
+    phone: str | None = None,
+    telegram_id: int | None = None,
+    actor: str = "system",
+) -> Person:
+    """Create or update the person with this e-mail; all inputs validated first."""
+    address = normalize_email(email)
+    person = by_email(session, address)
+    if telegram_id is not None:
+        holder = by_telegram(session, telegram_id)
+        if holder is not None and (person is None or holder.id != person.id):
+            holder.telegram_id = None
+            session.add(holder)
+            session.flush()
+    if person is None:
+        person = Person(email=address)
+    person.first_name = clean_name(first_name, "prénom")
+    person.last_name = clean_name(last_name, "nom")
+    if organisation:
+        person.organisation_id = organisation_named(session, organisation).id
+    if profile_id is not None:
+        person.profile_id = profile_id
+    if departement_code is not None:
+        person.departement_code = departement_code
+    if phone:
+        person.phone = clean_phone(phone)
+    if telegram_id is not None:
+        person.telegram_id = telegram_id
+        person.telegram_blocked = False
+    person.updated_at = utcnow()
+    session.add(person)
+    session.flush()
+    audit.record(session, actor, "person.saved", "person", person.id)
+    return person
+
+
+def record_consent(
+    session: Session, person_id: int, purpose: ConsentPurpose, channel: str, source: str = ""
+) -> Consent:
+    consent = Consent(person_id=person_id, purpose=purpose, channel=channel, source=source)
+    session.add(consent)
+    session.flush()
+    return consent
+
+
+def has_consent(session: Session, person_id: int, purpose: ConsentPurpose) -> bool:
+    latest = session.exec(
+        select(Consent)
+        .where(Consent.person_id == person_id, Consent.purpose == purpose)
+        .order_by(col(Consent.recorded_at).desc(), col(Consent.id).desc())
+    ).first()
+    return bool(latest and latest.granted)
+
+
+def register_exporter(name: str, exporter: Exporter) -> None:
+    """Let a capability or a channel add its own data to a person's export."""
+    _exporters[name] = exporter
+
+
+def export(session: Session, person_id: int) -> dict[str, Any]:
+    """Everything stored about a person (RGPD right of access), as plain JSON values."""
+    person = get(session, person_id)
+    data: dict[str, Any] = {
+        "personne": person.model_dump(mode="json"),
+        "consentements": [
+            c.model_dump(mode="json")
+            for c in session.exec(select(Consent).where(Consent.person_id == person_id))
+        ],
+    }
+    if person.organisation_id:
+        organisation = session.get(Organisation, person.organisation_id)
+        data["structure"] = organisation.name if organisation else None
+    for name, exporter in sorted(_exporters.items()):
+        data[name] = exporter(session, person_id)
+    return data

@@ -1,0 +1,1 @@
+"""Editable reference lists: themes, professional profiles, départements."""

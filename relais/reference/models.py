@@ -1,0 +1,24 @@
+from __future__ import annotations
+
+from sqlmodel import Field, SQLModel
+
+
+class Theme(SQLModel, table=True):
+    """A working axis of the activity reports (« médiation sociale »…)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=120, unique=True)
+    active: bool = True
+
+
+class Profile(SQLModel, table=True):
+    """A participant's trade (« médiateur adulte-relais »…)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=120, unique=True)
+    active: bool = True
+
+
+class Departement(SQLModel, table=True):
+    code: str = Field(primary_key=True, max_length=3)
+    name: str = Field(max_length=80)

@@ -1,0 +1,1 @@
+"""Registrations, the waiting list and its promotion."""

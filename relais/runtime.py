@@ -1,0 +1,53 @@
+"""``relais run``: migrate, then keep every plugin's component alive in one event loop.
+
+Stops cleanly on SIGTERM or Ctrl-C: components are stopped in reverse order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+
+from relais.db import get_engine
+from relais.migrate import upgrade
+from relais.plugins import Component, plugins, subscribe_all
+from relais.settings import Settings
+
+log = logging.getLogger("relais")
+
+
+def build_components(settings: Settings) -> list[Component]:
+    components: list[Component] = []
+    for plugin in plugins():
+        factory = plugin.attr("component")
+        if factory is not None:
+            component = factory(settings)
+            if component is not None:
+                components.append(component)
+    return components
+
+
+async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
+    """Run until ``stop`` is set or a termination signal arrives."""
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    upgrade(get_engine())
+    subscribe_all()
+    started: list[Component] = []
+    try:
+        for component in build_components(settings):
+            await component.start()
+            started.append(component)
+            log.info("%s started", component.name)
+        await stop.wait()
+    finally:
+        for component in reversed(started):
+            try:
+                await component.stop()
+            except Exception:
+                log.exception("%s did not stop cleanly", component.name)
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.remove_signal_handler(signum)

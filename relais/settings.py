@@ -1,0 +1,140 @@
+"""Settings from the environment and ``.env``.
+
+The variable names are a contract with operators (see ``.env.example``).
+A wrong value must stop start-up with one French line naming the setting,
+so :func:`load_settings` turns pydantic's errors into :class:`SettingsError`.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Literal
+from urllib.parse import urlparse
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from relais.i18n import has, t, validation_reason
+
+
+class SettingsError(Exception):
+    """A setting has a value Relais cannot use; the message names it in French."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False
+    )
+
+    environment: Literal["development", "production", "test"] = "development"
+    database_url: str = "sqlite:///relais.db"
+
+    telegram_bot_token: str = ""
+    telegram_api_base_url: str = ""
+    telegram_bot_username: str = "RelaisCRPVBot"
+    admin_telegram_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
+
+    smtp_host: str = ""
+    smtp_port: int = Field(default=25, ge=1, le=65535)
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_security: Literal["none", "starttls", "tls"] = "none"
+    smtp_timeout: float = Field(default=30.0, gt=0)
+    mail_from: str = "Relais <relais@localhost>"
+    mail_reply_to: str = ""
+    mail_outbox_dir: Path = Path("outbox")
+
+    public_base_url: str = "http://localhost:8080"
+    web_host: str = "127.0.0.1"
+    web_port: int = Field(default=8080, ge=0, le=65535)
+
+    timezone: str = "Europe/Paris"
+    secret_key: str = ""
+    organisation_name: str = "Centre de ressources politique de la ville"
+    privacy_url: str = ""
+
+    @field_validator("admin_telegram_ids", mode="before")
+    @classmethod
+    def _split_ids(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.replace(";", ",").split(",") if part.strip()]
+        if isinstance(value, int):
+            return [value]
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError("unknown timezone") from exc
+        return value
+
+    @field_validator("public_base_url", "telegram_api_base_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if value == "":
+            return value
+        parsed = urlparse(value)
+        if parsed.scheme not in ("http", "https") or not parsed.netloc:
+            raise ValueError("not an http(s) URL")
+        return value.rstrip("/")
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        scheme = value.split("://", 1)[0] if "://" in value else ""
+        if not scheme.startswith(("sqlite", "postgresql", "postgres")):
+            raise ValueError("unsupported database URL")
+        if scheme in ("postgres", "postgresql"):
+            value = "postgresql+psycopg://" + value.split("://", 1)[1]
+        return value
+
+    @model_validator(mode="after")
+    def _secret_in_production(self) -> Settings:
+        if self.environment == "production" and len(self.secret_key) < 16:
+            raise ValueError("SECRET_KEY")
+        return self
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def signing_key(self) -> bytes:
+        """Key for signed links; a fixed development key when unset outside production."""
+        return (self.secret_key or "relais-development-key-not-secret").encode()
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+def _describe(error: ValidationError) -> str:
+    first = error.errors()[0]
+    location = [str(part) for part in first.get("loc", ())]
+    name = location[0].upper() if location else "SECRET_KEY"
+    value = first.get("input")
+    if not location and "SECRET_KEY" in str(first.get("msg", "")):
+        return t("settings.secret_key_missing")
+    shown = "" if "PASSWORD" in name or "TOKEN" in name or "SECRET" in name else value
+    reason = validation_reason(first)
+    if first.get("type") == "value_error" and has(f"settings.reasons.{name.lower()}"):
+        reason = t(f"settings.reasons.{name.lower()}")
+    return t("settings.invalid", name=name, value=shown, reason=reason)
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build settings, raising :class:`SettingsError` with one French line on bad values."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as error:
+        raise SettingsError(_describe(error)) from None
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return load_settings()

@@ -1,0 +1,129 @@
+"""Domain events: how the core tells the channels what happened without calling them.
+
+Two kinds of subscribers:
+
+* *in-transaction* handlers get the session and run as the event is emitted,
+  so that what they write (an outbox row, reminder rows) commits or rolls back
+  with the change that caused it — nothing half-written, nothing lost;
+* *after-commit* handlers run once the transaction committed, for what must
+  not happen if it rolls back (a Telegram message).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from sqlalchemy import event as sa_event
+from sqlalchemy.orm import Session as OrmSession
+from sqlmodel import Session
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class DomainEvent:
+    """Base of every domain event; carries ids, never ORM objects."""
+
+
+@dataclass(frozen=True)
+class Registered(DomainEvent):
+    registration_id: int
+    event_id: int
+    person_id: int
+
+
+@dataclass(frozen=True)
+class Waitlisted(DomainEvent):
+    registration_id: int
+    event_id: int
+    person_id: int
+    position: int
+
+
+@dataclass(frozen=True)
+class Promoted(DomainEvent):
+    registration_id: int
+    event_id: int
+    person_id: int
+
+
+@dataclass(frozen=True)
+class RegistrationCancelled(DomainEvent):
+    registration_id: int
+    event_id: int
+    person_id: int
+    was_confirmed: bool
+
+
+@dataclass(frozen=True)
+class EventChanged(DomainEvent):
+    event_id: int
+    changes: dict[str, tuple[Any, Any]] = field(default_factory=dict)
+
+    @property
+    def moved(self) -> bool:
+        """True when the time, the place or the link changed: invitations must be updated."""
+        return bool({"starts_at", "ends_at", "venue", "visio_url"} & self.changes.keys())
+
+
+@dataclass(frozen=True)
+class EventCancelled(DomainEvent):
+    event_id: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class PersonErased(DomainEvent):
+    person_id: int
+
+
+E = TypeVar("E", bound=DomainEvent)
+InTransactionHandler = Callable[[Session, Any], None]
+AfterCommitHandler = Callable[[Any], None]
+
+_in_transaction: dict[type[DomainEvent], list[InTransactionHandler]] = defaultdict(list)
+_after_commit: dict[type[DomainEvent], list[AfterCommitHandler]] = defaultdict(list)
+_PENDING = "relais_pending_events"
+
+
+def on(kind: type[E], handler: Callable[[Session, E], None]) -> None:
+    """Run ``handler(session, event)`` inside the emitting transaction."""
+    if handler not in _in_transaction[kind]:
+        _in_transaction[kind].append(handler)
+
+
+def after_commit(kind: type[E], handler: Callable[[E], None]) -> None:
+    """Run ``handler(event)`` once the emitting transaction committed."""
+    if handler not in _after_commit[kind]:
+        _after_commit[kind].append(handler)
+
+
+def clear_subscribers() -> None:
+    _in_transaction.clear()
+    _after_commit.clear()
+
+
+def emit(session: Session, domain_event: DomainEvent) -> None:
+    for handler in list(_in_transaction[type(domain_event)]):
+        handler(session, domain_event)
+    session.info.setdefault(_PENDING, []).append(domain_event)
+
+
+@sa_event.listens_for(OrmSession, "after_commit")
+def _deliver_after_commit(session: OrmSession) -> None:
+    pending: list[DomainEvent] = session.info.pop(_PENDING, [])
+    for domain_event in pending:
+        for handler in list(_after_commit[type(domain_event)]):
+            try:
+                handler(domain_event)
+            except Exception:
+                log.exception("after-commit handler failed for %s", type(domain_event).__name__)
+
+
+@sa_event.listens_for(OrmSession, "after_rollback")
+def _drop_on_rollback(session: OrmSession) -> None:
+    session.info.pop(_PENDING, None)

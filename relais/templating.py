@@ -1,0 +1,64 @@
+"""The Jinja2 environment every channel renders its French text from.
+
+Words live in ``templates/`` so a CRPV can reword without touching code
+(design rule 4). Channels pick their own autoescaping: HTML e-mails and
+Telegram's HTML mode escape, plain-text parts do not.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from relais import timefmt
+
+TEMPLATES_DIR = Path(
+    os.environ.get("RELAIS_TEMPLATES_DIR", Path(__file__).resolve().parent.parent / "templates")
+)
+
+
+def _add_filters(env: Environment) -> Environment:
+    env.filters["date_fr"] = timefmt.format_datetime
+    env.filters["day_fr"] = timefmt.format_date
+    env.filters["time_fr"] = timefmt.format_time
+    env.filters["range_fr"] = timefmt.format_range
+    env.filters["number_fr"] = timefmt.format_number
+    return env
+
+
+@lru_cache(maxsize=1)
+def text_environment() -> Environment:
+    """For plain text: CLI output, text e-mail parts, the message catalogue."""
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES_DIR),
+        autoescape=False,
+        undefined=StrictUndefined,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    return _add_filters(env)
+
+
+@lru_cache(maxsize=1)
+def html_environment() -> Environment:
+    """For HTML: e-mail bodies, web pages and Telegram's HTML parse mode."""
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES_DIR),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    return _add_filters(env)
+
+
+def render_text(name: str, **context: object) -> str:
+    return text_environment().get_template(name).render(**context)
+
+
+def render_html(name: str, **context: object) -> str:
+    return html_environment().get_template(name).render(**context)

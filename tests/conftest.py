@@ -1,0 +1,136 @@
+"""Fixtures: every database test runs on SQLite and, when reachable, on PostgreSQL.
+
+Each run migrates a private SQLite template and a private PostgreSQL schema
+once (with the real Alembic migrations); each test then gets a fresh copy of
+the SQLite file or an emptied schema, and the process-wide settings and engine
+are pointed at it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+os.environ.setdefault("ENVIRONMENT", "test")
+os.environ.setdefault("TIMEZONE", "Europe/Paris")
+
+PG_BASE = os.environ.get("RELAIS_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+REFERENCE_TABLES = {"theme", "profile", "departement", "alembic_version"}
+
+
+def _pg_reachable() -> str | None:
+    try:
+        engine = sa.create_engine(PG_BASE, connect_args={"connect_timeout": 3})
+        with engine.connect() as connection:
+            connection.execute(sa.text("select 1"))
+        engine.dispose()
+    except Exception as error:  # any failure means: skip, and say why
+        return f"PostgreSQL injoignable ({PG_BASE}): {type(error).__name__}"
+    return None
+
+
+PG_SKIP_REASON = _pg_reachable()
+
+
+def reset_caches() -> None:
+    from relais.db import get_engine
+    from relais.settings import get_settings
+
+    with contextlib.suppress(Exception):
+        get_engine().dispose()
+    get_engine.cache_clear()
+    get_settings.cache_clear()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from relais.db import make_engine
+    from relais.migrate import upgrade
+
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    engine = make_engine(f"sqlite:///{path}")
+    upgrade(engine)
+    engine.dispose()
+    return path
+
+
+@pytest.fixture(scope="session")
+def pg_schema_url() -> Iterator[str]:
+    if PG_SKIP_REASON:
+        pytest.skip(PG_SKIP_REASON)
+    from relais.db import make_engine
+    from relais.migrate import upgrade
+
+    schema = f"relais_test_{uuid.uuid4().hex[:10]}"
+    admin = sa.create_engine(PG_BASE, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    url = f"{PG_BASE}?options=-csearch_path%3D{schema}"
+    engine = make_engine(url)
+    upgrade(engine)
+    engine.dispose()
+    try:
+        yield url
+    finally:
+        with admin.connect() as connection:
+            connection.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+def _empty_pg(url: str) -> None:
+    engine = sa.create_engine(url)
+    with engine.begin() as connection:
+        tables = [
+            name for name in sa.inspect(connection).get_table_names()
+            if name not in REFERENCE_TABLES
+        ]  # fmt: skip
+        if tables:
+            quoted = ", ".join(f'"{name}"' for name in tables)
+            connection.execute(sa.text(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    sqlite_template: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> Iterator[str]:
+    """A migrated, empty database, configured as the process's DATABASE_URL."""
+    if request.param == "sqlite":
+        path = tmp_path / "relais.db"
+        shutil.copy(sqlite_template, path)
+        url = f"sqlite:///{path}"
+    else:
+        url = request.getfixturevalue("pg_schema_url")
+        _empty_pg(url)
+    monkeypatch.setenv("DATABASE_URL", url)
+    monkeypatch.setenv("MAIL_OUTBOX_DIR", str(tmp_path / "outbox"))
+    monkeypatch.chdir(tmp_path)
+    reset_caches()
+    yield url
+    reset_caches()
+
+
+@pytest.fixture
+def engine(db_url: str) -> Engine:
+    from relais.db import get_engine
+
+    return get_engine()
+
+
+@pytest.fixture
+def session(engine: Engine) -> Iterator[sa.orm.Session]:
+    from sqlmodel import Session
+
+    with Session(engine, expire_on_commit=False) as session:
+        yield session

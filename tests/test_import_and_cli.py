@@ -1,0 +1,106 @@
+"""Event import (YAML and CSV) and the command line, as a coordinator uses them."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from sqlmodel import Session, select
+
+from relais.events.importer import import_file
+from relais.events.models import Event, Series
+
+GOOD_YAML = """
+events:
+  - title: Rencontre des médiateurs
+    starts_at: "08/04/2031 09:30"
+    duration_minutes: 180
+    theme: Médiation sociale
+    venue: Mairie de Bondy
+    capacity: 20
+  - titre: Webinaire santé
+    debut: "2031-05-12 14:00"
+    fin: "2031-05-12 15:30"
+    modalite: webinaire
+    lien: https://visio.exemple.fr/sante
+"""
+
+BAD_CSV = (
+    "titre;debut;duree;places;modalite\n"
+    "Bonne ligne;08/04/2031 09:30;120;10;présentiel\n"
+    "Mauvaise date;31/02/2031 09:00;120;10;présentiel\n"
+    "Places fausses;09/04/2031 09:00;120;beaucoup;téléportation\n"
+)
+
+
+def test_yaml_import_creates_events(session: Session, tmp_path: Path) -> None:
+    path = tmp_path / "events.yaml"
+    path.write_text(GOOD_YAML, encoding="utf-8")
+    report = import_file(session, path, "test")
+    session.commit()
+    assert report.ok and len(report.imported) == 2
+    titles = sorted(e.title for e in session.exec(select(Event)))
+    assert titles == ["Rencontre des médiateurs", "Webinaire santé"]
+
+
+def test_bad_csv_imports_nothing_and_reports_each_line(session: Session, tmp_path: Path) -> None:
+    path = tmp_path / "events.csv"
+    path.write_bytes(BAD_CSV.encode("latin-1"))
+    report = import_file(session, path, "test")
+    session.commit()
+    assert {line for line, _ in report.errors} == {3, 4}
+    assert any("31/02/2031" in message for _, message in report.errors)
+    assert any("places" in message and "entier" in message for _, message in report.errors)
+    assert any("téléportation" in message for _, message in report.errors)
+    assert session.exec(select(Event)).all() == []
+
+    report = import_file(session, path, "test", skip_errors=True)
+    session.commit()
+    assert [e.title for e in session.exec(select(Event))] == ["Bonne ligne"]
+
+
+def test_cycle_column_groups_sessions(session: Session, tmp_path: Path) -> None:
+    path = tmp_path / "cycle.csv"
+    path.write_text(
+        "title,starts_at,cycle\nSéance 1,2031-01-10 09:00,Cycle A\nSéance 2,2031-02-10 09:00,Cycle A\n",
+        encoding="utf-8",
+    )
+    report = import_file(session, path, "test")
+    session.commit()
+    assert report.ok
+    series = session.exec(select(Series)).one()
+    assert series.title == "Cycle A"
+    assert {e.series_id for e in session.exec(select(Event))} == {series.id}
+
+
+def _relais(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "relais", *args],
+        capture_output=True, text=True, cwd=str(cwd), env=dict(os.environ), check=False,
+    )  # fmt: skip
+
+
+def test_demo_then_list_shows_french_dates(db_url: str, tmp_path: Path) -> None:
+    first = _relais("demo", cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    again = _relais("demo", cwd=tmp_path)
+    assert again.stdout == first.stdout  # idempotent
+    listing = _relais("event", "list", cwd=tmp_path)
+    assert listing.returncode == 0, listing.stderr
+    assert "Webinaire" in listing.stdout
+    assert any(month in listing.stdout for month in ("janvier", "février", "décembre", "novembre"))
+    networks = _relais("network", "list", cwd=tmp_path)
+    assert networks.stdout.count("demo-") == 3
+
+
+def test_cli_import_error_report(db_url: str, tmp_path: Path) -> None:
+    path = tmp_path / "bad.csv"
+    path.write_text(BAD_CSV, encoding="utf-8")
+    result = _relais("event", "import", str(path), cwd=tmp_path)
+    assert result.returncode == 1
+    assert "ligne 3" in result.stderr and "ligne 4" in result.stderr
+    assert "rien n'a été importé" in result.stderr
+    unknown = _relais("event", "show", "zzzzzz", cwd=tmp_path)
+    assert unknown.returncode == 1 and "zzzzzz" in unknown.stderr

@@ -1,0 +1,70 @@
+"""Bad settings stop start-up with one French line naming the setting."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from relais.settings import SettingsError, load_settings
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "name"),
+    [
+        ("SMTP_PORT", "vingt-cinq", "SMTP_PORT"),
+        ("TIMEZONE", "Europe/Lutece", "TIMEZONE"),
+        ("PUBLIC_BASE_URL", "pas-une-url", "PUBLIC_BASE_URL"),
+        ("DATABASE_URL", "mysql://x", "DATABASE_URL"),
+        ("SMTP_SECURITY", "ssl3", "SMTP_SECURITY"),
+        ("ADMIN_TELEGRAM_IDS", "12,abc", "ADMIN_TELEGRAM_IDS"),
+    ],
+)
+def test_bad_value_names_the_setting(
+    monkeypatch: pytest.MonkeyPatch, variable: str, value: str, name: str
+) -> None:
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(SettingsError) as caught:
+        load_settings()
+    message = str(caught.value)
+    assert message.startswith(f"Réglage {name} invalide")
+    assert "\n" not in message
+
+
+def test_production_requires_a_secret_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ENVIRONMENT", "production")
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    with pytest.raises(SettingsError) as caught:
+        load_settings()
+    assert "SECRET_KEY" in str(caught.value)
+
+
+def test_secrets_are_never_echoed(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SMTP_PASSWORD", "motdepasse-tres-secret")
+    monkeypatch.setenv("SMTP_PORT", "nope")
+    with pytest.raises(SettingsError) as caught:
+        load_settings()
+    assert "motdepasse" not in str(caught.value)
+
+
+def test_admin_ids_and_postgres_url_are_normalised(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ADMIN_TELEGRAM_IDS", "12, 34;56")
+    monkeypatch.setenv("DATABASE_URL", "postgresql://u@h/db")
+    settings = load_settings()
+    assert settings.admin_telegram_ids == [12, 34, 56]
+    assert settings.database_url == "postgresql+psycopg://u@h/db"
+
+
+def test_command_line_prints_one_line_and_no_traceback(tmp_path: object) -> None:
+    env = {**os.environ, "SMTP_PORT": "abc"}
+    result = subprocess.run(
+        [sys.executable, "-m", "relais", "event", "list"],
+        capture_output=True, text=True, env=env, cwd=str(tmp_path), check=False,
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines() == [
+        next(line for line in result.stderr.splitlines() if "SMTP_PORT" in line)
+    ]
