@@ -1,8 +1,8 @@
 """Short French sentences (errors, refusals, command-line lines) by key.
 
-They live in ``templates/messages/fr.yaml`` as Jinja2 strings, next to the
-longer templates, so every sentence a person reads can be reworded without
-touching code.
+They live in ``templates/messages/*.yaml`` as Jinja2 strings (``fr.yaml`` for
+the core, one file per channel), next to the longer templates, so every
+sentence a person reads can be reworded without touching code.
 """
 
 from __future__ import annotations
@@ -18,10 +18,15 @@ from relais.templating import TEMPLATES_DIR, text_environment
 
 @lru_cache(maxsize=1)
 def _catalogue() -> dict[str, Template]:
-    path = TEMPLATES_DIR / "messages" / "fr.yaml"
-    raw: dict[str, str] = yaml.safe_load(path.read_text(encoding="utf-8"))
     env = text_environment()
-    return {key: env.from_string(value) for key, value in _flatten(raw).items()}
+    catalogue: dict[str, Template] = {}
+    for path in sorted((TEMPLATES_DIR / "messages").glob("*.yaml")):
+        raw: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        for key, value in _flatten(raw).items():
+            if key in catalogue:
+                raise KeyError(f"message key {key} defined twice ({path.name})")
+            catalogue[key] = env.from_string(value)
+    return catalogue
 
 
 def _flatten(tree: dict[str, Any], prefix: str = "") -> dict[str, str]:
