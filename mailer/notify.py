@@ -16,7 +16,7 @@ from mailer import kinds
 from mailer.models import OutboxMessage, OutboxState
 from mailer.outbox import enqueue
 from relais import signals
-from relais.events.models import Event
+from relais.events.models import Event, EventStatus
 from relais.people.models import Person
 from relais.registrations.models import Registration, RegistrationStatus
 
@@ -94,7 +94,7 @@ def on_waitlisted(session: Session, ev: signals.Waitlisted) -> None:
 def on_registration_cancelled(session: Session, ev: signals.RegistrationCancelled) -> None:
     registration = session.get(Registration, ev.registration_id)
     event = session.get(Event, ev.event_id)
-    if registration is None or event is None or event.status == "cancelled":
+    if registration is None or event is None or event.status == EventStatus.CANCELLED:
         return
     _queue(
         session, kinds.REGISTRATION_CANCELLED, registration, _stamp(registration),
