@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from mailer import kinds, models, notify
+from mailer import kinds, models, notify, reminders
 from mailer.cli import app as _mail_app
 from relais.settings import Settings
 
@@ -17,6 +17,7 @@ commands = [("mail", _mail_app)]
 def subscribe() -> None:
     kinds.register_all()
     notify.subscribe()
+    reminders.subscribe()
 
 
 def component(settings: Settings) -> Any:
