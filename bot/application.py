@@ -63,6 +63,8 @@ class BotComponent:
         self.sender: OutboxSender | None = None
 
     async def start(self) -> None:
+        # httpx logs every request URL at INFO, and Bot API URLs contain the token.
+        logging.getLogger("httpx").setLevel(logging.WARNING)
         application = build_application(self.settings)
         await application.initialize()
         await application.bot.set_my_commands(command_list())

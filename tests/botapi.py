@@ -138,6 +138,7 @@ class Output:
     message: BotMessage
     html: str
     text: str
+    at: float = 0.0  # when the stand-in received it, on its clock
 
 
 class ScriptedUser:
@@ -249,6 +250,7 @@ class BotAPI:
         self.commands: list[dict[str, Any]] = []
         self.blocked: set[int] = set()
         self.throttled: dict[int, list[int]] = {}
+        self.broken: dict[int, int] = {}
         self.query_ids = itertools.count(1)
         self.query_users: dict[str, int] = {}
         self._message_ids = itertools.count(1)
@@ -272,6 +274,7 @@ class BotAPI:
     async def start(self) -> None:
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         sock.bind(("127.0.0.1", 0))
         self.port = sock.getsockname()[1]
         app = Starlette(
@@ -306,6 +309,10 @@ class BotAPI:
     def block(self, chat_id: int) -> None:
         """From now on, sending to this chat answers 403 « bot was blocked by the user »."""
         self.blocked.add(chat_id)
+
+    def break_next(self, chat_id: int, times: int = 1) -> None:
+        """The next ``times`` sends to this chat answer 502 Bad Gateway (a network error)."""
+        self.broken[chat_id] = self.broken.get(chat_id, 0) + times
 
     def throttle(self, chat_id: int, retry_after: int = 1, times: int = 1) -> None:
         """The next ``times`` sends to this chat answer 429 with ``retry_after`` seconds."""
@@ -404,6 +411,9 @@ class BotAPI:
             return None
         if chat_id in self.blocked:
             return _error(403, "Forbidden: bot was blocked by the user")
+        if self.broken.get(chat_id):
+            self.broken[chat_id] -= 1
+            return _error(502, "Bad Gateway")
         pending = self.throttled.get(chat_id)
         if pending:
             retry_after = pending.pop(0)
@@ -512,7 +522,8 @@ class BotAPI:
     def _show(self, message: BotMessage, kind: str) -> None:
         scripted = self.users.get(message.chat_id)
         if scripted is not None:
-            scripted.outputs.put_nowait(Output(kind, message, message.html, message.text))
+            output = Output(kind, message, message.html, message.text, self.clock())
+            scripted.outputs.put_nowait(output)
 
 
 class _BadRequest(Exception):

@@ -289,6 +289,21 @@ async def test_outbox_paces_retries_429_and_marks_blocked_people(
 
 
 @SQLITE_ONLY
+async def test_network_errors_and_429_on_replies_are_retried(
+    api: BotAPI, bot: BotComponent
+) -> None:
+    user = api.user("Olga")
+    api.break_next(user.id, times=2)
+    await user.send("/aide")
+    await user.expect("Ce que je sais faire")
+    api.throttle(user.id, retry_after=1)
+    await user.send("/aide")
+    await user.expect("Ce que je sais faire")
+    statuses = [call.status for call in api.calls_to("sendMessage", user.id)]
+    assert statuses == [502, 502, 200, 429, 200]
+
+
+@SQLITE_ONLY
 async def test_a_person_who_blocked_the_bot_does_not_crash_it(
     api: BotAPI, bot: BotComponent, session: Session
 ) -> None:
