@@ -33,6 +33,7 @@ from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import parse_qsl
 
+import httpx
 import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -251,6 +252,8 @@ class BotAPI:
         self.blocked: set[int] = set()
         self.throttled: dict[int, list[int]] = {}
         self.broken: dict[int, int] = {}
+        self.webhook: tuple[str, str] | None = None
+        self.webhook_statuses: list[int] = []
         self.query_ids = itertools.count(1)
         self.query_users: dict[str, int] = {}
         self._message_ids = itertools.count(1)
@@ -322,7 +325,18 @@ class BotAPI:
         return next(self._message_ids)
 
     async def push_update(self, update: dict[str, Any]) -> int:
+        """Queue an update for getUpdates, or POST it to the webhook when one is set."""
         update_id = next(self._update_ids)
+        if self.webhook is not None:
+            url, secret = self.webhook
+            async with httpx.AsyncClient() as client:
+                reply = await client.post(
+                    url,
+                    json={"update_id": update_id, **update},
+                    headers={"X-Telegram-Bot-Api-Secret-Token": secret},
+                )
+            self.webhook_statuses.append(reply.status_code)
+            return update_id
         async with self._arrived:
             self._updates.append({"update_id": update_id, **update})
             self._arrived.notify_all()
@@ -432,6 +446,11 @@ class BotAPI:
         return True
 
     async def _m_deleteWebhook(self, params: dict[str, Any], files: dict[str, Any]) -> Any:
+        self.webhook = None
+        return True
+
+    async def _m_setWebhook(self, params: dict[str, Any], files: dict[str, Any]) -> Any:
+        self.webhook = (str(params["url"]), str(params.get("secret_token", "")))
         return True
 
     async def _m_getUpdates(self, params: dict[str, Any], files: dict[str, Any]) -> Any:

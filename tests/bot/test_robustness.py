@@ -328,3 +328,34 @@ def test_without_a_token_the_bot_stays_off_and_says_how_to_turn_it_on(
     assert component(load_settings(telegram_bot_token="")) is None
     line = capsys.readouterr().err.strip()
     assert "TELEGRAM_BOT_TOKEN" in line and "@BotFather" in line and "\n" not in line
+
+
+@SQLITE_ONLY
+async def test_webhook_mode_receives_updates_and_refuses_strangers(
+    api: BotAPI, bot_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import socket
+
+    import httpx
+
+    from relais.settings import get_settings
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    monkeypatch.setenv("TELEGRAM_WEBHOOK_URL", f"http://127.0.0.1:{port}/telegram")
+    monkeypatch.setenv("TELEGRAM_WEBHOOK_PORT", str(port))
+    get_settings.cache_clear()
+    component = BotComponent(get_settings())
+    await component.start()
+    try:
+        assert api.webhook is not None and api.webhook[0].endswith("/telegram")
+        user = api.user("Paul")
+        await user.send("/aide")
+        await user.expect("Ce que je sais faire")
+        async with httpx.AsyncClient() as client:
+            forged = await client.post(api.webhook[0], json={"update_id": 999})
+        assert forged.status_code == 403 and api.webhook_statuses == [200]
+        assert not api.calls_to("getUpdates")
+    finally:
+        await component.stop()
