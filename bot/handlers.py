@@ -234,6 +234,7 @@ ROUTES: dict[str, Route] = {
     "un": lambda actor, args: [Reply(say("kept"), edit=True)],
     "x": lambda actor, args: account.erase(actor, args[0] == "y"),
     "pe": lambda actor, args: signup.answer_button(actor, "email_confirm", args[0]),
+    "pk": lambda actor, args: signup.answer_button(actor, "email_code", args[0]),
     "pp": lambda actor, args: signup.answer_button(actor, "profile", args[0]),
     "pd": lambda actor, args: signup.answer_button(actor, "departement", args[0]),
     "pdp": lambda actor, args: signup.answer_button(actor, "departement", f"page:{int(args[0])}"),
