@@ -20,7 +20,7 @@ from relais.registrations import services as registrations
 from relais.registrations.models import Registration, RegistrationStatus
 from relais.settings import Settings, load_settings
 from relais.timefmt import utcnow
-from tests.bot.helpers import known_user
+from tests.bot.helpers import assert_golden, known_user
 from tests.botapi import BotAPI, ScriptedUser
 from tests.factories import make_event, make_person
 
@@ -77,6 +77,8 @@ async def test_every_refusal_reason_is_told(
         await user.tap("✅ S'inscrire", on=_card_of(api, user, event.title))
         refusal = await user.expect(expected)
         assert refusal.text.startswith("⚠️")
+        if event is reserved:
+            assert_golden("refused_reserved", refusal.html)
 
 
 def _card_of(api: BotAPI, user: ScriptedUser, title: str):  # type: ignore[no-untyped-def]
@@ -213,7 +215,12 @@ async def test_twenty_people_for_five_seats_never_overbook(
 async def test_event_changes_and_cancellation_reach_registrants(
     api: BotAPI, bot: BotComponent, session: Session
 ) -> None:
-    event = make_event(session, title="Rencontre qui bouge", venue="Évry")
+    from datetime import UTC, datetime
+
+    event = make_event(
+        session, title="Rencontre qui bouge", venue="Évry",
+        starts_at=datetime(2030, 6, 4, 7, 0, tzinfo=UTC),
+    )  # fmt: skip
     user, person = known_user(api, session)
     registrations.register(session, event.id or 0, person.id or 0, source="test")
     session.commit()
@@ -221,11 +228,13 @@ async def test_event_changes_and_cancellation_reach_registrants(
     session.commit()
     changed = await user.expect("Changement")
     assert "Corbeil-Essonnes" in changed.text
+    assert_golden("event_changed", changed.html)
     events.update(session, event.id or 0, {"capacity": 50}, "test")
     events.cancel(session, event.id or 0, "grève des transports", "test")
     session.commit()
     cancelled = await user.expect("est annulé")
     assert "grève des transports" in cancelled.text
+    assert_golden("event_cancelled", cancelled.html)
     assert not any("Changement" in o.text for o in user.drain())
 
 
