@@ -23,7 +23,7 @@ from relais.settings import Settings
 
 log = logging.getLogger("relais.bot")
 POLL_TIMEOUT = 10
-CONCURRENT_UPDATES = 64
+CONCURRENT_UPDATES = 16
 
 
 def build_application(settings: Settings) -> Application[Any, Any, Any, Any, Any, Any]:
