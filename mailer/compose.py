@@ -94,7 +94,7 @@ def encode_words(text: str) -> str:
     chunk = b""
     for character in text:
         encoded = character.encode("utf-8")
-        if len(chunk) + len(encoded) > 45:
+        if len(chunk) + len(encoded) > 39:
             words.append(chunk.decode("utf-8"))
             chunk = b""
         chunk += encoded
@@ -161,7 +161,7 @@ def message(
 
 @lru_cache(maxsize=16)
 def _address(value: str) -> str:
-    """RFC 2047-encode a display name, never the address itself."""
+    """RFC 2047-encode a display name (one encoded-word), never the address itself."""
     return formataddr(parseaddr(value), charset="utf-8")
 
 
