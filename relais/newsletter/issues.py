@@ -97,7 +97,7 @@ def _split_front_matter(text: str) -> tuple[dict[str, Any], str, int]:
     try:
         data = yaml.safe_load("\n".join(lines[1:end])) or {}
     except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
+        mark = getattr(error, "context_mark", None) or getattr(error, "problem_mark", None)
         line = mark.line + 2 if mark is not None else 1
         raise InvalidInput("newsletter_front_matter_invalid", line=line) from None
     if not isinstance(data, dict):
@@ -142,12 +142,12 @@ def _sections(body: str, first_line: int) -> list[SourceSection]:
     for offset, line in enumerate(body.split("\n")):
         if line.startswith("## "):
             if title or "".join(buffer).strip():
-                sections.append(SourceSection(title, "\n".join(buffer).strip("\n"), start))
+                sections.append(SourceSection(title, "\n".join(buffer).rstrip(), start))
             title, start, buffer = line[3:].strip().rstrip("#").strip(), first_line + offset + 1, []
         else:
             buffer.append(line)
     if title or "".join(buffer).strip():
-        sections.append(SourceSection(title, "\n".join(buffer).strip("\n"), start))
+        sections.append(SourceSection(title, "\n".join(buffer).rstrip(), start))
     return sections
 
 
@@ -166,12 +166,16 @@ def parse(text: str) -> IssueSource:
     sections = _sections(body, body_line)
     if not sections:
         raise InvalidInput("newsletter_no_sections")
+    intro = str(data.get("intro") or "").strip()
+    markdown.tokens(intro, 2)
+    for part in sections:
+        markdown.tokens(part.body, part.first_line)
     subject = str(data.get("subject") or t("newsletter.subject", number=number, title=title))
     return IssueSource(
         number=number,
         title=title,
         date=_date(_field(data, "date")),
-        intro=str(data.get("intro") or "").strip(),
+        intro=intro,
         subject=" ".join(subject.split())[:250],
         sections=sections,
         agenda_days=_positive(data, "agenda_days", AGENDA_DAYS),
@@ -201,7 +205,7 @@ def agenda_items(session: Session, source: IssueSource, now: datetime) -> list[d
             "title": event.title,
             "starts_at": event.starts_at,
             "ends_at": event.ends_at,
-            "place": events.place_label(event),
+            "place": "" if event.is_online else events.place_label(event),
             "format": t(f"labels.short_formats.{event.format.value}"),
             "link": signup_link(event.code),
         }
@@ -239,7 +243,7 @@ def render(session: Session, source: IssueSource, *, now: datetime | None = None
         "issue": source,
         "intro_html": markdown.to_html(intro),
         "intro_text": markdown.to_text(intro),
-        "preheader": markdown.to_text(intro).replace("\n", " ").strip()[:140],
+        "preheader": " ".join(markdown.to_text(intro).split())[:140],
         "sections": sections,
         "organisation": settings.organisation_name,
         "privacy_url": settings.privacy_url,

@@ -122,15 +122,28 @@ def confirm(session: Session, subscriber: Subscriber) -> bool:
     return True
 
 
-def confirm_code(session: Session, subscriber: Subscriber, code: str) -> None:
-    """Confirm with the code from the e-mail; raises :class:`InvalidInput` with the reason."""
-    if subscriber.status == SubscriberStatus.ACTIVE:
-        return
+def _check_confirmable(subscriber: Subscriber) -> None:
     if subscriber.status != SubscriberStatus.PENDING or subscriber.confirm_code is None:
         raise InvalidInput("newsletter_nothing_to_confirm")
     sent = subscriber.confirm_sent_at or subscriber.created_at
     if utcnow() - sent > CONFIRM_VALIDITY or subscriber.confirm_attempts >= MAX_CODE_ATTEMPTS:
         raise InvalidInput("newsletter_code_expired")
+
+
+def confirm_link(session: Session, subscriber: Subscriber) -> bool:
+    """Confirm from the e-mailed link; False when it was already active."""
+    if subscriber.status == SubscriberStatus.ACTIVE:
+        return False
+    _check_confirmable(subscriber)
+    return confirm(session, subscriber)
+
+
+def confirm_code(session: Session, subscriber: Subscriber, code: str) -> None:
+    """Confirm with the code from the e-mail; raises :class:`InvalidInput` with the reason."""
+    if subscriber.status == SubscriberStatus.ACTIVE:
+        return
+    _check_confirmable(subscriber)
+    assert subscriber.confirm_code is not None
     if not secrets.compare_digest(code.strip(), subscriber.confirm_code):
         subscriber.confirm_attempts += 1
         session.add(subscriber)
