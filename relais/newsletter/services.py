@@ -36,6 +36,14 @@ class SubscriptionRequested(signals.DomainEvent):
     subscriber_id: int
 
 
+@dataclass(frozen=True)
+class SubscriptionEnded(signals.DomainEvent):
+    """Unsubscribed or bounced: whatever is still queued for this address must not go."""
+
+    subscriber_id: int
+    email: str
+
+
 def by_email(session: Session, email: str) -> Subscriber | None:
     return session.exec(select(Subscriber).where(Subscriber.email == email.strip().lower())).first()
 
@@ -175,7 +183,13 @@ def unsubscribe(session: Session, subscriber: Subscriber, *, channel: str) -> bo
     audit.record(
         session, channel, "newsletter.unsubscribed", "newsletter_subscriber", subscriber.id
     )
+    _ended(session, subscriber)
     return True
+
+
+def _ended(session: Session, subscriber: Subscriber) -> None:
+    assert subscriber.id is not None
+    signals.emit(session, SubscriptionEnded(subscriber_id=subscriber.id, email=subscriber.email))
 
 
 def mark_bounced(session: Session, address: str) -> bool:
@@ -189,6 +203,7 @@ def mark_bounced(session: Session, address: str) -> bool:
     session.add(subscriber)
     session.flush()
     audit.record(session, "mailer", "newsletter.bounced", "newsletter_subscriber", subscriber.id)
+    _ended(session, subscriber)
     return True
 
 
