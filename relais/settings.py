@@ -59,6 +59,8 @@ class Settings(BaseSettings):
     reminder_offsets: str = "7d,1d"
     reminder_webinar_offsets: str = "1h"
 
+    newsletter_unsubscribe_mailto: str = ""
+
     public_base_url: str = "http://localhost:8080"
     web_host: str = "127.0.0.1"
     web_port: int = Field(default=8080, ge=0, le=65535)
