@@ -9,6 +9,7 @@ import typer
 
 from relais.cli import attendance as attendance_cli
 from relais.cli import events as events_cli
+from relais.cli import exports as exports_cli
 from relais.cli import networks as networks_cli
 from relais.cli.common import console, friendly
 from relais.db import get_engine
@@ -26,6 +27,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(events_cli.app, name="event")
 app.add_typer(networks_cli.app, name="network")
 app.add_typer(attendance_cli.app, name="attendance")
+app.add_typer(exports_cli.app, name="export")
 
 
 def _safe_url() -> str:
