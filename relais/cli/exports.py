@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from pathlib import Path
 
 import typer
@@ -15,21 +14,12 @@ from relais.exports import participants, qr, sheets
 from relais.exports.safe import write_csv, write_xlsx
 from relais.i18n import t
 from relais.networks import services as networks
-from relais.settings import get_settings
+from relais.stats.figures import year_bounds
 
 app = typer.Typer(
     help="Exports : QR codes d'émargement, feuilles d'émargement, listes de participants.",
     no_args_is_help=True,
 )
-
-
-def year_bounds(year: int) -> tuple[datetime, datetime]:
-    """1 January to 1 January in the display zone, as UTC instants."""
-    if not 2000 <= year <= 2100:
-        raise InvalidInput("presence.bad_year", value=year)
-    zone = get_settings().tz
-    start = datetime(year, 1, 1, tzinfo=zone).astimezone(UTC)
-    return start, datetime(year + 1, 1, 1, tzinfo=zone).astimezone(UTC)
 
 
 def _format(value: str, allowed: tuple[str, ...]) -> str:

@@ -11,6 +11,7 @@ from relais.cli import attendance as attendance_cli
 from relais.cli import events as events_cli
 from relais.cli import exports as exports_cli
 from relais.cli import networks as networks_cli
+from relais.cli import stats as stats_cli
 from relais.cli.common import console, friendly
 from relais.db import get_engine
 from relais.i18n import t
@@ -28,6 +29,8 @@ app.add_typer(events_cli.app, name="event")
 app.add_typer(networks_cli.app, name="network")
 app.add_typer(attendance_cli.app, name="attendance")
 app.add_typer(exports_cli.app, name="export")
+app.command("stats")(stats_cli.stats)
+app.command("report")(stats_cli.report)
 
 
 def _safe_url() -> str:
