@@ -10,7 +10,10 @@ import base64
 import hashlib
 import hmac
 
+from sqlmodel import Session
+
 from relais.errors import InvalidInput
+from relais.registrations.models import Registration
 from relais.settings import get_settings
 
 PURPOSE = b"relais-satisfaction:"
@@ -46,6 +49,30 @@ def read(token: str) -> tuple[int, int]:
         if genuine:
             return int(parts[0]), int(parts[1])
     raise InvalidInput("presence.token_invalid")
+
+
+def _registration_signature(registration_id: int) -> str:
+    key = get_settings().signing_key
+    return hmac.new(key, f"satisfaction:{registration_id}".encode(), hashlib.sha256).hexdigest()[
+        :24
+    ]
+
+
+def resolve(session: Session, token: str) -> tuple[int, int]:
+    """(event_id, person_id) of a survey link, in either format.
+
+    Besides :func:`make`'s ``<event>.<person>.<signature>``, the follow-up
+    e-mail's ``<registration id>.<hex signature>`` links are accepted.
+    """
+    parts = token.strip().split(".")
+    if len(parts) == 2 and parts[0].isdigit():
+        expected = _registration_signature(int(parts[0]))
+        if hmac.compare_digest(parts[1].encode(), expected.encode()):
+            registration = session.get(Registration, int(parts[0]))
+            if registration is not None:
+                return registration.event_id, registration.person_id
+        raise InvalidInput("presence.token_invalid")
+    return read(token)
 
 
 def answer_url(event_id: int, person_id: int, rating: int | None = None) -> str:

@@ -24,8 +24,8 @@ CHANNEL = "web"
 def _page(
     token: str, *, rating: int | None, comment: str, error: str = "", status: int = 200
 ) -> HTMLResponse:
-    event_id, person_id = tokens.read(token)
     with session_scope() as session:
+        event_id, person_id = tokens.resolve(session, token)
         event = session.get(Event, event_id)
         existing = services.find(session, event_id, person_id)
         if rating is None and existing is not None:
@@ -53,8 +53,8 @@ async def submit(request: Request) -> HTMLResponse:
     rating = form.get("note", [""])[0]
     comment = form.get("commentaire", [""])[0]
     try:
-        event_id, person_id = tokens.read(token)
         with session_scope() as session:
+            event_id, person_id = tokens.resolve(session, token)
             services.answer(session, event_id, person_id, rating, comment, channel=CHANNEL)
             event = session.get(Event, event_id)
             html = render_html("satisfaction/thanks.html", event=event)

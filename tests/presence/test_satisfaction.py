@@ -15,6 +15,7 @@ from relais.errors import DomainError, InvalidInput
 from relais.events.models import Event
 from relais.people.erasure import erase
 from relais.registrations import services as registrations
+from relais.registrations.models import Registration
 from relais.satisfaction import services as satisfaction
 from relais.satisfaction import tokens
 from relais.satisfaction.models import SatisfactionAnswer
@@ -139,3 +140,17 @@ async def test_web_form_get_shows_post_records(session: Session) -> None:
     assert "déjà répondu" in again.text and "Bon rythme" in again.text
     forged = await client.get(f"/satisfaction/{event.id}.{person_id}.AAAA")
     assert forged.status_code == 400 and "pas valide" in forged.text
+
+
+def test_follow_up_mail_links_are_accepted(session: Session) -> None:
+    from mailer.reminders import survey_token
+
+    event, person_id = _past_session_with(session, AttendanceStatus.PRESENT)
+    registration = session.exec(
+        select(Registration).where(Registration.person_id == person_id)
+    ).one()
+    assert registration.id
+    token = survey_token(registration.id)
+    assert tokens.resolve(session, token) == (event.id, person_id)
+    with pytest.raises(InvalidInput):
+        tokens.resolve(session, f"{registration.id}.{'0' * 24}")
