@@ -1,4 +1,8 @@
-"""``relais export …``: QR codes and posters, attendance sheets, participant lists."""
+"""``relais export …``: QR codes and posters, attendance sheets, participant lists.
+
+The PDF, XLSX and QR libraries are imported by the command that needs them:
+every ``relais`` command starts faster.
+"""
 
 from __future__ import annotations
 
@@ -10,8 +14,6 @@ from relais.cli.common import console, fail, friendly
 from relais.db import session_scope
 from relais.errors import InvalidInput
 from relais.events import services as events
-from relais.exports import participants, qr, sheets
-from relais.exports.safe import write_csv, write_xlsx
 from relais.i18n import t
 from relais.networks import services as networks
 from relais.stats.figures import year_bounds
@@ -36,6 +38,8 @@ def export_qr(
     out: Path = typer.Option(Path("."), "--out", help="Dossier où écrire les fichiers."),
 ) -> None:
     """QR code d'émargement (PNG, SVG) et affiche A4 (PDF) d'une séance."""
+    from relais.exports import qr
+
     with session_scope() as session:
         found = events.lookup(session, event)
         files = qr.write_qr(found, out)
@@ -55,6 +59,8 @@ def export_emargement(
                                    help="Lignes vierges pour les personnes non inscrites."),
 ) -> None:  # fmt: skip
     """Feuille d'émargement (PDF A4) ou tableau des inscriptions et présences (XLSX, CSV)."""
+    from relais.exports import sheets
+
     chosen = _format(kind, ("pdf", "xlsx", "csv"))
     with session_scope() as session:
         found = events.lookup(session, event)
@@ -73,6 +79,9 @@ def export_participants(
     out: Path | None = typer.Option(None, "--out", help="Fichier à écrire."),
 ) -> None:
     """Liste des participants pour les financeurs (présents au moins une fois)."""
+    from relais.exports import participants
+    from relais.exports.safe import write_csv, write_xlsx
+
     chosen = _format(kind, ("xlsx", "csv"))
     starts, ends = year_bounds(year) if year is not None else (None, None)
     with session_scope() as session:

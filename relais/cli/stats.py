@@ -24,7 +24,7 @@ def _default_year() -> int:
 
 def _both_years(year: int) -> tuple[figures.YearFigures, figures.YearFigures]:
     with session_scope() as session:
-        return figures.compute(session, year), figures.compute(session, year - 1)
+        return figures.compute(session, year), figures.compute(session, year - 1, detailed=False)
 
 
 @friendly

@@ -274,8 +274,15 @@ def _person_rows(grouped: dict[Any, tuple[int, int]], label: Any) -> list[Row]:
     return sorted(rows, key=lambda r: (-r.participations, r.label))
 
 
-def compute(session: Session, year: int, *, now: datetime | None = None) -> YearFigures:
-    """Every figure of ``year`` (see the module docstring for the definitions)."""
+def compute(
+    session: Session, year: int, *, now: datetime | None = None, detailed: bool = True
+) -> YearFigures:
+    """Every figure of ``year`` (see the module docstring for the definitions).
+
+    ``detailed=False`` leaves out what is only shown for the year itself, not
+    for the year it is compared with: network blocks, per-session
+    satisfaction, comments and the ratings' distribution.
+    """
     scope = _Year(session, year, now or utcnow())
     sessions = scope.sessions()
     half = {row[0]: half_days(row[4], row[5]) for row in sessions}
@@ -291,6 +298,8 @@ def compute(session: Session, year: int, *, now: datetime | None = None) -> Year
     )  # fmt: skip
     figures = YearFigures(year, totals)
     figures.breakdowns = _breakdowns(session, scope, sessions, half)
+    if not detailed:
+        return figures
     figures.networks = _network_blocks(session, scope)
     figures.satisfaction = _session_satisfaction(scope)
     figures.comments = _comments(scope)

@@ -185,7 +185,9 @@ def _people_at(
     answers: list[dict[str, Any]] = []
     for event in events:
         never_taken = rng.random() < 0.05
-        crowd = rng.sample(person_ids, min(len(person_ids), size.attendees + size.attendees // 4))
+        crowd = rng.sample(
+            person_ids, min(len(person_ids), size.attendees + size.attendees * 2 // 5)
+        )
         when = event["starts_at"]
         for index, pid in enumerate(crowd):
             roll = rng.random()
