@@ -122,6 +122,19 @@ def checkin_window(event: Event, hours: float | None = None) -> tuple[datetime, 
     return opens, closes
 
 
+def ensure_checkin_open(event: Event, now: datetime) -> None:
+    """Raise the French reason why self check-in is not possible now, if it is not."""
+    if event.status == EventStatus.CANCELLED:
+        raise DomainError("event_is_cancelled")
+    if event.status != EventStatus.PUBLISHED:
+        raise DomainError("presence.checkin_not_published", title=event.title)
+    opens, closes = checkin_window(event)
+    if now < opens:
+        raise DomainError("presence.checkin_not_yet", title=event.title, opens=opens)
+    if now >= closes:
+        raise DomainError("presence.checkin_over", title=event.title)
+
+
 @dataclass(frozen=True)
 class CheckIn:
     """What a scan did: ``already`` for a repeated scan, ``registered_now`` for a walk-in."""
@@ -141,15 +154,7 @@ def check_in(
     person = session.get(Person, person_id)
     if person is None or person.erased_at is not None:
         raise NotFound("person_not_found")
-    if event.status == EventStatus.CANCELLED:
-        raise DomainError("event_is_cancelled")
-    if event.status != EventStatus.PUBLISHED:
-        raise DomainError("presence.checkin_not_published", title=event.title)
-    opens, closes = checkin_window(event)
-    if now < opens:
-        raise DomainError("presence.checkin_not_yet", title=event.title, opens=opens)
-    if now >= closes:
-        raise DomainError("presence.checkin_over", title=event.title)
+    ensure_checkin_open(event, now)
     actor = f"person:{person_id}"
     registered_now = register_walk_in(session, event, person_id, actor)
     _row, changed = record(

@@ -50,7 +50,8 @@ def may_answer(session: Session, event: Event, person_id: int) -> bool:
     return status == RegistrationStatus.CONFIRMED
 
 
-def _check(session: Session, event_id: int, person_id: int, now: datetime) -> Event:
+def check_can_answer(session: Session, event_id: int, person_id: int, now: datetime) -> Event:
+    """The event, if this person may answer its survey now; the French reason otherwise."""
     event = session.get(Event, event_id)
     if event is None:
         raise NotFound("event_not_found", code=str(event_id))
@@ -88,7 +89,7 @@ def answer(
     now = now or utcnow()
     value = clean_rating(rating)
     text = clean_comment(comment) if comment is not None else None
-    _check(session, event_id, person_id, now)
+    check_can_answer(session, event_id, person_id, now)
     row = find(session, event_id, person_id)
     created = row is None
     if row is None:
