@@ -4,14 +4,19 @@ Entry point ``presence`` (``relais.plugins``): importing this module plugs it
 into the bot through :mod:`bot.registry` (deep links ``p_<code>`` and
 ``s_<code>``, the ``/presences`` command), the button routes, and the profile
 flow (a newcomer's check-in resumes once the profile is saved; the survey's
-comment is a typed step).
+comment is a typed step). Its component asks the survey on Telegram after
+each session (the follow-up e-mail links to the same survey on the web).
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
+import asyncio
+import contextlib
+import logging
+from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 from telegram import Update
 from telegram.ext import Application, CommandHandler, ContextTypes
@@ -19,25 +24,32 @@ from telegram.ext import Application, CommandHandler, ContextTypes
 from bot import conversation, handlers, registry, signup
 from bot.actor import Actor, linked_person, registered_person
 from bot.conversation import State
+from bot.outbox import queue_message, wake
 from bot.texts import Button, Reply, problem, say, short
 from bot.work import in_thread
 from relais.attendance import services as attendance
-from relais.attendance.models import AttendanceMethod, AttendanceStatus
+from relais.attendance.models import Attendance, AttendanceMethod, AttendanceStatus
 from relais.db import session_scope
 from relais.errors import DomainError, InvalidInput
 from relais.events import services as events
 from relais.events.models import Event, EventStatus
 from relais.i18n import t
 from relais.people.models import Person
+from relais.registrations.models import Registration, RegistrationStatus
 from relais.satisfaction import services as satisfaction
-from relais.settings import get_settings
+from relais.satisfaction.models import SatisfactionAnswer
+from relais.settings import Settings, get_settings
 from relais.timefmt import local, utcnow
 
+log = logging.getLogger(__name__)
 CHECKIN_PREFIX = "p_"
 SURVEY_PREFIX = "s_"
 COMMENT_STEP = "survey_comment"
 ROSTER_PAGE = 12
 RECENT_DAYS = 7
+SURVEY_DELAY = timedelta(minutes=30)
+SURVEY_WINDOW = timedelta(days=2)
+SWEEP_SECONDS = 300
 #: A tap on a person's button moves to the next status.
 NEXT_STATUS = {
     None: AttendanceStatus.PRESENT,
@@ -121,9 +133,7 @@ def survey(actor: Actor, code: str) -> list[Reply]:
                 return [Reply(_say("survey_unknown_person"))]
             satisfaction.check_can_answer(session, event.id, person.id, utcnow())
             previous = satisfaction.find(session, event.id, person.id)
-            buttons: list[list[Button]] = [
-                [(str(n), f"sv:{event.id}:{n}") for n in satisfaction.RATINGS]
-            ]
+            buttons = _rating_buttons(event.id)
             text = _say(
                 "survey_question", title=event.title,
                 previous=previous.rating if previous else None,
@@ -261,6 +271,93 @@ def toggle(actor: Actor, args: list[str]) -> list[Reply]:
             session, event_id, [person_id], status, actor.audit, AttendanceMethod.COORDINATOR
         )
         return [roster(session, event_id, page_number, edit=True)]
+
+
+# -- survey prompts after each session ----------------------------------------------
+
+
+def _rating_buttons(event_id: int) -> list[list[Button]]:
+    return [[(str(n), f"sv:{event_id}:{n}") for n in satisfaction.RATINGS]]
+
+
+def queue_survey_prompts(now: datetime | None = None) -> int:
+    """Queue the survey question for everyone expected at a session that just ended.
+
+    Sessions that ended between SURVEY_DELAY and SURVEY_WINDOW ago; people
+    with a confirmed registration, not marked absent or excused, reachable on
+    Telegram, who have not answered yet. The idempotency key makes repeated
+    sweeps harmless. Returns how many messages were queued.
+    """
+    now = now or utcnow()
+    queued = 0
+    with session_scope() as session:
+        mark = aliased(Attendance)
+        rows = session.exec(
+            select(Event, Person)
+            .join(Registration, col(Registration.event_id) == Event.id)
+            .join(Person, col(Person.id) == Registration.person_id)
+            .outerjoin(
+                mark,
+                (col(mark.event_id) == Registration.event_id)
+                & (col(mark.person_id) == Registration.person_id),
+            )
+            .outerjoin(
+                SatisfactionAnswer,
+                (col(SatisfactionAnswer.event_id) == Registration.event_id)
+                & (col(SatisfactionAnswer.person_id) == Registration.person_id),
+            )
+            .where(
+                Event.status == EventStatus.PUBLISHED,
+                col(Event.ends_at) <= now - SURVEY_DELAY,
+                col(Event.ends_at) > now - SURVEY_WINDOW,
+                Registration.status == RegistrationStatus.CONFIRMED,
+                col(mark.status).is_(None) | (col(mark.status) == AttendanceStatus.PRESENT),
+                col(Person.telegram_id).is_not(None),
+                col(Person.telegram_blocked).is_(False),
+                col(SatisfactionAnswer.id).is_(None),
+            )
+        ).all()
+        for event, person in rows:
+            assert event.id is not None
+            queued += queue_message(
+                session, person_id=person.id, idempotency_key=f"survey:{event.id}:{person.id}",
+                text_html=_say("survey_prompt", title=event.title, first_name=person.first_name),
+                buttons=_rating_buttons(event.id),
+            )  # fmt: skip
+    return queued
+
+
+class SurveyPrompts:
+    """What ``relais run`` keeps alive: a sweep every few minutes, then a nudge to the sender."""
+
+    name = "survey-prompts"
+
+    def __init__(self) -> None:
+        self.task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        self.task = asyncio.create_task(self._sweep_forever(), name="survey-prompts")
+
+    async def _sweep_forever(self) -> None:
+        while True:
+            try:
+                if await in_thread(queue_survey_prompts):
+                    wake()
+            except Exception:
+                log.exception("survey prompts sweep failed; next sweep in %s s", SWEEP_SECONDS)
+            await asyncio.sleep(SWEEP_SECONDS)
+
+    async def stop(self) -> None:
+        if self.task is not None:
+            self.task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.task
+            self.task = None
+
+
+def component(settings: Settings) -> SurveyPrompts | None:
+    """Only with a bot: without a token there is nobody to ask on Telegram."""
+    return SurveyPrompts() if settings.telegram_bot_token else None
 
 
 # -- wiring ---------------------------------------------------------------------

@@ -157,3 +157,40 @@ async def test_coordinator_toggles_attendance(
         select(AuditEntry).where(AuditEntry.actor == f"telegram:{coordinator.id}")
     ).all()
     assert len(audit) == 1
+
+
+async def test_survey_prompt_after_the_session_once_per_person(
+    api: BotAPI, bot: BotComponent, session: Session
+) -> None:
+    from bot.outbox import wake
+    from bot.presence import queue_survey_prompts
+
+    came, came_person = known_user(api, session, first_name="Dominique")
+    absent, absent_person = known_user(api, session, first_name="Sacha")
+    answered, answered_person = known_user(api, session, first_name="Nadia")
+    event = make_event(session, title="Atelier GUSP", starts_at=utcnow() - timedelta(hours=3))
+    assert event.id and came_person.id and absent_person.id and answered_person.id
+    attendance.mark(
+        session,
+        event.id,
+        [came_person.id, absent_person.id, answered_person.id],
+        AttendanceStatus.PRESENT,
+        "cli",
+    )
+    attendance.mark(session, event.id, [absent_person.id], AttendanceStatus.ABSENT, "cli")
+    from relais.satisfaction import services as satisfaction
+
+    satisfaction.answer(session, event.id, answered_person.id, 5, channel="web")
+    session.commit()
+    assert queue_survey_prompts() == 1
+    assert queue_survey_prompts() == 0
+    wake()
+    prompt = await came.expect("Atelier GUSP")
+    assert prompt.message.button_texts() == ["1", "2", "3", "4", "5"]
+    await came.tap("3")
+    await came.expect("Note enregistrée : 3 / 5")
+    assert api.calls_to("sendMessage", chat_id=absent.id) == []
+    assert api.calls_to("sendMessage", chat_id=answered.id) == []
+    session.expire_all()
+    ratings = {a.person_id: a.rating for a in session.exec(select(SatisfactionAnswer))}
+    assert ratings == {came_person.id: 3, answered_person.id: 5}
