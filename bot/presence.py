@@ -34,6 +34,7 @@ from relais.errors import DomainError, InvalidInput
 from relais.events import services as events
 from relais.events.models import Event, EventStatus
 from relais.i18n import t
+from relais.people import services as people
 from relais.people.models import Person
 from relais.registrations.models import Registration, RegistrationStatus
 from relais.satisfaction import services as satisfaction
@@ -361,6 +362,35 @@ def component(settings: Settings) -> SurveyPrompts | None:
 
 
 # -- wiring ---------------------------------------------------------------------
+
+
+def _export(session: Session, person_id: int) -> dict[str, object]:
+    """A person's attendance and survey answers, for their data export (RGPD access)."""
+    marks = session.exec(
+        select(Attendance, Event).join(Event, col(Event.id) == Attendance.event_id)
+        .where(Attendance.person_id == person_id).order_by(col(Event.starts_at))
+    ).all()  # fmt: skip
+    answers = session.exec(
+        select(SatisfactionAnswer, Event).join(Event, col(Event.id) == SatisfactionAnswer.event_id)
+        .where(SatisfactionAnswer.person_id == person_id).order_by(col(Event.starts_at))
+    ).all()  # fmt: skip
+    return {
+        "presences": [
+            {"seance": event.title, "debut": event.starts_at.isoformat(),
+             "etat": mark.status.value, "releve_le": mark.recorded_at.isoformat()}
+            for mark, event in marks
+        ],
+        "avis": [
+            {"seance": event.title, "note": answer.rating, "commentaire": answer.comment,
+             "repondu_le": answer.updated_at.isoformat()}
+            for answer, event in answers
+        ],
+    }  # fmt: skip
+
+
+def subscribe() -> None:
+    """Called once per process by the plugin loader."""
+    people.register_exporter("presences_et_avis", _export)
 
 
 async def checkin_link(update: Update, context: ContextTypes.DEFAULT_TYPE, code: str) -> None:
