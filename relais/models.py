@@ -20,6 +20,7 @@ from relais.networks.models import Network, NetworkMember
 from relais.people.models import Consent, ConsentPurpose, Organisation, OrganisationKind, Person
 from relais.reference.models import Departement, Profile, Theme
 from relais.registrations.models import Registration, RegistrationStatus
+from relais.satisfaction.models import SatisfactionAnswer
 
 metadata = SQLModel.metadata
 
@@ -27,5 +28,5 @@ __all__ = [
     "Attendance", "AttendanceMethod", "AttendanceStatus", "AuditEntry", "Consent",
     "ConsentPurpose", "Departement", "Event", "EventAudience", "EventFormat", "EventNetwork",
     "EventStatus", "Network", "NetworkMember", "Organisation", "OrganisationKind", "Person",
-    "Profile", "Registration", "RegistrationStatus", "Series", "Theme", "metadata",
+    "Profile", "Registration", "RegistrationStatus", "SatisfactionAnswer", "Series", "Theme", "metadata",
 ]  # fmt: skip

@@ -7,8 +7,11 @@ import logging
 
 import typer
 
+from relais.cli import attendance as attendance_cli
 from relais.cli import events as events_cli
+from relais.cli import exports as exports_cli
 from relais.cli import networks as networks_cli
+from relais.cli import stats as stats_cli
 from relais.cli.common import console, friendly
 from relais.db import get_engine
 from relais.i18n import t
@@ -24,6 +27,10 @@ db_app = typer.Typer(help="Base de données.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(events_cli.app, name="event")
 app.add_typer(networks_cli.app, name="network")
+app.add_typer(attendance_cli.app, name="attendance")
+app.add_typer(exports_cli.app, name="export")
+app.command("stats")(stats_cli.stats)
+app.command("report")(stats_cli.report)
 
 
 def _safe_url() -> str:
