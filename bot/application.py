@@ -7,6 +7,7 @@ The bot shares the event loop with everything else: ``initialize`` /
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -14,11 +15,12 @@ from telegram import BotCommand, LinkPreviewOptions, Update
 from telegram.constants import ParseMode
 from telegram.ext import Application, ApplicationBuilder, Defaults
 
-from bot import handlers
+from bot import conversation, handlers
 from bot.guard import PerPersonUpdateProcessor, RetryingRateLimiter
 from bot.outbox import OutboxSender
 from bot.texts import say
 from bot.webhook import WebhookServer
+from bot.work import in_thread
 from relais.settings import Settings
 
 log = logging.getLogger("relais.bot")
@@ -53,6 +55,15 @@ def command_list() -> list[BotCommand]:
     return [BotCommand(name, say(f"commands.{name}")) for name, _callback in handlers.COMMANDS]
 
 
+async def _purge_hourly() -> None:
+    while True:
+        try:
+            await in_thread(conversation.purge_abandoned)
+        except Exception:
+            log.exception("could not purge abandoned conversations")
+        await asyncio.sleep(3600)
+
+
 class BotComponent:
     """What ``relais run`` starts: long polling plus the outbox sender."""
 
@@ -63,6 +74,7 @@ class BotComponent:
         self.application: Application[Any, Any, Any, Any, Any, Any] | None = None
         self.sender: OutboxSender | None = None
         self.webhook: WebhookServer | None = None
+        self.housekeeping: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         # httpx logs every request URL at INFO, and Bot API URLs contain the token.
@@ -83,9 +95,13 @@ class BotComponent:
         self.application = application
         self.sender = OutboxSender(application.bot)
         await self.sender.start()
+        self.housekeeping = asyncio.create_task(_purge_hourly(), name="bot-purge")
         log.info(say("started", username=application.bot.username, mode=mode))
 
     async def stop(self) -> None:
+        if self.housekeeping is not None:
+            self.housekeeping.cancel()
+            await asyncio.gather(self.housekeeping, return_exceptions=True)
         if self.sender is not None:
             await self.sender.stop()
         if self.webhook is not None:
