@@ -13,6 +13,7 @@ from typing import Any
 
 from telegram import BotCommand, LinkPreviewOptions, Update
 from telegram.constants import ParseMode
+from telegram.error import InvalidToken, NetworkError
 from telegram.ext import Application, ApplicationBuilder, Defaults
 
 from bot import conversation, handlers
@@ -64,10 +65,18 @@ async def _purge_hourly() -> None:
         await asyncio.sleep(3600)
 
 
+async def _quietly_shut(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    try:
+        await application.shutdown()
+    except Exception:
+        log.debug("shutdown after a failed start", exc_info=True)
+
+
 class BotComponent:
     """What ``relais run`` starts: long polling plus the outbox sender."""
 
     name = "bot"
+    retry_delay = 5.0
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -75,11 +84,43 @@ class BotComponent:
         self.sender: OutboxSender | None = None
         self.webhook: WebhookServer | None = None
         self.housekeeping: asyncio.Task[None] | None = None
+        self.connecting: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
+        """Connect now if Telegram answers; otherwise keep retrying in the background.
+
+        Telegram being unreachable at boot (or a refused token) must not stop
+        ``relais run``: e-mails and web pages keep working meanwhile.
+        """
         # httpx logs every request URL at INFO, and Bot API URLs contain the token.
         logging.getLogger("httpx").setLevel(logging.WARNING)
+        if not await self._try_connect():
+            self.connecting = asyncio.create_task(self._keep_trying(), name="bot-connect")
+
+    async def _try_connect(self) -> bool:
+        """True once running, or when retrying is pointless (token refused)."""
         application = build_application(self.settings)
+        try:
+            await self._connect(application)
+        except InvalidToken:
+            log.error(say("token_refused"))
+            await _quietly_shut(application)
+            return True
+        except NetworkError as error:
+            log.warning(say("unreachable", error=str(error)[:120]))
+            await _quietly_shut(application)
+            return False
+        return True
+
+    async def _keep_trying(self) -> None:
+        delay = self.retry_delay
+        while True:
+            await asyncio.sleep(delay)
+            if await self._try_connect():
+                return
+            delay = min(delay * 2, 300.0)
+
+    async def _connect(self, application: Application[Any, Any, Any, Any, Any, Any]) -> None:
         await application.initialize()
         await application.bot.set_my_commands(command_list())
         allowed = [Update.MESSAGE, Update.CALLBACK_QUERY]
@@ -99,6 +140,9 @@ class BotComponent:
         log.info(say("started", username=application.bot.username, mode=mode))
 
     async def stop(self) -> None:
+        if self.connecting is not None:
+            self.connecting.cancel()
+            await asyncio.gather(self.connecting, return_exceptions=True)
         if self.housekeeping is not None:
             self.housekeeping.cancel()
             await asyncio.gather(self.housekeeping, return_exceptions=True)
