@@ -7,6 +7,7 @@ import logging
 
 import typer
 
+from relais.cli import admin as admin_cli
 from relais.cli import events as events_cli
 from relais.cli import networks as networks_cli
 from relais.cli.common import console, friendly
@@ -24,6 +25,7 @@ db_app = typer.Typer(help="Base de données.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(events_cli.app, name="event")
 app.add_typer(networks_cli.app, name="network")
+app.add_typer(admin_cli.app, name="admin")
 
 
 def _safe_url() -> str:
