@@ -124,6 +124,11 @@ def after_commit(kind: type[E], handler: Callable[[E], None]) -> None:
         _after_commit[kind].append(handler)
 
 
+def has_subscribers(kind: type[DomainEvent]) -> bool:
+    """Whether any channel listens to ``kind`` (e.g. to warn that nothing will be sent)."""
+    return bool(_in_transaction[kind] or _after_commit[kind])
+
+
 def clear_subscribers() -> None:
     _in_transaction.clear()
     _after_commit.clear()

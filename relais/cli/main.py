@@ -8,8 +8,10 @@ import logging
 import typer
 
 from relais.cli import admin as admin_cli
+from relais.cli import broadcast as broadcast_cli
 from relais.cli import events as events_cli
 from relais.cli import networks as networks_cli
+from relais.cli import registrations as registrations_cli
 from relais.cli.common import console, friendly
 from relais.db import get_engine
 from relais.i18n import t
@@ -26,6 +28,8 @@ app.add_typer(db_app, name="db")
 app.add_typer(events_cli.app, name="event")
 app.add_typer(networks_cli.app, name="network")
 app.add_typer(admin_cli.app, name="admin")
+app.add_typer(registrations_cli.app, name="registrations")
+app.command("broadcast")(broadcast_cli.broadcast)
 
 
 def _safe_url() -> str:
