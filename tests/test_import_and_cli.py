@@ -20,6 +20,7 @@ events:
     theme: Médiation sociale
     venue: Mairie de Bondy
     capacity: 20
+    liste_attente: non
   - titre: Webinaire santé
     debut: "2031-05-12 14:00"
     fin: "2031-05-12 15:30"
@@ -41,8 +42,10 @@ def test_yaml_import_creates_events(session: Session, tmp_path: Path) -> None:
     report = import_file(session, path, "test")
     session.commit()
     assert report.ok and len(report.imported) == 2
-    titles = sorted(e.title for e in session.exec(select(Event)))
-    assert titles == ["Rencontre des médiateurs", "Webinaire santé"]
+    created = {e.title: e for e in session.exec(select(Event))}
+    assert sorted(created) == ["Rencontre des médiateurs", "Webinaire santé"]
+    assert created["Rencontre des médiateurs"].waitlist_enabled is False
+    assert created["Webinaire santé"].format.value == "distanciel"
 
 
 def test_bad_csv_imports_nothing_and_reports_each_line(session: Session, tmp_path: Path) -> None:

@@ -21,6 +21,7 @@ FORMAT_ALIASES = {
     "distanciel": EventFormat.DISTANCIEL, "webinaire": EventFormat.DISTANCIEL,
     "visio": EventFormat.DISTANCIEL, "hybride": EventFormat.HYBRIDE,
 }  # fmt: skip
+FRENCH_BOOLEANS = {"oui": True, "o": True, "non": False, "n": False}
 
 
 def _moment(value: Any) -> Any:
@@ -76,6 +77,13 @@ class EventInput(BaseModel):
         if isinstance(value, str):
             return [part.strip() for part in value.split("|") if part.strip()]
         return value or []
+
+    @field_validator("waitlist_enabled", "members_only", mode="before")
+    @classmethod
+    def _french_boolean(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return FRENCH_BOOLEANS.get(value.strip().lower(), value)
+        return value
 
     @field_validator("visio_url")
     @classmethod

@@ -1,0 +1,121 @@
+"""Profiles, the data export and the right to erasure."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import pytest
+from sqlmodel import Session, select
+
+from relais.attendance import services as attendance
+from relais.attendance.models import Attendance, AttendanceMethod, AttendanceStatus
+from relais.errors import InvalidInput, NotFound
+from relais.events import services as events
+from relais.networks import services as networks
+from relais.people import services as people
+from relais.people.erasure import erase
+from relais.people.models import Consent, ConsentPurpose, Person
+from relais.registrations import services as registrations
+from relais.registrations.models import RegistrationStatus
+from relais.timefmt import utcnow
+from tests.factories import make_event, make_person
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [("  Nadia.Benali@Exemple.FR ", "nadia.benali@exemple.fr"), ("a@b.fr", "a@b.fr")],
+)
+def test_emails_are_normalised(raw: str, expected: str) -> None:
+    assert people.normalize_email(raw) == expected
+
+
+@pytest.mark.parametrize(
+    "raw", ["", "nadia", "nadia@", "@exemple.fr", "a b@c.fr", "x" * 250 + "@a.fr"]
+)
+def test_bad_emails_get_a_french_message(raw: str) -> None:
+    with pytest.raises(InvalidInput) as caught:
+        people.normalize_email(raw)
+    assert "adresse" in caught.value.message
+
+
+def test_same_email_updates_the_same_person(session: Session) -> None:
+    first = make_person(session, email="karim@exemple.fr", telegram_id=111)
+    again = people.save_profile(
+        session, email="KARIM@exemple.fr", first_name="Karim", last_name="D.", telegram_id=111
+    )
+    session.commit()
+    assert again.id == first.id
+    assert len(session.exec(select(Person)).all()) == 1
+
+
+def test_telegram_account_moves_to_the_new_profile(session: Session) -> None:
+    old = make_person(session, telegram_id=222)
+    new = make_person(session, telegram_id=222)
+    session.refresh(old)
+    assert (old.telegram_id, new.telegram_id) == (None, 222)
+
+
+def test_names_are_length_limited(session: Session) -> None:
+    with pytest.raises(InvalidInput) as caught:
+        people.save_profile(session, email="a@b.fr", first_name="A" * 101, last_name="B")
+    assert "100" in caught.value.message
+
+
+def test_export_contains_everything_and_is_json(session: Session) -> None:
+    person = make_person(session, organisation="Ville de Bondy", phone="06 12 34 56 78")
+    people.record_consent(session, person.id, ConsentPurpose.REGISTRATION, "telegram")
+    event = make_event(session)
+    registrations.register(session, event.id, person.id, source="test")
+    session.commit()
+    data = people.export(session, person.id)
+    text = json.dumps(data, ensure_ascii=False)
+    assert person.email in text and "Ville de Bondy" in text and "0612345678" in text
+    assert data["consentements"][0]["channel"] == "telegram"
+
+
+def test_erasure_keeps_anonymous_attendance_and_frees_seats(session: Session) -> None:
+    past = make_event(session, starts_at=utcnow() + timedelta(days=1))
+    future = make_event(session, capacity=1)
+    person = make_person(session, phone="0612345678", telegram_id=333)
+    waiting = make_person(session)
+    network = networks.create(session, "Réseau test", "test")
+    networks.add_member(session, network.id, person.id, "test")
+    people.record_consent(session, person.id, ConsentPurpose.REGISTRATION, "telegram")
+    registrations.register(session, past.id, person.id, source="test")
+    registrations.register(session, future.id, person.id, source="test")
+    registrations.register(session, future.id, waiting.id, source="test")
+    session.commit()
+    events.update(
+        session,
+        past.id,
+        {"starts_at": utcnow() - timedelta(hours=3), "ends_at": utcnow() - timedelta(hours=1)},
+        "test",
+    )
+    attendance.record(
+        session, past.id, person.id, AttendanceStatus.PRESENT, AttendanceMethod.CLI, "test"
+    )
+    session.commit()
+
+    erase(session, person.id, f"person:{person.id}")
+    session.commit()
+
+    session.refresh(person)
+    assert (person.email, person.phone, person.telegram_id, person.first_name) == (
+        None,
+        None,
+        None,
+        "",
+    )
+    assert person.erased_at is not None
+    assert session.exec(select(Consent).where(Consent.person_id == person.id)).all() == []
+    assert networks.members(session, network.id) == []
+    kept = session.exec(select(Attendance).where(Attendance.person_id == person.id)).one()
+    assert kept.status == AttendanceStatus.PRESENT
+    statuses = {p.id: r.status for r, p in registrations.for_event(session, future.id)}
+    assert statuses == {
+        person.id: RegistrationStatus.CANCELLED,
+        waiting.id: RegistrationStatus.CONFIRMED,
+    }
+    with pytest.raises(NotFound):
+        people.export(session, person.id)
