@@ -11,11 +11,13 @@ from openpyxl import load_workbook
 from sqlmodel import Session, select
 from typer.testing import CliRunner
 
+from bot.models import BotOutboxMessage
 from relais import signals
 from relais.cli.main import app
 from relais.events.models import Event, EventStatus
 from relais.invitations.models import Broadcast
 from relais.people.models import Person
+from relais.plugins import subscribe_all
 from relais.registrations import services as registrations
 from relais.timefmt import local
 from tests.admin.conftest import make_network
@@ -169,18 +171,23 @@ def test_broadcast_preview_confirmation_and_yes(
     session.commit()
     message = tmp_path / "message.txt"
     message.write_text("Réunion reportée au 12 mai.\n", encoding="utf-8")
-    code, output = _run("broadcast", network.code, str(message), "--yes")
+    subscribe_all()
+    with monkeypatch.context() as without_telegram:
+        for registry in (signals._in_transaction, signals._after_commit):
+            without_telegram.setitem(registry, signals.BroadcastRequested, [])
+        code, output = _run("broadcast", network.code, str(message), "--yes")
     assert code == 1 and "aucun canal Telegram" in output
-    queued: list[signals.BroadcastRequested] = []
-    monkeypatch.setitem(
-        signals._in_transaction, signals.BroadcastRequested, [lambda _s, ev: queued.append(ev)]
-    )
     result = runner.invoke(app, ["broadcast", network.code, str(message)], input="n\n")
     assert result.exit_code == 1 and "Réunion reportée au 12 mai." in result.output
-    assert "Envoi annulé" in result.output and queued == []
+    assert "Envoi annulé" in result.output
     code, output = _run("broadcast", network.code, str(message), "--yes")
     assert code == 0 and "2 message(s) mis en file" in output
-    assert len(queued) == 1 and len(session.exec(select(Broadcast)).all()) == 1
+    assert len(session.exec(select(Broadcast)).all()) == 1
+    queued = session.exec(select(BotOutboxMessage)).all()
+    assert sorted(row.idempotency_key for row in queued) == [
+        f"admin:broadcast:1:{person.id}" for person in session.exec(select(Person)).all()
+    ]
+    assert "Réunion reportée au 12 mai." in queued[0].text_html
     session.commit()
     message.write_bytes(b"\xff\xfe")
     code, output = _run("broadcast", network.code, str(message), "--yes")
