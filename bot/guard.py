@@ -63,7 +63,7 @@ class PerPersonUpdateProcessor(BaseUpdateProcessor):
 class FloodGuard:
     """A token bucket per person: ``burst`` updates at once, then ``rate`` per second."""
 
-    def __init__(self, burst: int = 15, rate: float = 1.0) -> None:
+    def __init__(self, burst: int = 30, rate: float = 1.0) -> None:
         self.burst = burst
         self.rate = rate
         self._buckets: dict[int, tuple[float, float]] = {}

@@ -31,6 +31,7 @@ from relais.timefmt import utcnow
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 8
+RETRIES_AFTER_429 = 3
 
 
 def queue_message(
@@ -246,35 +247,46 @@ class OutboxSender:
             self._in_flight.discard(message.id)
 
     async def _deliver(self, message: Due) -> tuple[OutboxState, str, float | None]:
-        try:
-            if message.document is not None:
-                name, content = message.document
-                await self.bot.send_document(
-                    message.chat_id,
-                    document=content,
-                    filename=name,
-                    caption=message.text_html or None,
-                    parse_mode="HTML",
-                )
+        """One message; a 429 holds this chat (order kept) and the overall pace, then retries."""
+        for attempt in range(1, RETRIES_AFTER_429 + 1):
+            try:
+                await self._send_once(message)
+            except RetryAfter as error:
+                delay = seconds(error.retry_after)
+                now = asyncio.get_running_loop().time()
+                self._next_slot = max(self._next_slot, now + delay)
+                self._chat_next[message.chat_id] = now + delay + self.per_chat_interval
+                if attempt == RETRIES_AFTER_429:
+                    return OutboxState.PENDING, str(error), delay
+                await asyncio.sleep(delay)
+            except Forbidden as error:
+                await in_thread(mark_blocked, message.chat_id)
+                return OutboxState.BLOCKED, str(error), None
+            except BadRequest as error:
+                return OutboxState.FAILED, str(error), None
+            except NetworkError as error:
+                return OutboxState.PENDING, str(error), BACKOFF
             else:
-                await self.bot.send_message(
-                    message.chat_id,
-                    message.text_html,
-                    parse_mode="HTML",
-                    reply_markup=_keyboard(message.buttons),
-                )
-        except RetryAfter as error:
-            delay = seconds(error.retry_after)
-            self._next_slot = asyncio.get_running_loop().time() + delay
-            return OutboxState.PENDING, str(error), delay
-        except Forbidden as error:
-            await in_thread(mark_blocked, message.chat_id)
-            return OutboxState.BLOCKED, str(error), None
-        except BadRequest as error:
-            return OutboxState.FAILED, str(error), None
-        except NetworkError as error:
-            return OutboxState.PENDING, str(error), BACKOFF
-        return OutboxState.SENT, "", None
+                return OutboxState.SENT, "", None
+        raise AssertionError("unreachable")
+
+    async def _send_once(self, message: Due) -> None:
+        if message.document is not None:
+            name, content = message.document
+            await self.bot.send_document(
+                message.chat_id,
+                document=content,
+                filename=name,
+                caption=message.text_html or None,
+                parse_mode="HTML",
+            )
+        else:
+            await self.bot.send_message(
+                message.chat_id,
+                message.text_html,
+                parse_mode="HTML",
+                reply_markup=_keyboard(message.buttons),
+            )
 
 
 _sender: OutboxSender | None = None

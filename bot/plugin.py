@@ -34,6 +34,6 @@ def subscribe() -> None:
 def component(settings: Settings) -> BotComponent | None:
     """The bot, or None (with one line saying how to turn it on) without a token."""
     if not settings.telegram_bot_token:
-        print(say("off"), file=sys.stderr)
+        print(say("disabled"), file=sys.stderr)
         return None
     return BotComponent(settings)

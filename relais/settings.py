@@ -45,6 +45,16 @@ class Settings(BaseSettings):
     mail_from: str = "Relais <relais@localhost>"
     mail_reply_to: str = ""
     mail_outbox_dir: Path = Path("outbox")
+    mail_concurrency: int = Field(default=3, ge=1, le=50)
+    mail_rate_per_second: float = Field(default=10.0, ge=0)
+    mail_rate_per_hour: int = Field(default=0, ge=0)
+    mail_retry_hours: float = Field(default=48.0, gt=0)
+    mail_retry_first_delay: float = Field(default=60.0, gt=0)
+    mail_claim_timeout: float = Field(default=600.0, gt=0)
+    mail_batch_size: int = Field(default=200, ge=1, le=10_000)
+    mail_poll_seconds: float = Field(default=5.0, gt=0)
+    reminder_offsets: str = "7d,1d"
+    reminder_webinar_offsets: str = "1h"
 
     public_base_url: str = "http://localhost:8080"
     web_host: str = "127.0.0.1"

@@ -8,7 +8,7 @@ import pytest
 
 from bot.application import BotComponent
 from bot.plugin import subscribe
-from relais.settings import Settings, load_settings
+from relais.settings import Settings, get_settings
 from tests.botapi import TOKEN, BotAPI
 
 
@@ -19,13 +19,14 @@ async def api() -> AsyncIterator[BotAPI]:
 
 
 @pytest.fixture
-def bot_settings(db_url: str, api: BotAPI) -> Settings:
-    return load_settings(
-        telegram_bot_token=TOKEN,
-        telegram_api_base_url=api.base_url,
-        privacy_url="https://crpv.example.org/confidentialite",
-        organisation_name="CRPV Essonne",
-    )
+def bot_settings(db_url: str, api: BotAPI, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    """The process settings (the views read them too), pointed at the stand-in."""
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", TOKEN)
+    monkeypatch.setenv("TELEGRAM_API_BASE_URL", api.base_url)
+    monkeypatch.setenv("PRIVACY_URL", "https://crpv.example.org/confidentialite")
+    monkeypatch.setenv("ORGANISATION_NAME", "CRPV Essonne")
+    get_settings.cache_clear()
+    return get_settings()
 
 
 @pytest.fixture

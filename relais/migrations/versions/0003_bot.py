@@ -1,7 +1,7 @@
 """Bot conversation steps and Telegram outbox
 
 Revision ID: 0003_bot
-Revises: 0001_core
+Revises: 0002_mail
 Create Date: 2026-11-22 02:54:54.502219
 """
 
@@ -12,7 +12,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = "0003_bot"
-down_revision: str | None = "0001_core"
+down_revision: str | None = "0002_mail"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,270 @@
+"""The dispatcher: claims due outbox rows, sends them, records each answer.
+
+A row is claimed (state ``sending`` with a lease), rendered, sent, and only
+then marked ``sent`` in its own short transaction. A crash between acceptance
+and that transaction re-sends just the messages in flight, with the same
+Message-ID; a crash anywhere else re-sends nothing. Claiming uses
+``FOR UPDATE SKIP LOCKED`` on PostgreSQL (two workers never take the same
+row) and the SQLite write lock (``BEGIN IMMEDIATE``) on SQLite.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta
+from email.utils import parseaddr
+from typing import Any, Protocol, TypeVar
+
+from sqlalchemy import and_, bindparam, func, or_, update
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from mailer import compose
+from mailer.delivery import EmlFolder, Prepared, Result, SmtpConnection
+from mailer.models import OutboxMessage, OutboxState
+from mailer.outbox import hard_bounce_hooks, renderer_for
+from relais.db import get_engine, is_postgresql, session_scope
+from relais.people.models import Person
+from relais.settings import Settings
+from relais.timefmt import utcnow
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+MAX_RETRY_DELAY = 3600.0
+
+
+class Transport(Protocol):
+    async def deliver(self, prepared: Prepared) -> tuple[Result, bool]: ...
+
+    async def close(self) -> None: ...
+
+
+class Pacer:
+    """Spaces the start of sends to at most ``rate`` per second, across all connections."""
+
+    def __init__(self, rate: float) -> None:
+        self.interval = 1.0 / rate if rate > 0 else 0.0
+        self.next_at = 0.0
+
+    async def wait(self) -> None:
+        if not self.interval:
+            return
+        loop = asyncio.get_running_loop()
+        now = loop.time()
+        start = max(now, self.next_at)
+        self.next_at = start + self.interval
+        if start > now:
+            await asyncio.sleep(start - now)
+
+
+def retry_delay(settings: Settings, attempts: int) -> timedelta:
+    """Exponential backoff: first delay, then twice as long each time, at most an hour."""
+    seconds = settings.mail_retry_first_delay * 2 ** max(0, attempts - 1)
+    return timedelta(seconds=min(seconds, MAX_RETRY_DELAY))
+
+
+class Dispatcher:
+    def __init__(self, settings: Settings, engine: Engine | None = None) -> None:
+        self.settings = settings
+        self.engine = engine or get_engine()
+        self.sender = parseaddr(settings.mail_from)[1] or "relais@localhost"
+        self.transports: list[Transport] = self._transports()
+        self.pacer = Pacer(settings.mail_rate_per_second)
+        self._db = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mail-db")
+        self._lock = asyncio.Lock()
+
+    def _transports(self) -> list[Transport]:
+        if not self.settings.smtp_host:
+            return [EmlFolder(self.settings.mail_outbox_dir)]
+        return [SmtpConnection(self.settings) for _ in range(self.settings.mail_concurrency)]
+
+    async def _in_db(self, fn: Any, *args: Any) -> Any:
+        return await asyncio.get_running_loop().run_in_executor(self._db, fn, *args)
+
+    async def run_once(self) -> int:
+        """Send everything due now; returns how many the server accepted.
+
+        The next batch is claimed and rendered while the current one is on the wire.
+        """
+        async with self._lock:
+            results: asyncio.Queue[Result | None] = asyncio.Queue()
+            recorder = asyncio.create_task(self._record_loop(results))
+            accepted = 0
+            try:
+                batch: list[Prepared] = await self._in_db(self.claim_and_render)
+                while batch:
+                    sending = asyncio.create_task(self._send(batch, results))
+                    reachable, count = await sending
+                    accepted += count
+                    if not reachable:
+                        break
+                    batch = await self._in_db(self.claim_and_render)
+            finally:
+                results.put_nowait(None)
+                await recorder
+            return accepted
+
+    async def _send(
+        self, batch: list[Prepared], results: asyncio.Queue[Result | None]
+    ) -> tuple[bool, int]:
+        pending = list(reversed(batch))
+        state = {"reachable": True, "accepted": 0}
+
+        async def worker(transport: Transport) -> None:
+            while pending and state["reachable"]:
+                prepared = pending.pop()
+                await self.pacer.wait()
+                result, reachable = await transport.deliver(prepared)
+                results.put_nowait(result)
+                state["accepted"] += int(result.accepted)
+                if not reachable:
+                    state["reachable"] = False
+
+        await asyncio.gather(*(worker(transport) for transport in self.transports))
+        for prepared in pending:
+            results.put_nowait(Result(prepared.row_id, False, "serveur injoignable", retry=True))
+        return bool(state["reachable"]), int(state["accepted"])
+
+    async def _record_loop(self, results: asyncio.Queue[Result | None]) -> None:
+        """Group commit: every answer that arrived while the last commit ran goes in the next."""
+        done = False
+        while not done:
+            first = await results.get()
+            group = [first]
+            while not results.empty():
+                group.append(results.get_nowait())
+            done = None in group
+            answers = [result for result in group if result is not None]
+            if answers:
+                await self._in_db(self.record, answers)
+
+    # -- database side (runs in the single mail-db thread) ------------------------------
+
+    def _due_limit(self, session: Session, now: datetime) -> int:
+        limit = self.settings.mail_batch_size
+        per_hour = self.settings.mail_rate_per_hour
+        if per_hour:
+            recent = session.exec(
+                select(func.count())
+                .select_from(OutboxMessage)
+                .where(
+                    or_(
+                        col(OutboxMessage.sent_at) > now - timedelta(hours=1),
+                        col(OutboxMessage.state) == OutboxState.SENDING,
+                    )
+                )
+            ).one()
+            limit = min(limit, per_hour - recent)
+        return limit
+
+    def claim_and_render(self) -> list[Prepared]:
+        """Claim due rows (and rows whose sender died), render them, in one short transaction."""
+        with session_scope(self.engine) as session:
+            now = utcnow()
+            limit = self._due_limit(session, now)
+            if limit <= 0:
+                return []
+            query = (
+                select(OutboxMessage)
+                .where(
+                    or_(
+                        and_(
+                            col(OutboxMessage.state) == OutboxState.PENDING,
+                            col(OutboxMessage.next_attempt_at) <= now,
+                        ),
+                        and_(
+                            col(OutboxMessage.state) == OutboxState.SENDING,
+                            col(OutboxMessage.claimed_until) < now,
+                        ),
+                    )
+                )
+                .order_by(col(OutboxMessage.next_attempt_at), col(OutboxMessage.id))
+                .limit(limit)
+            )
+            if is_postgresql(session):
+                query = query.with_for_update(skip_locked=True)
+            rows = list(session.exec(query))
+            lease = now + timedelta(seconds=self.settings.mail_claim_timeout)
+            prepared: list[Prepared] = []
+            for row in rows:
+                row.state = OutboxState.SENDING
+                row.claimed_until = lease
+                row.attempts += 1
+                session.add(row)
+                ready = self._render(session, row)
+                if ready is not None:
+                    prepared.append(ready)
+            return prepared
+
+    def _render(self, session: Session, row: OutboxMessage) -> Prepared | None:
+        assert row.id is not None
+        try:
+            mail = renderer_for(row.kind)(session, row)
+            compose.address_headers(mail, to=row.to_address, message_id=row.message_id)
+            for name, value in row.headers.items():
+                del mail[name]
+                mail[name] = value
+            data = mail.as_bytes()
+        except Exception as error:
+            log.exception("outbox row %s (%s) cannot be rendered", row.id, row.kind)
+            row.state = OutboxState.FAILED
+            row.claimed_until = None
+            row.last_reply = f"mise en forme impossible : {type(error).__name__}"[:500]
+            session.add(row)
+            return None
+        return Prepared(row.id, self.sender, row.to_address, data)
+
+    def record(self, results: Sequence[Result]) -> None:
+        """Write the answers of the relay; only rows still claimed are touched."""
+        now = utcnow()
+        table = OutboxMessage.__table__  # type: ignore[attr-defined]
+        sent = [{"b_id": r.row_id, "b_reply": r.reply} for r in results if r.accepted]
+        with session_scope(self.engine) as session:
+            if sent:
+                session.connection().execute(
+                    update(table)
+                    .where(table.c.id == bindparam("b_id"), table.c.state == OutboxState.SENDING)
+                    .values(
+                        state=OutboxState.SENT,
+                        sent_at=now,
+                        claimed_until=None,
+                        last_reply=bindparam("b_reply"),
+                    ),
+                    sent,
+                )
+            for result in results:
+                if not result.accepted:
+                    self._record_refusal(session, result, now)
+
+    def _record_refusal(self, session: Session, result: Result, now: datetime) -> None:
+        row = session.get(OutboxMessage, result.row_id)
+        if row is None or row.state != OutboxState.SENDING:
+            return
+        row.last_reply = result.reply
+        row.claimed_until = None
+        give_up_at = row.due_at + timedelta(hours=self.settings.mail_retry_hours)
+        next_attempt = now + retry_delay(self.settings, row.attempts)
+        if result.retry and next_attempt <= give_up_at:
+            row.state = OutboxState.PENDING
+            row.next_attempt_at = next_attempt
+        else:
+            row.state = OutboxState.FAILED
+            log.warning("e-mail %s to a recipient failed: %s", row.id, result.reply)
+        session.add(row)
+        if result.bad_address:
+            self._mark_bad_address(session, result.address)
+
+    def _mark_bad_address(self, session: Session, address: str) -> None:
+        session.connection().execute(
+            update(Person).where(col(Person.email) == address).values(email_invalid=True)
+        )
+        for hook in hard_bounce_hooks():
+            hook(session, address)
+
+    async def close(self) -> None:
+        for transport in self.transports:
+            await transport.close()
+        self._db.shutdown(wait=True)

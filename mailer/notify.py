@@ -1,0 +1,162 @@
+"""Domain events → outbox rows, in the transaction of the change that caused them.
+
+Idempotency keys come from the domain state (the registration and the moment
+it changed), so replaying an event never queues the same e-mail twice while a
+new registration after a cancellation does get its own mail.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func
+from sqlmodel import Session, col, delete, select
+
+from mailer import kinds
+from mailer.models import OutboxMessage, OutboxState
+from mailer.outbox import enqueue
+from relais import signals
+from relais.events.models import Event, EventStatus
+from relais.people.models import Person
+from relais.registrations.models import Registration, RegistrationStatus
+
+
+def mail_address(person: Person | None) -> str | None:
+    """Where to write to this person, or None (no address, erased, or known to bounce)."""
+    if person is None or not person.email or person.email_invalid or person.erased_at:
+        return None
+    return person.email
+
+
+def cancellation_round(session: Session, registration_id: int) -> int:
+    """How many personal cancellations this registration already had (see person_sequence)."""
+    prefix = f"{kinds.REGISTRATION_CANCELLED}:{registration_id}:"
+    return session.exec(
+        select(func.count())
+        .select_from(OutboxMessage)
+        .where(col(OutboxMessage.idempotency_key).startswith(prefix))
+    ).one()
+
+
+def _queue(
+    session: Session,
+    kind: str,
+    registration: Registration,
+    key_suffix: str,
+    **payload: Any,
+) -> OutboxMessage | None:
+    person = session.get(Person, registration.person_id)
+    address = mail_address(person)
+    if address is None:
+        return None
+    assert registration.id is not None
+    return enqueue(
+        session,
+        kind=kind,
+        to=address,
+        idempotency_key=f"{kind}:{registration.id}:{key_suffix}",
+        person_id=registration.person_id,
+        payload={
+            "event_id": registration.event_id,
+            "registration_id": registration.id,
+            "round": cancellation_round(session, registration.id),
+            **payload,
+        },
+    )
+
+
+def _stamp(registration: Registration) -> str:
+    moment = registration.cancelled_at or registration.confirmed_at or registration.queued_at
+    return moment.isoformat()
+
+
+def on_registered(session: Session, ev: signals.Registered) -> None:
+    registration = session.get(Registration, ev.registration_id)
+    if registration is not None:
+        _queue(session, kinds.REGISTERED, registration, _stamp(registration))
+
+
+def on_promoted(session: Session, ev: signals.Promoted) -> None:
+    registration = session.get(Registration, ev.registration_id)
+    if registration is not None:
+        _queue(session, kinds.PROMOTED, registration, _stamp(registration))
+
+
+def on_waitlisted(session: Session, ev: signals.Waitlisted) -> None:
+    registration = session.get(Registration, ev.registration_id)
+    if registration is not None:
+        _queue(
+            session, kinds.WAITLISTED, registration, registration.queued_at.isoformat(),
+            position=ev.position,
+        )  # fmt: skip
+
+
+def on_registration_cancelled(session: Session, ev: signals.RegistrationCancelled) -> None:
+    registration = session.get(Registration, ev.registration_id)
+    event = session.get(Event, ev.event_id)
+    if registration is None or event is None or event.status == EventStatus.CANCELLED:
+        return
+    _queue(
+        session, kinds.REGISTRATION_CANCELLED, registration, _stamp(registration),
+        was_confirmed=ev.was_confirmed,
+    )  # fmt: skip
+
+
+def _live_registrations(session: Session, event_id: int) -> list[Registration]:
+    return list(
+        session.exec(
+            select(Registration).where(
+                Registration.event_id == event_id,
+                col(Registration.status).in_(
+                    [RegistrationStatus.CONFIRMED, RegistrationStatus.WAITLISTED]
+                ),
+            )
+        )
+    )
+
+
+def on_event_changed(session: Session, ev: signals.EventChanged) -> None:
+    """Only a change of time, place or link is worth an e-mail and a new invitation."""
+    if not ev.moved:
+        return
+    event = session.get(Event, ev.event_id)
+    if event is None:
+        return
+    changes = sorted(ev.changes)
+    for registration in _live_registrations(session, ev.event_id):
+        _queue(
+            session, kinds.EVENT_CHANGED, registration, f"seq{event.sequence}",
+            changes=changes, confirmed=registration.status == RegistrationStatus.CONFIRMED,
+        )  # fmt: skip
+
+
+def on_event_cancelled(session: Session, ev: signals.EventCancelled) -> None:
+    for registration in _live_registrations(session, ev.event_id):
+        _queue(
+            session, kinds.EVENT_CANCELLED, registration, "event",
+            confirmed=registration.status == RegistrationStatus.CONFIRMED,
+        )  # fmt: skip
+
+
+def on_person_erased(session: Session, ev: signals.PersonErased) -> None:
+    """Nothing unsent may still carry the address; sent rows keep no address either."""
+    session.exec(
+        delete(OutboxMessage).where(  # type: ignore[call-overload]
+            col(OutboxMessage.person_id) == ev.person_id,
+            col(OutboxMessage.state).in_([OutboxState.PENDING, OutboxState.FAILED]),
+        )
+    )
+    for row in session.exec(select(OutboxMessage).where(OutboxMessage.person_id == ev.person_id)):
+        row.to_address = ""
+        row.payload = {}
+        session.add(row)
+
+
+def subscribe() -> None:
+    signals.on(signals.Registered, on_registered)
+    signals.on(signals.Promoted, on_promoted)
+    signals.on(signals.Waitlisted, on_waitlisted)
+    signals.on(signals.RegistrationCancelled, on_registration_cancelled)
+    signals.on(signals.EventChanged, on_event_changed)
+    signals.on(signals.EventCancelled, on_event_cancelled)
+    signals.on(signals.PersonErased, on_person_erased)

@@ -1,0 +1,26 @@
+"""The mailer as a Relais plugin: its tables, its domain-event handlers, its commands
+and the component ``relais run`` keeps alive (the scheduler waking the dispatcher)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mailer import kinds, models, notify, reminders
+from mailer.cli import app as _mail_app
+from relais.settings import Settings
+
+__all__ = ["commands", "component", "models", "subscribe"]
+
+commands = [("mail", _mail_app)]
+
+
+def subscribe() -> None:
+    kinds.register_all()
+    notify.subscribe()
+    reminders.subscribe()
+
+
+def component(settings: Settings) -> Any:
+    from scheduler.component import MailScheduler
+
+    return MailScheduler(settings)

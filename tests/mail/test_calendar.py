@@ -1,0 +1,115 @@
+"""Invitations parsed by icalendar and by vobject (an independent parser) agree on every field."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import icalendar
+import pytest
+import vobject
+
+from mailer.calendar import invitation_ics
+from relais.events.ical import event_uid, vevent
+from relais.events.models import Event, EventFormat, EventStatus
+from relais.people.models import Person
+
+START = datetime(2025, 4, 8, 7, 30, tzinfo=UTC)
+END = datetime(2025, 4, 8, 10, 0, tzinfo=UTC)
+
+
+def webinar(**fields: object) -> Event:
+    values: dict[str, object] = {
+        "id": 12, "code": "ab12cd", "title": "Webinaire médiation sociale",
+        "description": "Échanges entre pairs.", "format": EventFormat.DISTANCIEL,
+        "starts_at": START, "ends_at": END, "visio_url": "https://visio.exemple.fr/salle-42",
+        "status": EventStatus.PUBLISHED, "sequence": 2,
+    }  # fmt: skip
+    values.update(fields)
+    return Event(**values)  # type: ignore[arg-type]
+
+
+def person() -> Person:
+    return Person(id=3, first_name="Amina", last_name="Benali", email="amina@exemple.fr")
+
+
+def parse_both(data: bytes) -> tuple[icalendar.Calendar, vobject.base.Component]:
+    return icalendar.Calendar.from_ical(data), vobject.readOne(data.decode("utf-8"))
+
+
+def test_request_has_organizer_attendee_and_stable_uid() -> None:
+    event = webinar()
+    data = invitation_ics(event, person())
+    ical, vcal = parse_both(data)
+    ical_event = ical.walk("VEVENT")[0]
+    v_event = vcal.vevent
+
+    assert str(ical["METHOD"]) == vcal.method.value == "REQUEST"
+    assert str(ical_event["UID"]) == v_event.uid.value == event_uid(event)
+    assert event_uid(event) == "event-12-ab12cd@localhost"
+    assert int(ical_event["SEQUENCE"]) == int(v_event.sequence.value) == 2
+    assert str(ical_event["STATUS"]) == v_event.status.value == "CONFIRMED"
+    assert ical_event.decoded("DTSTART") == v_event.dtstart.value == START
+    assert ical_event.decoded("DTEND") == v_event.dtend.value == END
+    assert v_event.dtstamp.value.utcoffset().total_seconds() == 0
+    assert ical_event.decoded("DTSTAMP").tzinfo is not None
+
+    organizer = ical_event["ORGANIZER"]
+    assert str(organizer) == v_event.organizer.value == "mailto:relais@localhost"
+    assert v_event.organizer.params["CN"] == ["Centre de ressources politique de la ville"]
+
+    attendee = ical_event["ATTENDEE"]
+    assert str(attendee) == v_event.attendee.value == "mailto:amina@exemple.fr"
+    for name, expected in {
+        "CN": "Amina Benali", "ROLE": "REQ-PARTICIPANT", "PARTSTAT": "NEEDS-ACTION", "RSVP": "TRUE",
+    }.items():  # fmt: skip
+        assert attendee.params[name] == expected
+        assert v_event.attendee.params[name] == [expected]
+
+
+def test_registered_people_get_the_visio_link_the_public_feed_does_not() -> None:
+    event = webinar()
+    _, vcal = parse_both(invitation_ics(event, person()))
+    assert vcal.vevent.url.value == "https://visio.exemple.fr/salle-42"
+    assert "https://visio.exemple.fr/salle-42" in vcal.vevent.description.value
+    assert vcal.vevent.location.value == "webinaire"
+
+    public = vevent(event, with_private_link=False)
+    assert "salle-42" not in public.to_ical().decode()
+    assert str(public["URL"]) == "https://t.me/RelaisCRPVBot?start=ab12cd"
+
+
+def test_personal_cancel_raises_sequence_and_says_cancelled() -> None:
+    data = invitation_ics(webinar(), person(), method="CANCEL")
+    ical, vcal = parse_both(data)
+    ical_event = ical.walk("VEVENT")[0]
+    assert str(ical["METHOD"]) == vcal.method.value == "CANCEL"
+    assert int(ical_event["SEQUENCE"]) == int(vcal.vevent.sequence.value) == 3
+    assert str(ical_event["STATUS"]) == vcal.vevent.status.value == "CANCELLED"
+    assert vcal.vevent.uid.value == event_uid(webinar())
+    assert "salle-42" not in data.decode()
+
+
+def test_event_cancellation_keeps_the_already_raised_sequence() -> None:
+    event = webinar(status=EventStatus.CANCELLED, sequence=3)
+    _, vcal = parse_both(invitation_ics(event, person(), method="CANCEL"))
+    assert int(vcal.vevent.sequence.value) == 3
+    assert vcal.vevent.status.value == "CANCELLED"
+
+
+@pytest.mark.parametrize("sequence", [0, 5])
+def test_explicit_sequence_wins(sequence: int) -> None:
+    _, vcal = parse_both(invitation_ics(webinar(), person(), sequence=sequence))
+    assert int(vcal.vevent.sequence.value) == sequence
+
+
+def test_in_person_event_has_its_venue_as_location_and_accents_survive() -> None:
+    event = webinar(
+        format=EventFormat.PRESENTIEL, venue="Maison des associations, Évry", visio_url=""
+    )
+    ical, vcal = parse_both(invitation_ics(event, person()))
+    assert vcal.vevent.location.value == "Maison des associations, Évry"
+    assert (
+        str(ical.walk("VEVENT")[0]["SUMMARY"])
+        == vcal.vevent.summary.value
+        == ("Webinaire médiation sociale")
+    )

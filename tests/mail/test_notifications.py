@@ -1,0 +1,179 @@
+"""Each domain event queues the right e-mails, in its transaction, with the right invitation."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from email.message import EmailMessage
+
+import vobject
+from sqlmodel import Session, select
+
+from mailer import kinds
+from mailer.dispatch import Dispatcher
+from mailer.models import OutboxMessage
+from relais.events import services as events
+from relais.events.models import Event, EventFormat
+from relais.people.erasure import erase
+from relais.registrations import services as registrations
+from relais.settings import get_settings
+from tests.factories import make_event, make_person
+from tests.mail.conftest import SmtpRecorder, part_of
+
+LINK = "https://visio.exemple.fr/salle"
+
+
+async def dispatch() -> int:
+    dispatcher = Dispatcher(get_settings())
+    try:
+        return await dispatcher.run_once()
+    finally:
+        await dispatcher.close()
+
+
+def webinar(session: Session, **fields: object) -> Event:
+    return make_event(session, format=EventFormat.DISTANCIEL, visio_url=LINK, **fields)
+
+
+def kinds_queued(session: Session) -> list[tuple[str, str]]:
+    rows = session.exec(select(OutboxMessage).order_by(OutboxMessage.id)).all()  # type: ignore[arg-type]
+    session.commit()
+    return [(row.kind, row.to_address) for row in rows]
+
+
+def calendar_of(message: EmailMessage) -> vobject.base.Component | None:
+    for part in message.walk():
+        if part.get_content_type() == "text/calendar":
+            return vobject.readOne(part.get_content())
+    return None
+
+
+def mails_to(server: SmtpRecorder, address: str) -> list[EmailMessage]:
+    return [message for message in server.messages if message["To"] == address]
+
+
+async def test_waiting_list_promotion_and_cancellation(
+    session: Session, smtp_server: SmtpRecorder
+) -> None:
+    event = webinar(session, capacity=1)
+    first = make_person(session, email="premiere@exemple.fr")
+    second = make_person(session, email="seconde@exemple.fr")
+    assert event.id and first.id and second.id
+    mine = registrations.register(session, event.id, first.id, source="test").registration
+    registrations.register(session, event.id, second.id, source="test")
+    session.commit()
+    assert mine.id is not None
+    registrations.cancel(session, mine.id, "test")
+    session.commit()
+    assert kinds_queued(session) == [
+        (kinds.REGISTERED, "premiere@exemple.fr"),
+        (kinds.WAITLISTED, "seconde@exemple.fr"),
+        (kinds.REGISTRATION_CANCELLED, "premiere@exemple.fr"),
+        (kinds.PROMOTED, "seconde@exemple.fr"),
+    ]
+    assert await dispatch() == 4
+
+    waiting, promoted = mails_to(smtp_server, "seconde@exemple.fr")
+    assert calendar_of(waiting) is None
+    assert LINK not in part_of(waiting, "text/plain").get_content()
+    assert "n° 1" in part_of(waiting, "text/plain").get_content()
+    request = calendar_of(promoted)
+    assert request is not None and request.method.value == "REQUEST"
+    assert LINK in part_of(promoted, "text/html").get_content()
+
+    confirmed, cancelled = mails_to(smtp_server, "premiere@exemple.fr")
+    invitation, cancellation = calendar_of(confirmed), calendar_of(cancelled)
+    assert invitation is not None and cancellation is not None
+    assert cancellation.method.value == "CANCEL"
+    assert cancellation.vevent.status.value == "CANCELLED"
+    assert cancellation.vevent.uid.value == invitation.vevent.uid.value
+    assert int(cancellation.vevent.sequence.value) == int(invitation.vevent.sequence.value) + 1
+    assert LINK not in part_of(cancelled, "text/plain").get_content()
+
+
+async def test_registering_again_after_cancelling_outranks_the_cancellation(
+    session: Session, smtp_server: SmtpRecorder
+) -> None:
+    event = webinar(session)
+    person = make_person(session, email="revient@exemple.fr")
+    assert event.id and person.id
+    registration = registrations.register(session, event.id, person.id, source="t").registration
+    session.commit()
+    assert registration.id is not None
+    registrations.cancel(session, registration.id, "test")
+    session.commit()
+    registrations.register(session, event.id, person.id, source="t")
+    session.commit()
+    assert await dispatch() == 3
+    by_id = {m["Message-ID"]: m for m in mails_to(smtp_server, "revient@exemple.fr")}
+    rows = session.exec(select(OutboxMessage).order_by(OutboxMessage.id)).all()  # type: ignore[arg-type]
+    session.commit()
+    sent = [(row.kind, calendar_of(by_id[row.message_id])) for row in rows]
+    assert [(kind, int(ics.vevent.sequence.value), ics.method.value) for kind, ics in sent] == [
+        (kinds.REGISTERED, 0, "REQUEST"),
+        (kinds.REGISTRATION_CANCELLED, 1, "CANCEL"),
+        (kinds.REGISTERED, 2, "REQUEST"),
+    ]
+
+
+async def test_a_move_sends_updated_invitations_a_title_change_does_not(
+    session: Session, smtp_server: SmtpRecorder
+) -> None:
+    event = webinar(session, capacity=1)
+    confirmed = make_person(session, email="inscrite@exemple.fr")
+    waiting = make_person(session, email="attente@exemple.fr")
+    assert event.id and confirmed.id and waiting.id
+    registrations.register(session, event.id, confirmed.id, source="t")
+    registrations.register(session, event.id, waiting.id, source="t")
+    session.commit()
+    events.update(session, event.id, {"title": "Nouveau titre du webinaire"}, "test")
+    session.commit()
+    assert [kind for kind, _ in kinds_queued(session)] == [kinds.REGISTERED, kinds.WAITLISTED]
+    events.move(session, event.id, event.starts_at + timedelta(days=1), "test")
+    session.commit()
+    await dispatch()
+
+    changed = [m for m in smtp_server.messages if m["Subject"].startswith("Changement")]
+    assert sorted(m["To"] for m in changed) == ["attente@exemple.fr", "inscrite@exemple.fr"]
+    [for_confirmed] = [m for m in changed if m["To"] == "inscrite@exemple.fr"]
+    update = calendar_of(for_confirmed)
+    assert update is not None and update.method.value == "REQUEST"
+    assert int(update.vevent.sequence.value) == 2
+    assert "la date ou l'heure a changé" in part_of(for_confirmed, "text/plain").get_content()
+    [for_waiting] = [m for m in changed if m["To"] == "attente@exemple.fr"]
+    assert calendar_of(for_waiting) is None
+    assert LINK not in part_of(for_waiting, "text/plain").get_content()
+
+
+async def test_cancelling_the_event_tells_everyone(
+    session: Session, smtp_server: SmtpRecorder
+) -> None:
+    event = webinar(session, capacity=1)
+    confirmed = make_person(session, email="inscrite@exemple.fr")
+    waiting = make_person(session, email="attente@exemple.fr")
+    assert event.id and confirmed.id and waiting.id
+    registrations.register(session, event.id, confirmed.id, source="t")
+    registrations.register(session, event.id, waiting.id, source="t")
+    session.commit()
+    events.cancel(session, event.id, "Intervenant malade", "test")
+    session.commit()
+    await dispatch()
+    cancelled = {m["To"]: m for m in smtp_server.messages if m["Subject"].startswith("Annulé")}
+    assert set(cancelled) == {"inscrite@exemple.fr", "attente@exemple.fr"}
+    cancel = calendar_of(cancelled["inscrite@exemple.fr"])
+    assert cancel is not None and cancel.method.value == "CANCEL"
+    assert cancel.vevent.status.value == "CANCELLED" and int(cancel.vevent.sequence.value) == 1
+    assert calendar_of(cancelled["attente@exemple.fr"]) is None
+    assert (
+        "Intervenant malade" in part_of(cancelled["attente@exemple.fr"], "text/plain").get_content()
+    )
+
+
+def test_erasure_removes_unsent_mail(session: Session) -> None:
+    event = webinar(session)
+    person = make_person(session, email="efface@exemple.fr")
+    assert event.id and person.id
+    registrations.register(session, event.id, person.id, source="t")
+    session.commit()
+    erase(session, person.id, "test")
+    session.commit()
+    assert kinds_queued(session) == []
