@@ -44,8 +44,10 @@ def _reload(session: Session, event_id: int) -> Event:
 @pytest.fixture
 def changed_events(monkeypatch: pytest.MonkeyPatch) -> list[signals.EventChanged]:
     seen: list[signals.EventChanged] = []
+    subscribe_all()  # first, so that the channels' handlers are not subscribed into the patch
+    handlers = signals._in_transaction[signals.EventChanged]
     monkeypatch.setitem(
-        signals._in_transaction, signals.EventChanged, [lambda _s, ev: seen.append(ev)]
+        signals._in_transaction, signals.EventChanged, [*handlers, lambda _s, ev: seen.append(ev)]
     )
     return seen
 

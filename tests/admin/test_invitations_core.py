@@ -14,6 +14,7 @@ from relais.events.models import EventStatus
 from relais.invitations import services as invitations
 from relais.invitations.models import Broadcast, Invitation
 from relais.people.models import Person
+from relais.plugins import subscribe_all
 from relais.registrations import services as registrations
 from relais.timefmt import utcnow
 from tests.admin.conftest import make_network
@@ -32,6 +33,8 @@ def _email_channel(session: Session, invited: signals.NetworkInvited) -> None:
 
 @pytest.fixture
 def email_channel(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Only the stand-in channel listens (the real ones were subscribed before the patch)."""
+    subscribe_all()
     monkeypatch.setitem(signals._in_transaction, signals.NetworkInvited, [_email_channel])
 
 
