@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import pytest
 from sqlmodel import Session
@@ -12,15 +14,21 @@ from bot import plugin as bot_plugin
 from bot.admin import plugin as admin_plugin
 from bot.application import BotComponent
 from bot.guard import FloodGuard
+from mailer.dispatch import Dispatcher
 from relais.networks import services as networks
 from relais.networks.models import Network
+from relais.plugins import subscribe_all
 from relais.roles import services as roles
 from relais.roles.models import Role
 from relais.settings import Settings, get_settings, load_settings
 from tests.botapi import TOKEN, BotAPI, ScriptedUser
 from tests.factories import make_person
+from tests.mail.conftest import SmtpRecorder, smtp_server
+
+__all__ = ["SmtpRecorder", "smtp_server"]
 
 ADMIN_ID = 1000
+GOLDEN = Path(__file__).resolve().parent.parent / "golden" / "admin"
 
 
 @pytest.fixture
@@ -67,6 +75,7 @@ async def bot(
 ) -> AsyncIterator[BotComponent]:
     """The bot with admin tools; the flood guard is widened, scripts type faster than people."""
     monkeypatch.setattr(bot_handlers, "FloodGuard", lambda: FloodGuard(burst=10_000))
+    subscribe_all()
     bot_plugin.subscribe()
     admin_plugin.subscribe()
     component = BotComponent(bot_settings)
@@ -86,3 +95,21 @@ def coordinator(
     roles.grant(session, user.id, Role.COORDINATOR, "test", networks_)
     session.commit()
     return user
+
+
+async def dispatch_mail() -> int:
+    """One pass of the real mail dispatcher over the outbox (to the SMTP server on loopback)."""
+    dispatcher = Dispatcher(get_settings())
+    try:
+        return await dispatcher.run_once()
+    finally:
+        await dispatcher.close()
+
+
+def assert_golden(name: str, text: str) -> None:
+    """Compare with ``tests/golden/admin/<name>``; ``UPDATE_GOLDEN=1`` rewrites it."""
+    path = GOLDEN / name
+    if os.environ.get("UPDATE_GOLDEN") == "1" or not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text + "\n", encoding="utf-8")
+    assert text + "\n" == path.read_text(encoding="utf-8"), f"differs from {path}"
