@@ -188,9 +188,9 @@ def answer_text(actor: Actor, text: str) -> Result | None:
     return result if result is not None else [Reply(say("stale"))]
 
 
-def command(actor: Actor, name: str, args: list[str]) -> Result:
-    """A slash command mapped to a route (``/admin`` → the menu)."""
-    result = _run(actor, f"/{name}", REGISTRY.routes.get(name), args)
+def command(actor: Actor, typed: str, name: str, args: list[str]) -> Result:
+    """The slash command ``typed``, mapped to the route ``name`` (``/admin`` → the menu)."""
+    result = _run(actor, f"/{typed}", REGISTRY.routes.get(name), args)
     return result if result is not None else [Reply(say("stale"))]
 
 

@@ -34,7 +34,7 @@ async def on_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     assert update.message is not None and update.message.text is not None
     name = update.message.text.split()[0][1:].split("@")[0].lower()
     actor = bot_handlers.actor_of(update)
-    result = await in_thread(common.command, actor, COMMANDS[name], list(context.args or []))
+    result = await in_thread(common.command, actor, name, COMMANDS[name], list(context.args or []))
     await common.show(update, context, result)
 
 

@@ -8,7 +8,6 @@ calendar invitation.
 from __future__ import annotations
 
 import io
-from datetime import timedelta
 
 import pytest
 from openpyxl import load_workbook
@@ -19,7 +18,7 @@ from relais.events import services as events
 from relais.events.models import Event, EventFormat, EventStatus
 from relais.registrations import services as registrations
 from relais.registrations.models import Registration, RegistrationStatus
-from relais.timefmt import local, utcnow
+from relais.timefmt import local, parse_local
 from tests.admin.conftest import SmtpRecorder, assert_golden, coordinator, dispatch_mail
 from tests.bot.helpers import known_user
 from tests.botapi import BotAPI, Output, ScriptedUser
@@ -30,7 +29,7 @@ pytestmark = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 
 
 def _event(session: Session, **fields: object) -> Event:
-    start = (utcnow() + timedelta(days=20)).replace(minute=0, second=0, microsecond=0)
+    start = parse_local("04/03/2031 09:30")
     return make_event(
         session, title="Webinaire santé mentale", format=EventFormat.DISTANCIEL,
         visio_url="https://visio.exemple.fr/sante", starts_at=start, **fields,
