@@ -1,8 +1,8 @@
 """Building the python-telegram-bot application and running it inside ``relais run``.
 
-The bot shares the event loop with everything else: ``initialize`` / ``start``
-/ ``updater.start_polling`` instead of ``run_polling`` (which would own the
-loop), and the reverse on stop.
+The bot shares the event loop with everything else: ``initialize`` /
+``updater.start_polling`` (or the webhook server) / ``start`` instead of
+``run_polling`` (which would own the loop), and the reverse on stop.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from bot import handlers
 from bot.guard import PerPersonUpdateProcessor, RetryingRateLimiter
 from bot.outbox import OutboxSender
 from bot.texts import say
+from bot.webhook import WebhookServer
 from relais.settings import Settings
 
 log = logging.getLogger("relais.bot")
@@ -61,24 +62,35 @@ class BotComponent:
         self.settings = settings
         self.application: Application[Any, Any, Any, Any, Any, Any] | None = None
         self.sender: OutboxSender | None = None
+        self.webhook: WebhookServer | None = None
 
     async def start(self) -> None:
+        # httpx logs every request URL at INFO, and Bot API URLs contain the token.
+        logging.getLogger("httpx").setLevel(logging.WARNING)
         application = build_application(self.settings)
         await application.initialize()
         await application.bot.set_my_commands(command_list())
-        assert application.updater is not None
-        await application.updater.start_polling(
-            timeout=POLL_TIMEOUT, allowed_updates=[Update.MESSAGE, Update.CALLBACK_QUERY]
-        )
+        allowed = [Update.MESSAGE, Update.CALLBACK_QUERY]
+        if self.settings.telegram_webhook_url:
+            self.webhook = WebhookServer(application, self.settings)
+            await self.webhook.start(allowed)
+            mode = "webhook"
+        else:
+            assert application.updater is not None
+            await application.updater.start_polling(timeout=POLL_TIMEOUT, allowed_updates=allowed)
+            mode = "long polling"
         await application.start()
         self.application = application
         self.sender = OutboxSender(application.bot)
         await self.sender.start()
-        log.info(say("started", username=application.bot.username, mode="long polling"))
+        log.info(say("started", username=application.bot.username, mode=mode))
 
     async def stop(self) -> None:
         if self.sender is not None:
             await self.sender.stop()
+        if self.webhook is not None:
+            await self.webhook.stop()
+            self.webhook = None
         application = self.application
         if application is None:
             return
