@@ -7,15 +7,18 @@ show their own buttons only when ORGANIZER and ATTENDEE are present.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from email.utils import parseaddr
-from typing import Literal
+from typing import Any, Literal
 
 import icalendar
+from icalendar.parser import Contentline
 
 from relais.events.ical import vevent
 from relais.events.models import Event, EventStatus
 from relais.people.models import Person
 from relais.settings import get_settings
+from relais.timefmt import utcnow
 
 Method = Literal["REQUEST", "CANCEL"]
 PRODID = "-//Relais//Invitations CRPV//FR"
@@ -58,6 +61,45 @@ def invitation_ics(
     ``sequence`` lets the mailer keep a person's sequence rising across a
     cancellation followed by a new registration.
     """
+    chosen = default_sequence(event, method) if sequence is None else sequence
+    calendar = _shared_calendar(event, method, chosen)
+    if not person.email:
+        return calendar
+    head, _, tail = calendar.rpartition(b"END:VEVENT\r\n")
+    return head + _attendee_line(person) + b"END:VEVENT\r\n" + tail
+
+
+def _cache_key(event: Event, method: Method, sequence: int) -> tuple[Any, ...]:
+    """Everything the shared part depends on, and the minute (DTSTAMP stays recent)."""
+    settings = get_settings()
+    return (
+        tuple(event.model_dump().items()), method, sequence,
+        utcnow().replace(second=0, microsecond=0), settings.mail_from,
+        settings.organisation_name, settings.public_base_url, settings.telegram_bot_username,
+    )  # fmt: skip
+
+
+_shared: OrderedDict[tuple[Any, ...], bytes] = OrderedDict()
+_SHARED_SIZE = 64
+
+
+def _shared_calendar(event: Event, method: Method, sequence: int) -> bytes:
+    """The invitation without its ATTENDEE: the same for everyone registered.
+
+    Built once per event state and minute, so 10,000 confirmations do not
+    build 10,000 calendars.
+    """
+    key = _cache_key(event, method, sequence)
+    found = _shared.get(key)
+    if found is None:
+        found = _build_shared(event, method, sequence)
+        _shared[key] = found
+        if len(_shared) > _SHARED_SIZE:
+            _shared.popitem(last=False)
+    return found
+
+
+def _build_shared(event: Event, method: Method, sequence: int) -> bytes:
     calendar = icalendar.Calendar()
     calendar.add("prodid", PRODID)
     calendar.add("version", "2.0")
@@ -65,12 +107,16 @@ def invitation_ics(
     calendar.add("method", method)
     component = vevent(event, with_private_link=method == "REQUEST")
     component.pop("SEQUENCE")
-    component.add("sequence", default_sequence(event, method) if sequence is None else sequence)
+    component.add("sequence", sequence)
     if method == "CANCEL":
         component.pop("STATUS")
         component.add("status", "CANCELLED")
     component.add("organizer", organizer())
-    if person.email:
-        component.add("attendee", attendee(person))
     calendar.add_component(component)
-    return calendar.to_ical()
+    return bytes(calendar.to_ical())
+
+
+def _attendee_line(person: Person) -> bytes:
+    value = attendee(person)
+    line = Contentline.from_parts("ATTENDEE", value.params, str(value), sorted=True)
+    return bytes(line.to_ical()) + b"\r\n"

@@ -15,9 +15,13 @@ recognise (RFC 6047)::
 
 from __future__ import annotations
 
-from email.message import EmailMessage
-from email.policy import SMTP
-from email.utils import format_datetime
+import base64
+import binascii
+import secrets
+from email.message import EmailMessage, Message
+from email.mime.application import MIMEApplication
+from email.policy import Compat32
+from email.utils import format_datetime, formataddr, parseaddr
 from functools import lru_cache
 from typing import Any, Literal
 
@@ -52,6 +56,77 @@ def subject(key: str, **context: Any) -> str:
     return t(f"mail.subjects.{key}", **context)
 
 
+class _Compat32(Compat32):
+    """compat32 with a shortcut for the usual header: short, ASCII, one line.
+
+    The stock folding builds an ``email.header.Header`` for every header of
+    every part; at 10,000 messages that is most of the serialisation time.
+    """
+
+    def _fold(self, name: str, value: Any, sanitize: bool) -> str:
+        if isinstance(value, str) and value.isascii() and "\n" not in value:
+            return fold_ascii(f"{name}: {value}", self.linesep)
+        return str(super()._fold(name, value, sanitize))  # type: ignore[misc]
+
+
+def fold_ascii(line: str, linesep: str) -> str:
+    """Fold an ASCII header line at spaces, 78 characters a line where possible."""
+    folded: list[str] = []
+    start = line.find(": ") + 2  # never fold between the name and the value
+    while len(line) > 78:
+        cut = line.rfind(" ", start, 78)
+        if cut <= 0:
+            cut = line.find(" ", max(start, 78))
+            if cut == -1:
+                break
+        folded.append(line[:cut])
+        line = line[cut:]
+        start = 1
+    folded.append(line)
+    return linesep.join(folded) + linesep
+
+
+def encode_words(text: str) -> str:
+    """RFC 2047 base64 encoded-words (C-speed), never splitting a UTF-8 character."""
+    if text.isascii():
+        return text
+    words: list[str] = []
+    chunk = b""
+    for character in text:
+        encoded = character.encode("utf-8")
+        if len(chunk) + len(encoded) > 39:
+            words.append(chunk.decode("utf-8"))
+            chunk = b""
+        chunk += encoded
+    words.append(chunk.decode("utf-8"))
+    return " ".join(
+        "=?utf-8?b?" + base64.b64encode(word.encode("utf-8")).decode("ascii") + "?="
+        for word in words
+    )
+
+
+POLICY = _Compat32(linesep="\r\n")
+
+
+def _text_part(content: str, subtype: str, **params: str) -> Message:
+    """UTF-8 text as quoted-printable, encoded by binascii (C) rather than quoprimime."""
+    part = Message(policy=POLICY)
+    extra = "".join(f'; {name}="{value}"' for name, value in params.items())
+    part["Content-Type"] = f'text/{subtype}; charset="utf-8"{extra}'
+    part["Content-Transfer-Encoding"] = "quoted-printable"
+    part.set_payload(binascii.b2a_qp(content.encode("utf-8"), istext=True).decode("ascii"))
+    return part
+
+
+def _multipart(subtype: str, parts: list[Message]) -> EmailMessage:
+    container = EmailMessage(policy=POLICY)
+    # A boundary chosen here spares the generator a regex compiled per message;
+    # "=_" never occurs in quoted-printable or base64 bodies.
+    container["Content-Type"] = f'multipart/{subtype}; boundary="=_{secrets.token_hex(16)}"'
+    container.set_payload(parts)  # type: ignore[arg-type]
+    return container
+
+
 def message(
     *,
     subject: str,
@@ -61,37 +136,44 @@ def message(
     method: Literal["REQUEST", "CANCEL"] = "REQUEST",
     transactional: bool = True,
 ) -> EmailMessage:
-    """A message with its body; the dispatcher adds From, To, Message-ID and Date."""
-    mail = EmailMessage(policy=SMTP)
-    mail["Subject"] = subject
-    if transactional:
-        mail["Auto-Submitted"] = "auto-generated"
-        mail["X-Auto-Response-Suppress"] = "All"
-    mail.set_content(text, cte="quoted-printable")
-    mail.add_alternative(html, subtype="html", cte="quoted-printable")
+    """A message with its body; the dispatcher adds From, To, Message-ID and Date.
+
+    Built with the compat32 policy, whose headers are plain strings: the
+    modern header registry parses every header it is given and costs more
+    than the rest of the rendering together, at 10,000 messages a run.
+    """
+    parts: list[Message] = [_text_part(text, "plain"), _text_part(html, "html")]
     if calendar is not None:
-        mail.add_alternative(
-            calendar.decode("utf-8"), subtype="calendar", params={"method": method}, cte="base64"
-        )
-        mail.add_attachment(
-            calendar,
-            maintype="application",
-            subtype="ics",
-            filename="invitation.ics",
-            params={"method": method},
-        )
-    return mail
+        parts.append(_text_part(calendar.decode("utf-8"), "calendar", method=method))
+    body = _multipart("alternative", parts)
+    if calendar is not None:
+        attachment = MIMEApplication(calendar, "ics", policy=POLICY, name="invitation.ics")
+        del attachment["MIME-Version"]
+        attachment.add_header("Content-Disposition", "attachment", filename="invitation.ics")
+        body = _multipart("mixed", [body, attachment])
+    body["MIME-Version"] = "1.0"
+    body["Subject"] = encode_words(subject)
+    if transactional:
+        body["Auto-Submitted"] = "auto-generated"
+        body["X-Auto-Response-Suppress"] = "All"
+    return body
 
 
-def address_headers(mail: EmailMessage, *, to: str, message_id: str) -> EmailMessage:
+@lru_cache(maxsize=16)
+def _address(value: str) -> str:
+    """RFC 2047-encode a display name (one encoded-word), never the address itself."""
+    return formataddr(parseaddr(value), charset="utf-8")
+
+
+def address_headers(mail: Message, *, to: str, message_id: str) -> Message:
     """The envelope-facing headers every outgoing message needs (Gmail's sender rules)."""
     settings = get_settings()
     for name in ("From", "To", "Message-ID", "Date", "Reply-To"):
         del mail[name]
-    mail["From"] = settings.mail_from
+    mail["From"] = _address(settings.mail_from)
     mail["To"] = to
     mail["Message-ID"] = message_id
     mail["Date"] = format_datetime(utcnow())
     if settings.mail_reply_to:
-        mail["Reply-To"] = settings.mail_reply_to
+        mail["Reply-To"] = _address(settings.mail_reply_to)
     return mail

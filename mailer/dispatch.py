@@ -27,6 +27,7 @@ from mailer.delivery import EmlFolder, Prepared, Result, SmtpConnection
 from mailer.models import OutboxMessage, OutboxState
 from mailer.outbox import hard_bounce_hooks, renderer_for
 from relais.db import get_engine, is_postgresql, session_scope
+from relais.events.models import Event
 from relais.people.models import Person
 from relais.settings import Settings
 from relais.timefmt import utcnow
@@ -75,6 +76,7 @@ class Dispatcher:
         self.pacer = Pacer(settings.mail_rate_per_second)
         self._db = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mail-db")
         self._lock = asyncio.Lock()
+        self._paused_until = 0.0
 
     def _transports(self) -> list[Transport]:
         if not self.settings.smtp_host:
@@ -88,7 +90,12 @@ class Dispatcher:
         """Send everything due now; returns how many the server accepted.
 
         The next batch is claimed and rendered while the current one is on the wire.
+        After the relay was found unreachable, passes wait for the first retry
+        delay instead of claiming (and rendering) more rows only to fail them.
         """
+        loop = asyncio.get_running_loop()
+        if loop.time() < self._paused_until:
+            return 0
         async with self._lock:
             results: asyncio.Queue[Result | None] = asyncio.Queue()
             recorder = asyncio.create_task(self._record_loop(results))
@@ -100,6 +107,7 @@ class Dispatcher:
                     reachable, count = await sending
                     accepted += count
                     if not reachable:
+                        self._paused_until = loop.time() + self.settings.mail_retry_first_delay
                         break
                     batch = await self._in_db(self.claim_and_render)
             finally:
@@ -187,6 +195,7 @@ class Dispatcher:
             if is_postgresql(session):
                 query = query.with_for_update(skip_locked=True)
             rows = list(session.exec(query))
+            loaded = self._preload(session, rows)  # held: the identity map is weak
             lease = now + timedelta(seconds=self.settings.mail_claim_timeout)
             prepared: list[Prepared] = []
             for row in rows:
@@ -197,7 +206,19 @@ class Dispatcher:
                 ready = self._render(session, row)
                 if ready is not None:
                     prepared.append(ready)
+            del loaded
             return prepared
+
+    def _preload(self, session: Session, rows: list[OutboxMessage]) -> list[object]:
+        """One query for the batch's people and one for its events, not one per row."""
+        people = {row.person_id for row in rows if row.person_id is not None}
+        event_ids = {row.payload.get("event_id") for row in rows} - {None}
+        loaded: list[object] = []
+        if people:
+            loaded += session.exec(select(Person).where(col(Person.id).in_(people))).all()
+        if event_ids:
+            loaded += session.exec(select(Event).where(col(Event.id).in_(event_ids))).all()
+        return loaded
 
     def _render(self, session: Session, row: OutboxMessage) -> Prepared | None:
         assert row.id is not None

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from mailer import kinds, models, notify, reminders
+from mailer import kinds, models, notify, reminders, telegram
 from mailer.cli import app as _mail_app
 from relais.settings import Settings
 
@@ -18,6 +18,7 @@ def subscribe() -> None:
     kinds.register_all()
     notify.subscribe()
     reminders.subscribe()
+    reminders.add_channel(telegram.send_by_telegram)
 
 
 def component(settings: Settings) -> Any:

@@ -34,6 +34,9 @@ class Settings(BaseSettings):
     telegram_bot_token: str = ""
     telegram_api_base_url: str = ""
     telegram_bot_username: str = "RelaisCRPVBot"
+    telegram_webhook_url: str = ""
+    telegram_webhook_listen: str = "127.0.0.1"
+    telegram_webhook_port: int = Field(default=8443, ge=1, le=65535)
     admin_telegram_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
 
     smtp_host: str = ""
@@ -85,7 +88,7 @@ class Settings(BaseSettings):
             raise ValueError("unknown timezone") from exc
         return value
 
-    @field_validator("public_base_url", "telegram_api_base_url")
+    @field_validator("public_base_url", "telegram_api_base_url", "telegram_webhook_url")
     @classmethod
     def _http_url(cls, value: str) -> str:
         if value == "":

@@ -86,6 +86,7 @@ class MailScheduler:
                 log.exception("mail dispatcher pass failed; next pass at the next wake-up")
 
     async def stop(self) -> None:
+        self._loop = None
         if self.scheduler is not None and self.scheduler.running:
             self.scheduler.shutdown(wait=False)
         if self._sender is not None:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import email
+import email.policy
 import os
 from datetime import UTC, datetime
+from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
@@ -58,7 +61,9 @@ def test_rendered_mail_matches_golden(session: Session, kind: str) -> None:
         message_id="<golden@crpv.example>", person_id=person.id,
         payload={"event_id": event.id, **CASES[kind]},
     )  # fmt: skip
-    message = renderer_for(kind)(session, row)
-    text = part_of(message, "text/plain").get_content()
+    rendered = renderer_for(kind)(session, row)
+    message = email.message_from_bytes(rendered.as_bytes(), policy=email.policy.default)
+    assert isinstance(message, EmailMessage)
+    text = part_of(message, "text/plain").get_content().replace("\r\n", "\n")
     compare(f"{kind}.txt", f"Subject: {message['Subject']}\n\n{text}")
-    compare(f"{kind}.html", part_of(message, "text/html").get_content())
+    compare(f"{kind}.html", part_of(message, "text/html").get_content().replace("\r\n", "\n"))

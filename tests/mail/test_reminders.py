@@ -164,3 +164,34 @@ def test_thank_you_with_survey_link_but_not_to_the_absent(session: Session) -> N
     token = survey_token(present.id)
     assert thanks[0].payload["survey_link"] == f"http://localhost:8080/satisfaction/{token}"
     assert token.startswith(f"{present.id}.") and token != survey_token(present.id + 1)
+
+
+def test_people_using_the_bot_also_get_it_by_telegram(session: Session) -> None:
+    from bot.models import BotOutboxMessage
+
+    event = make_event(session, title="Rencontre <PRE> & CLAS", format=EventFormat.DISTANCIEL,
+                       visio_url="https://v.exemple.fr/b", starts_at=utcnow() + timedelta(days=10))  # fmt: skip
+    person = make_person(session, email="bot@exemple.fr", telegram_id=777001)
+    mail_only = make_person(session, email="mail@exemple.fr")
+    assert event.id and person.id and mail_only.id
+    for someone in (person, mail_only):
+        assert someone.id is not None
+        registrations.register(session, event.id, someone.id, source="t")
+    session.commit()
+    for reminder in session.exec(select(Reminder)):
+        reminder.due_at = utcnow() - timedelta(minutes=1)
+        session.add(reminder)
+    for registration in session.exec(select(Registration)):
+        registration.confirmed_at = utcnow() - timedelta(days=1)
+        session.add(registration)
+    session.commit()
+    assert queue_due() == 8  # 7 d, 1 d, 1 h and thank-you, for two people
+    messages = list(session.exec(select(BotOutboxMessage).order_by(col(BotOutboxMessage.id))))
+    session.commit()
+    assert {message.person_id for message in messages} == {person.id}
+    texts = [message.text_html for message in messages]
+    assert sum("Rappel : Rencontre &lt;PRE&gt; &amp; CLAS" in text for text in texts) == 3
+    assert any("https://v.exemple.fr/b" in text for text in texts)
+    [thanks] = [text for text in texts if "Merci" in text]
+    assert f"https://t.me/RelaisCRPVBot?start=s_{event.code}" in thanks
+    assert queue_due() == 0

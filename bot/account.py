@@ -1,0 +1,146 @@
+"""What a person does with their own data: registrations, profile, export, erasure."""
+
+from __future__ import annotations
+
+import json
+
+from bot.actor import Actor, linked_person
+from bot.texts import Reply, label, page, problem, say, short, trusted
+from relais.db import session_scope
+from relais.errors import DomainError
+from relais.events import services as events
+from relais.people import erasure
+from relais.people import services as people
+from relais.people.models import Organisation
+from relais.reference.models import Departement, Profile
+from relais.registrations import services as registrations
+from relais.registrations.models import Registration, RegistrationStatus
+from relais.timefmt import format_range
+
+MAX_LISTED = 10
+MENU = (label("menu"), "m")
+EVENTS = (label("events"), "l:0:::")
+
+
+class Stale(Exception):
+    """A button about something that is no longer there (or not this person's)."""
+
+
+def _not_known() -> list[Reply]:
+    return [Reply(say("not_known"), [[EVENTS, MENU]])]
+
+
+def my_registrations(actor: Actor) -> list[Reply]:
+    with session_scope() as session:
+        person = linked_person(session, actor.telegram_id)
+        if person is None or person.id is None:
+            return _not_known()
+        rows = registrations.for_person(session, person.id)
+        if not rows:
+            return [Reply(say("no_registrations"), [[EVENTS, MENU]])]
+        hidden = max(0, len(rows) - MAX_LISTED)
+        rows = rows[:MAX_LISTED]
+        lines = []
+        for registration, event in rows:
+            if registration.status == RegistrationStatus.CONFIRMED:
+                status = say("registration_label.confirmed")
+            else:
+                place = registrations.position(session, registration)
+                status = say("registration_label.waitlisted", position=place)
+            lines.append(
+                {
+                    "title": event.title,
+                    "when": format_range(event.starts_at, event.ends_at),
+                    "status": trusted(status),
+                }
+            )
+        buttons = [
+            [(label("unsubscribe", title=short(event.title, 28)), f"u:{registration.id}")]
+            for registration, event in rows
+        ]
+        text = page("registrations.html", lines=lines, hidden=hidden)
+        return [Reply(text, [*buttons, [MENU]])]
+
+
+def _own_registration(actor: Actor, registration_id: int) -> tuple[Registration, str, str]:
+    """The live registration if it is this person's: (row, title, when); Stale otherwise."""
+    with session_scope() as session:
+        person = linked_person(session, actor.telegram_id)
+        registration = session.get(Registration, registration_id)
+        if (
+            person is None
+            or registration is None
+            or registration.person_id != person.id
+            or registration.status == RegistrationStatus.CANCELLED
+        ):
+            raise Stale
+        event = events.get(session, registration.event_id)
+        return registration, event.title, format_range(event.starts_at, event.ends_at)
+
+
+def ask_unsubscribe(actor: Actor, registration_id: int) -> list[Reply]:
+    _registration, title, when = _own_registration(actor, registration_id)
+    buttons = [[(label("unsubscribe_yes"), f"uy:{registration_id}"), (label("keep"), "un")]]
+    return [Reply(say("unsubscribe_confirm", title=title, when=when), buttons, edit=True)]
+
+
+def unsubscribe(actor: Actor, registration_id: int) -> list[Reply]:
+    _registration, title, _when = _own_registration(actor, registration_id)
+    try:
+        with session_scope() as session:
+            registrations.cancel(session, registration_id, actor.audit)
+    except DomainError as error:
+        return [Reply(problem(error), edit=True)]
+    return [Reply(say("unsubscribed", title=title), [[(label("mine"), "mine"), MENU]], edit=True)]
+
+
+def profile(actor: Actor) -> list[Reply]:
+    with session_scope() as session:
+        person = linked_person(session, actor.telegram_id)
+        if person is None:
+            return _not_known()
+        organisation = (
+            session.get(Organisation, person.organisation_id) if person.organisation_id else None
+        )
+        trade = session.get(Profile, person.profile_id) if person.profile_id else None
+        departement = (
+            session.get(Departement, person.departement_code) if person.departement_code else None
+        )
+        text = page(
+            "profile.html",
+            person=person,
+            organisation=organisation.name if organisation else None,
+            profile=trade.name if trade else None,
+            departement=f"{departement.code} {departement.name}" if departement else None,
+        )
+        return [Reply(text, [[(label("edit_profile"), "me")], [MENU]])]
+
+
+def export(actor: Actor) -> list[Reply]:
+    """Everything stored about the person (RGPD access), as a JSON document."""
+    with session_scope() as session:
+        person = linked_person(session, actor.telegram_id)
+        if person is None or person.id is None:
+            return _not_known()
+        data = people.export(session, person.id)
+    content = json.dumps(data, ensure_ascii=False, indent=2, default=str).encode()
+    return [Reply(say("export_caption"), document=("mes_donnees.json", content))]
+
+
+def ask_erase(actor: Actor) -> list[Reply]:
+    with session_scope() as session:
+        if linked_person(session, actor.telegram_id) is None:
+            return _not_known()
+    buttons = [[(label("erase_yes"), "x:y")], [(label("erase_no"), "x:n")]]
+    return [Reply(say("erase_confirm"), buttons)]
+
+
+def erase(actor: Actor, confirmed: bool) -> list[Reply]:
+    if not confirmed:
+        return [Reply(say("kept"), [[MENU]], edit=True)]
+    with session_scope() as session:
+        person = linked_person(session, actor.telegram_id)
+        if person is None or person.id is None:
+            raise Stale
+        erasure.erase(session, person.id, actor.audit)
+    return [Reply(say("erased"), edit=True)]

@@ -1,0 +1,203 @@
+"""Browsing: the paged list of upcoming events, its filters, event and cycle cards.
+
+Callback data stays under Telegram's 64 bytes: ``l:<page>:<theme>:<network>:<dép.>``
+for a list page, ``e:<id>`` for a card, ``r:<id>`` / ``c:<id>`` to register.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlmodel import Session, col, select
+
+from bot.texts import Button, Reply, label, page, say, short, trusted
+from relais.events import services as events
+from relais.events.models import Event, EventStatus, Series
+from relais.networks.models import Network
+from relais.reference import services as reference
+from relais.reference.models import Theme
+
+PAGE_SIZE = 3
+MAX_SESSIONS_SHOWN = 20
+
+
+@dataclass(frozen=True)
+class Filters:
+    theme_id: int | None = None
+    network_id: int | None = None
+    departement: str | None = None
+
+    def data(self, page_number: int) -> str:
+        return f"l:{page_number}:{self.theme_id or ''}:{self.network_id or ''}:{self.departement or ''}"
+
+    @classmethod
+    def parse(cls, parts: list[str]) -> tuple[int, Filters]:
+        """From the fields after ``l:``; ValueError on anything malformed."""
+        page_text, theme, network, departement = parts
+        return int(page_text), cls(
+            int(theme) if theme else None, int(network) if network else None, departement or None
+        )
+
+    @property
+    def active(self) -> bool:
+        return bool(self.theme_id or self.network_id or self.departement)
+
+
+def card(session: Session, event: Event) -> str:
+    """The card of an event: title, French date, place, seats, deadline."""
+    assert event.id is not None
+    series = session.get(Series, event.series_id) if event.series_id else None
+    return page(
+        "event_card.html",
+        event=event,
+        place=events.place_label(event),
+        seats=events.seats_left(session, event),
+        waiting=events.counts(session, event.id).waitlisted > 0,
+        series=series,
+    )
+
+
+def _filter_label(session: Session, filters: Filters) -> str:
+    if filters.theme_id:
+        theme = session.get(Theme, filters.theme_id)
+        return say("filter_theme", name=theme.name if theme else "?")
+    if filters.network_id:
+        network = session.get(Network, filters.network_id)
+        return say("filter_network", name=network.name if network else "?")
+    if filters.departement:
+        return say("filter_departement", code=filters.departement)
+    return ""
+
+
+def events_page(session: Session, page_number: int, filters: Filters) -> Reply:
+    """A few cards, each with its register button, and next/previous/filter buttons."""
+    query = {
+        "theme_id": filters.theme_id,
+        "network_id": filters.network_id,
+        "departement_code": filters.departement,
+    }
+    total = len(events.upcoming(session, **query))  # type: ignore[arg-type]
+    page_number = max(0, min(page_number, (total - 1) // PAGE_SIZE if total else 0))
+    offset = page_number * PAGE_SIZE
+    shown = events.upcoming(session, limit=PAGE_SIZE, offset=offset, **query)  # type: ignore[arg-type]
+    navigation: list[Button] = []
+    if page_number > 0:
+        navigation.append((label("previous"), filters.data(page_number - 1)))
+    if offset + PAGE_SIZE < total:
+        navigation.append((label("next"), filters.data(page_number + 1)))
+    tools: list[Button] = [(label("filter"), "f")]
+    if filters.active:
+        tools.append((label("all"), Filters().data(0)))
+    if not shown:
+        return Reply(say("no_events", filtered=filters.active), [tools, [(label("menu"), "m")]])
+    buttons: list[list[Button]] = []
+    for number, event in enumerate(shown, start=offset + 1):
+        buttons.append(
+            [
+                (f"{number}. " + label("register"), f"r:{event.id}"),
+                (label("details", title=short(event.title, 24)), f"e:{event.id}"),
+            ]
+        )
+    buttons += [row for row in (navigation, tools) if row]
+    header = say(
+        "events_header",
+        filter_label=_filter_label(session, filters),
+        first=offset + 1,
+        last=offset + len(shown),
+        total=total,
+    )
+    text = page(
+        "events_page.html",
+        header=trusted(header),
+        cards=[trusted(card(session, event)) for event in shown],
+        offset=offset,
+    )
+    return Reply(text, buttons)
+
+
+def event_detail(session: Session, event: Event) -> Reply:
+    """One event with its description and the register button (deep links land here)."""
+    series = session.get(Series, event.series_id) if event.series_id else None
+    assert event.id is not None
+    text = page(
+        "event_detail.html",
+        event=event,
+        place=events.place_label(event),
+        seats=events.seats_left(session, event),
+        waiting=events.counts(session, event.id).waitlisted > 0,
+        series=series,
+        description=short(event.description, 1500),
+    )
+    buttons: list[list[Button]] = []
+    if event.status == EventStatus.PUBLISHED:
+        buttons.append([(label("register"), f"r:{event.id}")])
+    if series is not None:
+        buttons.append([(label("register_cycle"), f"c:{series.id}")])
+    buttons.append([(label("events"), Filters().data(0)), (label("menu"), "m")])
+    return Reply(text, buttons)
+
+
+def series_detail(session: Session, series: Series) -> Reply:
+    assert series.id is not None
+    sessions = [
+        e for e in events.series_sessions(session, series.id) if e.status == EventStatus.PUBLISHED
+    ][:MAX_SESSIONS_SHOWN]
+    text = page(
+        "series_card.html",
+        series=series,
+        description=short(series.description, 1000),
+        sessions=sessions,
+    )
+    return Reply(text, [[(label("register_cycle"), f"c:{series.id}")], [(label("menu"), "m")]])
+
+
+def filter_menu() -> Reply:
+    return Reply(
+        say("filter_menu"),
+        [
+            [(label("by_theme"), "ft")],
+            [(label("by_network"), "fn")],
+            [(label("by_departement"), "fd")],
+            [(label("all"), Filters().data(0))],
+        ],
+        edit=True,
+    )
+
+
+def _choices(prompt: str, choices: list[Button]) -> Reply:
+    if not choices:
+        return Reply(say("no_choice"), [[(label("back"), "f")]], edit=True)
+    rows = [choices[index : index + 2] for index in range(0, len(choices), 2)]
+    return Reply(say(prompt), [*rows, [(label("back"), "f")]], edit=True)
+
+
+def theme_choices(session: Session) -> Reply:
+    return _choices(
+        "pick_theme",
+        [
+            (short(theme.name, 30), Filters(theme_id=theme.id).data(0))
+            for theme in reference.themes(session)
+        ],
+    )
+
+
+def network_choices(session: Session) -> Reply:
+    networks = session.exec(select(Network).order_by(col(Network.name)).limit(40)).all()
+    return _choices(
+        "pick_network",
+        [(short(network.name, 30), Filters(network_id=network.id).data(0)) for network in networks],
+    )
+
+
+def departement_choices(session: Session) -> Reply:
+    """Only the départements that have a network: the others would list nothing."""
+    codes = session.exec(
+        select(Network.departement_code)
+        .where(col(Network.departement_code).is_not(None))
+        .distinct()
+        .order_by(col(Network.departement_code))
+    ).all()
+    return _choices(
+        "pick_departement",
+        [(code, Filters(departement=code).data(0)) for code in codes if code],
+    )

@@ -1,0 +1,308 @@
+"""Telegram messages sent later, once, at Telegram's pace: promotions, changes, reminders.
+
+``queue_message`` writes a row in the caller's transaction (it commits or rolls
+back with the change that caused it). The bot component's ``OutboxSender``
+claims due rows and sends them: at most one message per second to a chat and
+about thirty per second overall; a 429 is retried after Telegram's delay,
+network errors with backoff, and a person who blocked the bot is marked
+(``Person.telegram_blocked``) and skipped, without stopping anything.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select, update
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
+
+from bot.guard import seconds
+from bot.models import BotOutboxMessage, OutboxState
+from bot.work import in_thread
+from relais.db import session_scope
+from relais.people.models import Person
+from relais.timefmt import utcnow
+
+log = logging.getLogger(__name__)
+MAX_ATTEMPTS = 8
+RETRIES_AFTER_429 = 3
+
+
+def queue_message(
+    session: Session,
+    *,
+    person_id: int | None = None,
+    chat_id: int | None = None,
+    text_html: str,
+    idempotency_key: str,
+    buttons: list[list[tuple[str, str]]] | None = None,
+    document: tuple[str, bytes] | None = None,
+    due_at: datetime | None = None,
+) -> bool:
+    """Queue a message for a person (their chat is looked up when sending) or a chat.
+
+    Returns False when a message with this key was already queued: callers may
+    queue the same thing twice without it being sent twice.
+    """
+    if person_id is None and chat_id is None:
+        raise ValueError("queue_message needs person_id or chat_id")
+    exists = session.exec(
+        select(BotOutboxMessage.id).where(BotOutboxMessage.idempotency_key == idempotency_key)
+    ).first()
+    if exists is not None:
+        return False
+    row = BotOutboxMessage(
+        idempotency_key=idempotency_key,
+        person_id=person_id,
+        chat_id=chat_id,
+        text_html=text_html,
+        buttons=json.dumps(buttons, ensure_ascii=False) if buttons else None,
+        document_name=document[0] if document else None,
+        document=document[1] if document else None,
+        next_attempt_at=due_at or utcnow(),
+    )
+    try:
+        with session.begin_nested():
+            session.add(row)
+    except IntegrityError:
+        return False
+    return True
+
+
+def mark_blocked(chat_id: int) -> None:
+    """The person behind this chat blocked the bot: stop writing to them until they return."""
+    with session_scope() as session:
+        session.exec(
+            update(Person).where(col(Person.telegram_id) == chat_id).values(telegram_blocked=True)  # type: ignore[call-overload]
+        )
+
+
+def mark_returned(chat_id: int) -> None:
+    """The person wrote to the bot again: they unblocked it."""
+    with session_scope() as session:
+        session.exec(
+            update(Person)  # type: ignore[call-overload]
+            .where(col(Person.telegram_id) == chat_id, col(Person.telegram_blocked))
+            .values(telegram_blocked=False)
+        )
+
+
+@dataclass(frozen=True)
+class Due:
+    id: int
+    chat_id: int
+    text_html: str
+    buttons: list[list[tuple[str, str]]] | None
+    document: tuple[str, bytes] | None
+
+
+def claim_due(limit: int, skip: set[int]) -> list[Due]:
+    """Due rows with their chat resolved; rows with nobody to write to are closed here."""
+    now = utcnow()
+    due: list[Due] = []
+    with session_scope() as session:
+        rows = session.exec(
+            select(BotOutboxMessage, Person)
+            .join(Person, col(Person.id) == BotOutboxMessage.person_id, isouter=True)
+            .where(
+                BotOutboxMessage.state == OutboxState.PENDING,
+                col(BotOutboxMessage.next_attempt_at) <= now,
+                col(BotOutboxMessage.id).not_in(skip or {-1}),
+            )
+            .order_by(col(BotOutboxMessage.next_attempt_at), col(BotOutboxMessage.id))
+            .limit(limit)
+        ).all()
+        for row, person in rows:
+            assert row.id is not None
+            chat_id = row.chat_id or (person.telegram_id if person is not None else None)
+            if person is not None and person.telegram_blocked:
+                row.state, row.last_error = OutboxState.BLOCKED, "blocked by the user"
+            elif chat_id is None:
+                row.state, row.last_error = OutboxState.FAILED, "no Telegram account"
+            else:
+                buttons = json.loads(row.buttons) if row.buttons else None
+                document = (row.document_name or "document", row.document) if row.document else None
+                due.append(Due(row.id, chat_id, row.text_html, buttons, document))
+                continue
+            session.add(row)
+    return due
+
+
+BACKOFF = -1.0
+
+
+def record(
+    message_id: int, state: OutboxState, error: str = "", retry_in: float | None = None
+) -> None:
+    """The result of one attempt; ``retry_in`` seconds (or ``BACKOFF``) keeps it pending."""
+    with session_scope() as session:
+        row = session.get(BotOutboxMessage, message_id)
+        if row is None:
+            return
+        row.attempts += 1
+        if retry_in == BACKOFF:
+            retry_in = float(2**row.attempts)
+        row.last_error = error[:300]
+        if retry_in is not None and row.attempts < MAX_ATTEMPTS:
+            row.next_attempt_at = utcnow() + timedelta(seconds=retry_in)
+        else:
+            row.state = state if retry_in is None else OutboxState.FAILED
+        if row.state == OutboxState.SENT:
+            row.sent_at = utcnow()
+        session.add(row)
+
+
+def _keyboard(buttons: list[list[tuple[str, str]]] | None) -> InlineKeyboardMarkup | None:
+    if not buttons:
+        return None
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(text, callback_data=data) for text, data in row] for row in buttons]
+    )
+
+
+class OutboxSender:
+    """Sends due rows, paced per chat and overall; woken early by :func:`wake`."""
+
+    def __init__(
+        self,
+        bot: Bot,
+        *,
+        per_chat_interval: float = 1.0,
+        overall_rate: float = 30.0,
+        idle: float = 1.0,
+    ) -> None:
+        self.bot = bot
+        self.per_chat_interval = per_chat_interval
+        self.overall_rate = overall_rate
+        self.idle = idle
+        self._chat_next: dict[int, float] = {}
+        self._next_slot = 0.0
+        self._in_flight: set[int] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._wake = asyncio.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._runner: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        global _sender
+        self._loop = asyncio.get_running_loop()
+        self._runner = asyncio.create_task(self._run(), name="bot-outbox")
+        _sender = self
+
+    async def stop(self) -> None:
+        global _sender
+        _sender = None
+        if self._runner is not None:
+            self._runner.cancel()
+            await asyncio.gather(self._runner, return_exceptions=True)
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    def wake(self) -> None:
+        """Safe from any thread (after-commit handlers run in the committing one)."""
+        if self._loop is not None and not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(self._wake.set)
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                due = await in_thread(claim_due, 200, set(self._in_flight))
+            except Exception:
+                log.exception("could not read the Telegram outbox")
+                due = []
+            waiting = await self._dispatch(due)
+            self._wake.clear()
+            pause = self.idle if not due or waiting is None else min(self.idle, waiting)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), pause)
+
+    async def _dispatch(self, due: list[Due]) -> float | None:
+        """Start what each chat's pace allows now; say how soon the next one may go."""
+        loop = asyncio.get_running_loop()
+        soonest: float | None = None
+        for message in due:
+            now = loop.time()
+            chat_ready = self._chat_next.get(message.chat_id, 0.0)
+            if chat_ready > now:
+                wait = chat_ready - now
+                soonest = wait if soonest is None else min(soonest, wait)
+                continue
+            slot = max(now, self._next_slot)
+            self._next_slot = slot + 1.0 / self.overall_rate
+            self._chat_next[message.chat_id] = slot + self.per_chat_interval
+            if slot > now:
+                await asyncio.sleep(slot - now)
+            self._in_flight.add(message.id)
+            task = asyncio.create_task(self._send(message))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+        if len(self._chat_next) > 10_000:
+            now = loop.time()
+            self._chat_next = {chat: t for chat, t in self._chat_next.items() if t > now}
+        return soonest
+
+    async def _send(self, message: Due) -> None:
+        try:
+            state, error, retry_in = await self._deliver(message)
+            await in_thread(record, message.id, state, error, retry_in)
+        except Exception:
+            log.exception("Telegram outbox message %s not recorded", message.id)
+        finally:
+            self._in_flight.discard(message.id)
+
+    async def _deliver(self, message: Due) -> tuple[OutboxState, str, float | None]:
+        """One message; a 429 holds this chat (order kept) and the overall pace, then retries."""
+        for attempt in range(1, RETRIES_AFTER_429 + 1):
+            try:
+                await self._send_once(message)
+            except RetryAfter as error:
+                delay = seconds(error.retry_after)
+                now = asyncio.get_running_loop().time()
+                self._next_slot = max(self._next_slot, now + delay)
+                self._chat_next[message.chat_id] = now + delay + self.per_chat_interval
+                if attempt == RETRIES_AFTER_429:
+                    return OutboxState.PENDING, str(error), delay
+                await asyncio.sleep(delay)
+            except Forbidden as error:
+                await in_thread(mark_blocked, message.chat_id)
+                return OutboxState.BLOCKED, str(error), None
+            except BadRequest as error:
+                return OutboxState.FAILED, str(error), None
+            except NetworkError as error:
+                return OutboxState.PENDING, str(error), BACKOFF
+            else:
+                return OutboxState.SENT, "", None
+        raise AssertionError("unreachable")
+
+    async def _send_once(self, message: Due) -> None:
+        if message.document is not None:
+            name, content = message.document
+            await self.bot.send_document(
+                message.chat_id,
+                document=content,
+                filename=name,
+                caption=message.text_html or None,
+                parse_mode="HTML",
+            )
+        else:
+            await self.bot.send_message(
+                message.chat_id,
+                message.text_html,
+                parse_mode="HTML",
+                reply_markup=_keyboard(message.buttons),
+            )
+
+
+_sender: OutboxSender | None = None
+
+
+def wake() -> None:
+    """Tell the running sender (if any) that rows were just committed."""
+    if _sender is not None:
+        _sender.wake()
