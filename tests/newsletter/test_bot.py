@@ -3,7 +3,7 @@ against the Bot API stand-in."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime
 
 import pytest
 from sqlmodel import Session, select
@@ -14,10 +14,8 @@ from relais.newsletter import archive, issues
 from relais.newsletter.models import Subscriber, SubscriberStatus
 from relais.plugins import subscribe_all
 from relais.settings import get_settings
-from relais.timefmt import utcnow
-from tests.bot.helpers import assert_golden
 from tests.botapi import BotAPI
-from tests.newsletter.conftest import DATA, add_subscribers
+from tests.newsletter.conftest import DATA, add_subscribers, assert_golden
 
 pytestmark = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 
@@ -41,7 +39,7 @@ async def test_subscribe_by_chat_with_the_code_then_unsubscribe(
     fatou = api.user("Fatou", "Sy")
     await fatou.send("/abonner")
     asked = await fatou.expect("Quelle adresse e-mail")
-    assert_golden("newsletter_ask_email", asked.html)
+    assert_golden("bot_ask_email.html", asked.html)
     await fatou.send("fatou.sy@@exemple")
     await fatou.expect("pas une adresse e-mail valide")
     await fatou.send("Fatou.Sy@Exemple.fr")
@@ -92,11 +90,12 @@ async def test_coordinators_see_the_preview_and_the_recipients(
     add_subscribers(session, 4)
     source = issues.parse((DATA / "lettre-42.md").read_text(encoding="utf-8"))
     rendered = issues.render(session, source)
-    archive.freeze(session, source, rendered, utcnow() + timedelta(days=2))
+    archive.freeze(session, source, rendered, datetime(2031, 12, 1, 8, 0, tzinfo=UTC))
     session.commit()
     await coordinator.send("/lettre")
     summary = await coordinator.expect("Ressources Info n° 42")
     assert "Destinataires : 4 abonné·e(s)" in summary.text
+    assert_golden("bot_issue.html", summary.html)
     preview = await coordinator.next_document()
     assert preview.message.document is not None
     name, content = preview.message.document
