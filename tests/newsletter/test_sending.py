@@ -209,7 +209,8 @@ def test_double_opt_in_mail_carries_link_and_code(smtp: SmtpRecorder, session: S
     link = f"https://relais.crpv.example/confirmation/{tokens.make('confirm', subscriber.id, subscriber.email)}"
     assert link in text and subscriber.confirm_code in text
     assert_golden(
-        "confirm_email.txt", text.replace(link, "LIEN").replace(subscriber.confirm_code, "CODE")
+        "confirm_email.txt",
+        text.replace("\r\n", "\n").replace(link, "LIEN").replace(subscriber.confirm_code, "CODE"),
     )
     assert message["List-Unsubscribe"] is None
 
