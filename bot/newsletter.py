@@ -3,7 +3,8 @@
 Subscribing is a double opt-in: the typed address gets an e-mail with a link
 and a six-digit code, and the subscription is active only once either comes
 back. The step (waiting for the address, then the code) is kept in
-``bot_conversation`` like the bot's own steps, so a restart loses nothing.
+``bot_conversation`` and typed answers reach it through ``signup.TEXT_STEPS``,
+like the bot's own steps, so a restart loses nothing.
 """
 
 from __future__ import annotations
@@ -12,9 +13,9 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 from telegram import Update
-from telegram.ext import Application, CommandHandler, ContextTypes, MessageHandler, filters
+from telegram.ext import Application, CommandHandler, ContextTypes
 
-from bot import conversation, handlers, registry
+from bot import conversation, handlers, registry, signup
 from bot.actor import Actor, linked_person
 from bot.conversation import State
 from bot.texts import Reply, problem, say
@@ -73,18 +74,7 @@ def ask_email(actor: Actor) -> list[Reply]:
         ]
 
 
-def answer(actor: Actor, text: str) -> list[Reply] | None:
-    """The typed answer to a newsletter step, or None when the person is not at one."""
-    with session_scope() as session:
-        state = conversation.load(session, actor.telegram_id)
-        if state is None or state.step not in (STEP_EMAIL, STEP_CODE):
-            return None
-        if state.step == STEP_EMAIL:
-            return _take_email(session, actor, state, text)
-        return _take_code(session, actor, state, text)
-
-
-def _take_email(session: Session, actor: Actor, state: State, text: str) -> list[Reply]:
+def take_email(session: Session, actor: Actor, state: State, text: str) -> list[Reply]:
     if len(text.strip()) > MAX_EMAIL:
         return [Reply(say("invalid.too_long", limit=MAX_EMAIL))]
     person = linked_person(session, actor.telegram_id)
@@ -106,7 +96,7 @@ def _take_email(session: Session, actor: Actor, state: State, text: str) -> list
     return [Reply(say("newsletter.code_sent", email=subscriber.email))]
 
 
-def _take_code(session: Session, actor: Actor, state: State, text: str) -> list[Reply]:
+def take_code(session: Session, actor: Actor, state: State, text: str) -> list[Reply]:
     subscriber = session.get(Subscriber, state.data.get("subscriber"))
     if subscriber is None:
         conversation.clear(session, actor.telegram_id)
@@ -169,21 +159,12 @@ async def issue_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     await handlers.respond(update, context, await in_thread(coordinator_view, actor))
 
 
-async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Answers to the newsletter steps; any other text goes on to the bot's own handler."""
-    assert update.message is not None
-    replies = await in_thread(answer, handlers.actor_of(update), update.message.text or "")
-    if replies is None:
-        await handlers.on_text(update, context)
-        return
-    await handlers.respond(update, context, replies)
-
-
 def install(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     application.add_handler(CommandHandler("abonner", subscribe_command))
     application.add_handler(CommandHandler("desabonner", unsubscribe_command))
     application.add_handler(CommandHandler("lettre", issue_command))
-    application.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, on_text))
 
 
 registry.add_handlers(install)
+signup.TEXT_STEPS[STEP_EMAIL] = take_email
+signup.TEXT_STEPS[STEP_CODE] = take_code
