@@ -1,7 +1,7 @@
 """Presence: satisfaction survey answers (one per person and session)
 
 Revision ID: 0005_presence
-Revises: 0003_bot
+Revises: 0004_newsletter
 Create Date: 2026-11-22 02:58:28.717218
 """
 
@@ -12,7 +12,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = "0005_presence"
-down_revision: str | None = "0003_bot"
+down_revision: str | None = "0004_newsletter"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
