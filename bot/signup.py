@@ -8,6 +8,7 @@ event or a cycle) rides along in the conversation row.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from sqlmodel import Session
@@ -53,6 +54,12 @@ LIMITS = {
 }
 DEPARTEMENTS_PER_PAGE = 20
 FIELD_NAMES = {"last_name": "nom", "first_name": "prénom"}
+
+
+#: Other areas' actions resumed once the profile is saved, keyed like ``after`` (``checkin``).
+AFTER: dict[str, Callable[[Actor, int], list[Reply]]] = {}
+#: Other areas' typed-answer steps (the survey comment): ``fn(session, actor, state, text)``.
+TEXT_STEPS: dict[str, Callable[[Session, Actor, State, str], list[Reply]]] = {}
 
 
 class UseButtons(Exception):
@@ -158,6 +165,8 @@ def answer_text(actor: Actor, text: str) -> list[Reply] | None:
         state = conversation.load(session, actor.telegram_id)
         if state is None:
             return None
+        if state.step in TEXT_STEPS:
+            return TEXT_STEPS[state.step](session, actor, state, text)
         limit = LIMITS.get(state.step)
         if limit is not None and len(text.strip()) > limit:
             return [Reply(say("invalid.too_long", limit=limit)), question(session, state)]
@@ -275,6 +284,9 @@ def perform(actor: Actor, after: dict[str, int] | None) -> list[Reply]:
     """The registration the profile was collected for, if any."""
     if not after:
         return []
+    for key, action in AFTER.items():
+        if key in after:
+            return action(actor, after[key])
     if "series" in after:
         return register_cycle(actor, after["series"])
     return register_event(actor, after["event"])

@@ -22,6 +22,7 @@ from relais.people.models import Consent, ConsentPurpose, Organisation, Organisa
 from relais.reference.models import Departement, Profile, Theme
 from relais.registrations.models import Registration, RegistrationStatus
 from relais.roles.models import Role, RoleGrant, RoleNetwork
+from relais.satisfaction.models import SatisfactionAnswer
 
 metadata = SQLModel.metadata
 
@@ -30,5 +31,5 @@ __all__ = [
     "ConsentPurpose", "Departement", "Event", "EventAudience", "EventFormat", "EventNetwork",
     "EventStatus", "Invitation", "Network", "NetworkMember", "Organisation",
     "OrganisationKind", "Person", "Profile", "Registration", "RegistrationStatus", "Role",
-    "RoleGrant", "RoleNetwork", "Series", "Theme", "metadata",
+    "RoleGrant", "RoleNetwork", "SatisfactionAnswer", "Series", "Theme", "metadata",
 ]  # fmt: skip

@@ -70,6 +70,10 @@ class Settings(BaseSettings):
     organisation_name: str = "Centre de ressources politique de la ville"
     privacy_url: str = ""
 
+    checkin_window_hours: float = Field(default=2.0, ge=0, le=12)
+    funder_names: str = ""
+    funder_logos: Annotated[list[Path], NoDecode] = Field(default_factory=list)
+
     @field_validator("admin_telegram_ids", mode="before")
     @classmethod
     def _split_ids(cls, value: object) -> object:
@@ -77,6 +81,13 @@ class Settings(BaseSettings):
             return [part.strip() for part in value.replace(";", ",").split(",") if part.strip()]
         if isinstance(value, int):
             return [value]
+        return value
+
+    @field_validator("funder_logos", mode="before")
+    @classmethod
+    def _split_paths(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
         return value
 
     @field_validator("timezone")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 from datetime import UTC, datetime
+from email import message_from_bytes, policy
 
 import pytest
 from sqlmodel import Session, select
@@ -331,8 +332,8 @@ async def test_a_known_address_needs_the_code_sent_to_it(
     mail = session.exec(select(OutboxMessage).where(OutboxMessage.kind == "bot_email_code")).one()
     assert mail.to_address == "sabine.roux@exemple.fr"
     code = mail.payload["code"]
-    rendered = render_code_mail(session, mail)
-    assert code in rendered["Subject"] and code in rendered.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    rendered = message_from_bytes(render_code_mail(session, mail).as_bytes(), policy=policy.default)
+    assert code in rendered["Subject"] and code in rendered.get_body(("plain",)).get_content()  # type: ignore[attr-defined, union-attr]
     session.commit()
     await user.send("000000" if code != "000000" else "111111")
     await user.expect("ne correspond pas")

@@ -1,7 +1,7 @@
 """Newsletter subscribers and issues
 
 Revision ID: 0004_newsletter
-Revises: 0002_mail
+Revises: 0003_bot
 Create Date: 2026-11-22 02:57:56.145141
 """
 
@@ -12,7 +12,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = "0004_newsletter"
-down_revision: str | None = "0002_mail"
+down_revision: str | None = "0003_bot"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,7 +1,7 @@
 """Roles, invitations and broadcasts
 
 Revision ID: 0006_admin
-Revises: 0003_bot
+Revises: 0005_presence
 Create Date: 2026-11-22 02:54:58.322323
 """
 
@@ -12,7 +12,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = "0006_admin"
-down_revision: str | None = "0003_bot"
+down_revision: str | None = "0005_presence"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
