@@ -16,11 +16,11 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from email.utils import parseaddr
-from typing import Any, Protocol, TypeVar
+from typing import Protocol, TypeVar
 
 from sqlalchemy import and_, bindparam, func, or_, update
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, create_engine, select
 
 from mailer import compose
 from mailer.delivery import EmlFolder, Prepared, Result, SmtpConnection
@@ -67,6 +67,14 @@ def retry_delay(settings: Settings, attempts: int) -> timedelta:
     return timedelta(seconds=min(seconds, MAX_RETRY_DELAY))
 
 
+def reader_engine(engine: Engine) -> Engine:
+    """For rendering: on SQLite a second engine without ``BEGIN IMMEDIATE``, whose reads
+    (WAL) never hold the write lock that registrations and the recorder need."""
+    if engine.dialect.name != "sqlite":
+        return engine
+    return create_engine(engine.url, connect_args={"check_same_thread": False, "timeout": 30})
+
+
 class Dispatcher:
     def __init__(self, settings: Settings, engine: Engine | None = None) -> None:
         self.settings = settings
@@ -74,17 +82,30 @@ class Dispatcher:
         self.sender = parseaddr(settings.mail_from)[1] or "relais@localhost"
         self.transports: list[Transport] = self._transports()
         self.pacer = Pacer(settings.mail_rate_per_second)
-        self._db = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mail-db")
+        # Claiming/rendering and recording answers each have their own thread, so
+        # an answer is written while the next batch renders (a shorter window
+        # in which a crash would re-send an accepted message).
+        self._claimer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mail-claim")
+        self._recorder = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mail-record")
         self._lock = asyncio.Lock()
         self._paused_until = 0.0
+        self._reader = reader_engine(self.engine)
+        # At most this many answers accepted but not yet written: all a crash can re-send.
+        self._window = 4 * len(self.transports)
+        self._unrecorded = 0
+        self._recorded = asyncio.Event()
 
     def _transports(self) -> list[Transport]:
         if not self.settings.smtp_host:
             return [EmlFolder(self.settings.mail_outbox_dir)]
         return [SmtpConnection(self.settings) for _ in range(self.settings.mail_concurrency)]
 
-    async def _in_db(self, fn: Any, *args: Any) -> Any:
-        return await asyncio.get_running_loop().run_in_executor(self._db, fn, *args)
+    async def _claim(self) -> tuple[list[Prepared], list[Result]]:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._claimer, self.claim_and_render)
+
+    async def _record(self, answers: list[Result]) -> None:
+        await asyncio.get_running_loop().run_in_executor(self._recorder, self.record, answers)
 
     async def run_once(self) -> int:
         """Send everything due now; returns how many the server accepted.
@@ -101,15 +122,17 @@ class Dispatcher:
             recorder = asyncio.create_task(self._record_loop(results))
             accepted = 0
             try:
-                batch: list[Prepared] = await self._in_db(self.claim_and_render)
-                while batch:
-                    sending = asyncio.create_task(self._send(batch, results))
-                    reachable, count = await sending
+                batch, failures = await self._claim()
+                while batch or failures:
+                    self._put(results, *failures)
+                    following = asyncio.ensure_future(self._claim())
+                    reachable, count = await self._send(batch, results)
                     accepted += count
+                    batch, failures = await following
                     if not reachable:
                         self._paused_until = loop.time() + self.settings.mail_retry_first_delay
+                        self._put(results, *failures, *map(self._unreachable, batch))
                         break
-                    batch = await self._in_db(self.claim_and_render)
             finally:
                 results.put_nowait(None)
                 await recorder
@@ -122,19 +145,37 @@ class Dispatcher:
         state = {"reachable": True, "accepted": 0}
 
         async def worker(transport: Transport) -> None:
-            while pending and state["reachable"]:
+            while True:
+                while self._unrecorded >= self._window:
+                    self._recorded.clear()
+                    await self._recorded.wait()
+                if not pending or not state["reachable"]:
+                    return
                 prepared = pending.pop()
                 await self.pacer.wait()
-                result, reachable = await transport.deliver(prepared)
-                results.put_nowait(result)
+                try:
+                    result, reachable = await transport.deliver(prepared)
+                except Exception as error:  # a full disk, a bug: retried, never lost
+                    log.exception("delivery of outbox row %s failed", prepared.row_id)
+                    result = Result(prepared.row_id, False, f"erreur : {error}"[:500], retry=True)
+                    reachable = False
+                self._put(results, result)
                 state["accepted"] += int(result.accepted)
                 if not reachable:
                     state["reachable"] = False
 
         await asyncio.gather(*(worker(transport) for transport in self.transports))
-        for prepared in pending:
-            results.put_nowait(Result(prepared.row_id, False, "serveur injoignable", retry=True))
+        self._put(results, *map(self._unreachable, pending))
         return bool(state["reachable"]), int(state["accepted"])
+
+    def _put(self, results: asyncio.Queue[Result | None], *answers: Result) -> None:
+        for answer in answers:
+            self._unrecorded += 1
+            results.put_nowait(answer)
+
+    @staticmethod
+    def _unreachable(prepared: Prepared) -> Result:
+        return Result(prepared.row_id, False, "serveur injoignable", retry=True)
 
     async def _record_loop(self, results: asyncio.Queue[Result | None]) -> None:
         """Group commit: every answer that arrived while the last commit ran goes in the next."""
@@ -147,9 +188,11 @@ class Dispatcher:
             done = None in group
             answers = [result for result in group if result is not None]
             if answers:
-                await self._in_db(self.record, answers)
+                await self._record(answers)
+                self._unrecorded -= len(answers)
+                self._recorded.set()
 
-    # -- database side (runs in the single mail-db thread) ------------------------------
+    # -- database side (runs in the claim and record threads) ---------------------------
 
     def _due_limit(self, session: Session, now: datetime) -> int:
         limit = self.settings.mail_batch_size
@@ -168,8 +211,13 @@ class Dispatcher:
             limit = min(limit, per_hour - recent)
         return limit
 
-    def claim_and_render(self) -> list[Prepared]:
-        """Claim due rows (and rows whose sender died), render them, in one short transaction."""
+    def claim_and_render(self) -> tuple[list[Prepared], list[Result]]:
+        """Claim due rows, then render them outside the write transaction."""
+        claimed = self.claim()
+        return self.render(claimed) if claimed else ([], [])
+
+    def claim(self) -> list[int]:
+        """Due rows (and rows whose sender died) become ``sending``, in one short transaction."""
         with session_scope(self.engine) as session:
             now = utcnow()
             limit = self._due_limit(session, now)
@@ -194,20 +242,39 @@ class Dispatcher:
             )
             if is_postgresql(session):
                 query = query.with_for_update(skip_locked=True)
-            rows = list(session.exec(query))
-            loaded = self._preload(session, rows)  # held: the identity map is weak
             lease = now + timedelta(seconds=self.settings.mail_claim_timeout)
-            prepared: list[Prepared] = []
-            for row in rows:
+            claimed: list[int] = []
+            for row in session.exec(query):
+                assert row.id is not None
                 row.state = OutboxState.SENDING
                 row.claimed_until = lease
                 row.attempts += 1
                 session.add(row)
+                claimed.append(row.id)
+            return claimed
+
+    def render(self, ids: list[int]) -> tuple[list[Prepared], list[Result]]:
+        """Render claimed rows in a read-only session: no write lock held meanwhile."""
+        prepared: list[Prepared] = []
+        failures: list[Result] = []
+        with Session(self._reader) as session:
+            rows = list(
+                session.exec(
+                    select(OutboxMessage)
+                    .where(col(OutboxMessage.id).in_(ids))
+                    .order_by(col(OutboxMessage.id))
+                )
+            )
+            loaded = self._preload(session, rows)  # held: the identity map is weak
+            for row in rows:
                 ready = self._render(session, row)
-                if ready is not None:
+                if isinstance(ready, Prepared):
                     prepared.append(ready)
+                else:
+                    failures.append(ready)
             del loaded
-            return prepared
+            session.rollback()
+        return prepared, failures
 
     def _preload(self, session: Session, rows: list[OutboxMessage]) -> list[object]:
         """One query for the batch's people and one for its events, not one per row."""
@@ -220,7 +287,7 @@ class Dispatcher:
             loaded += session.exec(select(Event).where(col(Event.id).in_(event_ids))).all()
         return loaded
 
-    def _render(self, session: Session, row: OutboxMessage) -> Prepared | None:
+    def _render(self, session: Session, row: OutboxMessage) -> Prepared | Result:
         assert row.id is not None
         try:
             mail = renderer_for(row.kind)(session, row)
@@ -231,11 +298,7 @@ class Dispatcher:
             data = mail.as_bytes()
         except Exception as error:
             log.exception("outbox row %s (%s) cannot be rendered", row.id, row.kind)
-            row.state = OutboxState.FAILED
-            row.claimed_until = None
-            row.last_reply = f"mise en forme impossible : {type(error).__name__}"[:500]
-            session.add(row)
-            return None
+            return Result(row.id, False, f"mise en forme impossible : {type(error).__name__}")
         return Prepared(row.id, self.sender, row.to_address, data)
 
     def record(self, results: Sequence[Result]) -> None:
@@ -288,4 +351,7 @@ class Dispatcher:
     async def close(self) -> None:
         for transport in self.transports:
             await transport.close()
-        self._db.shutdown(wait=True)
+        if self._reader is not self.engine:
+            self._reader.dispose()
+        self._claimer.shutdown(wait=True)
+        self._recorder.shutdown(wait=True)
