@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.utils import parseaddr
 from typing import Protocol, TypeVar
@@ -35,6 +35,8 @@ from relais.timefmt import utcnow
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 MAX_RETRY_DELAY = 3600.0
+#: How long answers gather before one transaction records them all (bounded by the window).
+GROUP_COMMIT_SECONDS = 0.01
 
 
 class Transport(Protocol):
@@ -75,6 +77,16 @@ def reader_engine(engine: Engine) -> Engine:
     return create_engine(engine.url, connect_args={"check_same_thread": False, "timeout": 30})
 
 
+@dataclass
+class _Pass:
+    """What the producer and the connections of one pass share."""
+
+    ready: asyncio.Queue[Prepared | None] = field(default_factory=asyncio.Queue)
+    taken: asyncio.Event = field(default_factory=asyncio.Event)
+    reachable: bool = True
+    accepted: int = 0
+
+
 class Dispatcher:
     def __init__(self, settings: Settings, engine: Engine | None = None) -> None:
         self.settings = settings
@@ -82,16 +94,11 @@ class Dispatcher:
         self.sender = parseaddr(settings.mail_from)[1] or "relais@localhost"
         self.transports: list[Transport] = self._transports()
         self.pacer = Pacer(settings.mail_rate_per_second)
-        # Claiming/rendering and recording answers each have their own thread, so
-        # an answer is written while the next batch renders (a shorter window
-        # in which a crash would re-send an accepted message).
-        self._claimer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mail-claim")
-        self._recorder = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mail-record")
         self._lock = asyncio.Lock()
         self._paused_until = 0.0
         self._reader = reader_engine(self.engine)
         # At most this many answers accepted but not yet written: all a crash can re-send.
-        self._window = 4 * len(self.transports)
+        self._window = max(4 * len(self.transports), settings.mail_batch_size)
         self._unrecorded = 0
         self._recorded = asyncio.Event()
 
@@ -100,19 +107,15 @@ class Dispatcher:
             return [EmlFolder(self.settings.mail_outbox_dir)]
         return [SmtpConnection(self.settings) for _ in range(self.settings.mail_concurrency)]
 
-    async def _claim(self) -> tuple[list[Prepared], list[Result]]:
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._claimer, self.claim_and_render)
-
-    async def _record(self, answers: list[Result]) -> None:
-        await asyncio.get_running_loop().run_in_executor(self._recorder, self.record, answers)
-
     async def run_once(self) -> int:
         """Send everything due now; returns how many the server accepted.
 
-        The next batch is claimed and rendered while the current one is on the wire.
-        After the relay was found unreachable, passes wait for the first retry
-        delay instead of claiming (and rendering) more rows only to fail them.
+        Everything runs in the event loop, without threads: a thread rendering
+        or writing would hold the GIL while the SMTP replies wait (Python's
+        switch interval is 5 ms, longer than a whole SMTP exchange). Rows are
+        claimed a batch at a time, rendered one message at a time a few ahead
+        of the connections, and the answers are written in small groups. After the relay was found unreachable, passes wait for
+        the first retry delay instead of claiming more rows only to fail them.
         """
         loop = asyncio.get_running_loop()
         if loop.time() < self._paused_until:
@@ -120,53 +123,77 @@ class Dispatcher:
         async with self._lock:
             results: asyncio.Queue[Result | None] = asyncio.Queue()
             recorder = asyncio.create_task(self._record_loop(results))
-            accepted = 0
+            run = _Pass()
+            producer = asyncio.create_task(self._produce(run, results))
             try:
-                batch, failures = await self._claim()
-                while batch or failures:
-                    self._put(results, *failures)
-                    following = asyncio.ensure_future(self._claim())
-                    reachable, count = await self._send(batch, results)
-                    accepted += count
-                    batch, failures = await following
-                    if not reachable:
-                        self._paused_until = loop.time() + self.settings.mail_retry_first_delay
-                        self._put(results, *failures, *map(self._unreachable, batch))
-                        break
+                await asyncio.gather(
+                    *(self._deliver_from(run, results, transport) for transport in self.transports)
+                )
+                await producer
             finally:
                 results.put_nowait(None)
                 await recorder
-            return accepted
+            if not run.reachable:
+                self._paused_until = loop.time() + self.settings.mail_retry_first_delay
+            return run.accepted
 
-    async def _send(
-        self, batch: list[Prepared], results: asyncio.Queue[Result | None]
-    ) -> tuple[bool, int]:
-        pending = list(reversed(batch))
-        state = {"reachable": True, "accepted": 0}
-
-        async def worker(transport: Transport) -> None:
-            while True:
-                while self._unrecorded >= self._window:
-                    self._recorded.clear()
-                    await self._recorded.wait()
-                if not pending or not state["reachable"]:
+    async def _produce(self, run: _Pass, results: asyncio.Queue[Result | None]) -> None:
+        """Claim batches and render their messages until nothing is due or the relay is down."""
+        prefetch = 2 * len(self.transports)
+        try:
+            while run.reachable:
+                rows = self.claim()
+                if not rows:
                     return
-                prepared = pending.pop()
-                await self.pacer.wait()
-                try:
-                    result, reachable = await transport.deliver(prepared)
-                except Exception as error:  # a full disk, a bug: retried, never lost
-                    log.exception("delivery of outbox row %s failed", prepared.row_id)
-                    result = Result(prepared.row_id, False, f"erreur : {error}"[:500], retry=True)
-                    reachable = False
-                self._put(results, result)
-                state["accepted"] += int(result.accepted)
-                if not reachable:
-                    state["reachable"] = False
+                with Session(self._reader) as session:
+                    loaded = self._preload(session, rows)  # held: the identity map is weak
+                    for index, row in enumerate(rows):
+                        while run.ready.qsize() >= prefetch and run.reachable:
+                            run.taken.clear()
+                            await run.taken.wait()
+                        if not run.reachable:
+                            self._put(
+                                results, *(self._unreachable(r.id or 0) for r in rows[index:])
+                            )
+                            break
+                        item = self._render(session, row)
+                        if isinstance(item, Prepared):
+                            run.ready.put_nowait(item)
+                        else:
+                            self._put(results, item)
+                        await asyncio.sleep(0)
+                    del loaded
+                    session.rollback()
+        finally:
+            for _ in self.transports:
+                run.ready.put_nowait(None)
 
-        await asyncio.gather(*(worker(transport) for transport in self.transports))
-        self._put(results, *map(self._unreachable, pending))
-        return bool(state["reachable"]), int(state["accepted"])
+    async def _deliver_from(
+        self, run: _Pass, results: asyncio.Queue[Result | None], transport: Transport
+    ) -> None:
+        while True:
+            while self._unrecorded >= self._window:
+                self._recorded.clear()
+                await self._recorded.wait()
+            prepared = await run.ready.get()
+            run.taken.set()
+            if prepared is None:
+                return
+            if not run.reachable:
+                self._put(results, self._unreachable(prepared.row_id))
+                continue
+            await self.pacer.wait()
+            try:
+                result, reachable = await transport.deliver(prepared)
+            except Exception as error:  # a full disk, a bug: retried, never lost
+                log.exception("delivery of outbox row %s failed", prepared.row_id)
+                result = Result(prepared.row_id, False, f"erreur : {error}"[:500], retry=True)
+                reachable = False
+            self._put(results, result)
+            run.accepted += int(result.accepted)
+            if not reachable:
+                run.reachable = False
+                run.taken.set()
 
     def _put(self, results: asyncio.Queue[Result | None], *answers: Result) -> None:
         for answer in answers:
@@ -174,8 +201,8 @@ class Dispatcher:
             results.put_nowait(answer)
 
     @staticmethod
-    def _unreachable(prepared: Prepared) -> Result:
-        return Result(prepared.row_id, False, "serveur injoignable", retry=True)
+    def _unreachable(row_id: int) -> Result:
+        return Result(row_id, False, "serveur injoignable", retry=True)
 
     async def _record_loop(self, results: asyncio.Queue[Result | None]) -> None:
         """Group commit: every answer that arrived while the last commit ran goes in the next."""
@@ -183,16 +210,18 @@ class Dispatcher:
         while not done:
             first = await results.get()
             group = [first]
+            if first is not None:
+                await asyncio.sleep(GROUP_COMMIT_SECONDS)
             while not results.empty():
                 group.append(results.get_nowait())
             done = None in group
             answers = [result for result in group if result is not None]
             if answers:
-                await self._record(answers)
+                self.record(answers)
                 self._unrecorded -= len(answers)
                 self._recorded.set()
 
-    # -- database side (runs in the claim and record threads) ---------------------------
+    # -- database side (claim and record run in their threads) --------------------------
 
     def _due_limit(self, session: Session, now: datetime) -> int:
         limit = self.settings.mail_batch_size
@@ -211,12 +240,7 @@ class Dispatcher:
             limit = min(limit, per_hour - recent)
         return limit
 
-    def claim_and_render(self) -> tuple[list[Prepared], list[Result]]:
-        """Claim due rows, then render them outside the write transaction."""
-        claimed = self.claim()
-        return self.render(claimed) if claimed else ([], [])
-
-    def claim(self) -> list[int]:
+    def claim(self) -> list[OutboxMessage]:
         """Due rows (and rows whose sender died) become ``sending``, in one short transaction."""
         with session_scope(self.engine) as session:
             now = utcnow()
@@ -243,38 +267,13 @@ class Dispatcher:
             if is_postgresql(session):
                 query = query.with_for_update(skip_locked=True)
             lease = now + timedelta(seconds=self.settings.mail_claim_timeout)
-            claimed: list[int] = []
-            for row in session.exec(query):
-                assert row.id is not None
+            claimed = list(session.exec(query))
+            for row in claimed:
                 row.state = OutboxState.SENDING
                 row.claimed_until = lease
                 row.attempts += 1
                 session.add(row)
-                claimed.append(row.id)
-            return claimed
-
-    def render(self, ids: list[int]) -> tuple[list[Prepared], list[Result]]:
-        """Render claimed rows in a read-only session: no write lock held meanwhile."""
-        prepared: list[Prepared] = []
-        failures: list[Result] = []
-        with Session(self._reader) as session:
-            rows = list(
-                session.exec(
-                    select(OutboxMessage)
-                    .where(col(OutboxMessage.id).in_(ids))
-                    .order_by(col(OutboxMessage.id))
-                )
-            )
-            loaded = self._preload(session, rows)  # held: the identity map is weak
-            for row in rows:
-                ready = self._render(session, row)
-                if isinstance(ready, Prepared):
-                    prepared.append(ready)
-                else:
-                    failures.append(ready)
-            del loaded
-            session.rollback()
-        return prepared, failures
+            return claimed  # still readable once committed (expire_on_commit=False)
 
     def _preload(self, session: Session, rows: list[OutboxMessage]) -> list[object]:
         """One query for the batch's people and one for its events, not one per row."""
@@ -295,7 +294,7 @@ class Dispatcher:
             for name, value in row.headers.items():
                 del mail[name]
                 mail[name] = value
-            data = mail.as_bytes()
+            data = compose.to_bytes(mail)
         except Exception as error:
             log.exception("outbox row %s (%s) cannot be rendered", row.id, row.kind)
             return Result(row.id, False, f"mise en forme impossible : {type(error).__name__}")
@@ -353,5 +352,3 @@ class Dispatcher:
             await transport.close()
         if self._reader is not self.engine:
             self._reader.dispose()
-        self._claimer.shutdown(wait=True)
-        self._recorder.shutdown(wait=True)
