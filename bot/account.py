@@ -17,6 +17,7 @@ from relais.registrations import services as registrations
 from relais.registrations.models import Registration, RegistrationStatus
 from relais.timefmt import format_range
 
+MAX_LISTED = 10
 MENU = (label("menu"), "m")
 EVENTS = (label("events"), "l:0:::")
 
@@ -37,6 +38,8 @@ def my_registrations(actor: Actor) -> list[Reply]:
         rows = registrations.for_person(session, person.id)
         if not rows:
             return [Reply(say("no_registrations"), [[EVENTS, MENU]])]
+        hidden = max(0, len(rows) - MAX_LISTED)
+        rows = rows[:MAX_LISTED]
         lines = []
         for registration, event in rows:
             if registration.status == RegistrationStatus.CONFIRMED:
@@ -55,7 +58,8 @@ def my_registrations(actor: Actor) -> list[Reply]:
             [(label("unsubscribe", title=short(event.title, 28)), f"u:{registration.id}")]
             for registration, event in rows
         ]
-        return [Reply(page("registrations.html", lines=lines), [*buttons, [MENU]])]
+        text = page("registrations.html", lines=lines, hidden=hidden)
+        return [Reply(text, [*buttons, [MENU]])]
 
 
 def _own_registration(actor: Actor, registration_id: int) -> tuple[Registration, str, str]:

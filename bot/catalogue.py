@@ -18,6 +18,7 @@ from relais.reference import services as reference
 from relais.reference.models import Theme
 
 PAGE_SIZE = 3
+MAX_SESSIONS_SHOWN = 20
 
 
 @dataclass(frozen=True)
@@ -140,7 +141,7 @@ def series_detail(session: Session, series: Series) -> Reply:
     assert series.id is not None
     sessions = [
         e for e in events.series_sessions(session, series.id) if e.status == EventStatus.PUBLISHED
-    ]
+    ][:MAX_SESSIONS_SHOWN]
     text = page(
         "series_card.html",
         series=series,

@@ -28,7 +28,7 @@ from bot import account, catalogue, registry, signup
 from bot.actor import Actor
 from bot.catalogue import Filters
 from bot.guard import FloodGuard
-from bot.outbox import mark_blocked
+from bot.outbox import mark_blocked, mark_returned
 from bot.texts import Button, Reply, label, page, problem, say
 from bot.work import in_thread
 from relais.db import session_scope
@@ -122,8 +122,14 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             return
         await respond(update, context, await in_thread(_deep_link, actor, payload))
         return
-    await in_thread(signup.cancel, actor)
+    await in_thread(_fresh_start, actor)
     await respond(update, context, welcome(actor))
+
+
+def _fresh_start(actor: Actor) -> None:
+    """/start leaves any half-done step, and proves the person no longer blocks the bot."""
+    signup.cancel(actor)
+    mark_returned(actor.telegram_id)
 
 
 def _deep_link(actor: Actor, payload: str) -> list[Reply]:
@@ -234,6 +240,7 @@ ROUTES: dict[str, Route] = {
     "un": lambda actor, args: [Reply(say("kept"), edit=True)],
     "x": lambda actor, args: account.erase(actor, args[0] == "y"),
     "pe": lambda actor, args: signup.answer_button(actor, "email_confirm", args[0]),
+    "pk": lambda actor, args: signup.answer_button(actor, "email_code", args[0]),
     "pp": lambda actor, args: signup.answer_button(actor, "profile", args[0]),
     "pd": lambda actor, args: signup.answer_button(actor, "departement", args[0]),
     "pdp": lambda actor, args: signup.answer_button(actor, "departement", f"page:{int(args[0])}"),

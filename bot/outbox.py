@@ -83,6 +83,16 @@ def mark_blocked(chat_id: int) -> None:
         )
 
 
+def mark_returned(chat_id: int) -> None:
+    """The person wrote to the bot again: they unblocked it."""
+    with session_scope() as session:
+        session.exec(
+            update(Person)  # type: ignore[call-overload]
+            .where(col(Person.telegram_id) == chat_id, col(Person.telegram_blocked))
+            .values(telegram_blocked=False)
+        )
+
+
 @dataclass(frozen=True)
 class Due:
     id: int

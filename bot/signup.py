@@ -8,11 +8,12 @@ event or a cycle) rides along in the conversation row.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from sqlmodel import Session
 
-from bot import conversation
+from bot import conversation, emailcode
 from bot.actor import Actor, registered_person
 from bot.calendar import invitation
 from bot.conversation import State
@@ -35,6 +36,7 @@ NEXT = {
     "first_name": "email",
     "email": "email_confirm",
     "email_confirm": "organisation",
+    "email_code": "organisation",
     "organisation": "profile",
     "profile": "departement",
     "departement": "phone",
@@ -48,9 +50,16 @@ LIMITS = {
     "profile": 120,
     "departement": 60,
     "phone": 30,
+    "email_code": 20,
 }
 DEPARTEMENTS_PER_PAGE = 20
 FIELD_NAMES = {"last_name": "nom", "first_name": "prénom"}
+
+
+#: Other areas' actions resumed once the profile is saved, keyed like ``after`` (``checkin``).
+AFTER: dict[str, Callable[[Actor, int], list[Reply]]] = {}
+#: Other areas' typed-answer steps (the survey comment): ``fn(session, actor, state, text)``.
+TEXT_STEPS: dict[str, Callable[[Session, Actor, State, str], list[Reply]]] = {}
 
 
 class UseButtons(Exception):
@@ -72,6 +81,8 @@ def question(session: Session, state: State, *, edit: bool = False) -> Reply:
     if step == "email_confirm":
         buttons = [[(label("email_ok"), "pe:y"), (label("email_retype"), "pe:n")]]
         return Reply(say("ask.email_confirm", email=data["email"]), buttons, edit=edit)
+    if step == "email_code":
+        return Reply(say("ask.email_code"), [[(label("other_email"), "pk:other")]], edit=edit)
     if step == "profile":
         choices = [(profile.name, f"pp:{profile.id}") for profile in reference.profiles(session)]
         return Reply(say("ask.profile"), _rows(choices, 2), edit=edit)
@@ -154,9 +165,13 @@ def answer_text(actor: Actor, text: str) -> list[Reply] | None:
         state = conversation.load(session, actor.telegram_id)
         if state is None:
             return None
+        if state.step in TEXT_STEPS:
+            return TEXT_STEPS[state.step](session, actor, state, text)
         limit = LIMITS.get(state.step)
         if limit is not None and len(text.strip()) > limit:
             return [Reply(say("invalid.too_long", limit=limit)), question(session, state)]
+        if state.step == "email_code":
+            return _check_code(session, actor, state, text)
         try:
             value = _parse(session, state.step, text)
         except UseButtons:
@@ -168,6 +183,19 @@ def answer_text(actor: Actor, text: str) -> list[Reply] | None:
             return [Reply(problem(error)), question(session, state)]
         state.data[STORED_AS.get(state.step, state.step)] = value
         return [_advance(session, actor, state)]
+
+
+def _check_code(session: Session, actor: Actor, state: State, text: str) -> list[Reply]:
+    try:
+        emailcode.check_code(text, state.data["email"], state.data)
+    except emailcode.CodeRefused as refused:
+        if refused.exhausted:
+            state.step = "email"
+            conversation.save(session, actor.telegram_id, state)
+            return [Reply(say("invalid.code_exhausted"))]
+        conversation.save(session, actor.telegram_id, state)
+        return [Reply(say("invalid.code")), question(session, state)]
+    return [_advance(session, actor, state)]
 
 
 def _advance(session: Session, actor: Actor, state: State, *, edit: bool = False) -> Reply:
@@ -187,9 +215,19 @@ def answer_button(actor: Actor, step: str, value: str) -> list[Reply]:
         state = conversation.load(session, actor.telegram_id)
         if state is None or state.step != step:
             raise Stale
-        if step == "email_confirm":
-            if value == "y":
-                return [_advance(session, actor, state, edit=True)]
+        if step == "email_confirm" and value == "y":
+            if emailcode.needs_proof(session, state.data["email"], actor.telegram_id):
+                try:
+                    emailcode.send_code(session, state.data["email"], state.data)
+                except emailcode.TooManyCodes:
+                    state.step = "email"
+                    conversation.save(session, actor.telegram_id, state)
+                    return [Reply(say("invalid.too_many_codes"), edit=True)]
+                state.step = "email_code"
+                conversation.save(session, actor.telegram_id, state)
+                return [question(session, state, edit=True)]
+            return [_advance(session, actor, state, edit=True)]
+        if step in ("email_confirm", "email_code"):
             state.step = "email"
             conversation.save(session, actor.telegram_id, state)
             return [question(session, state)]
@@ -251,6 +289,9 @@ def perform(actor: Actor, after: dict[str, int] | None) -> list[Reply]:
     """The registration the profile was collected for, if any."""
     if not after:
         return []
+    for key, action in AFTER.items():
+        if key in after:
+            return action(actor, after[key])
     if "series" in after:
         return register_cycle(actor, after["series"])
     return register_event(actor, after["event"])

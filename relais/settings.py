@@ -34,6 +34,9 @@ class Settings(BaseSettings):
     telegram_bot_token: str = ""
     telegram_api_base_url: str = ""
     telegram_bot_username: str = "RelaisCRPVBot"
+    telegram_webhook_url: str = ""
+    telegram_webhook_listen: str = "127.0.0.1"
+    telegram_webhook_port: int = Field(default=8443, ge=1, le=65535)
     admin_telegram_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
 
     smtp_host: str = ""
@@ -56,6 +59,8 @@ class Settings(BaseSettings):
     reminder_offsets: str = "7d,1d"
     reminder_webinar_offsets: str = "1h"
 
+    newsletter_unsubscribe_mailto: str = ""
+
     public_base_url: str = "http://localhost:8080"
     web_host: str = "127.0.0.1"
     web_port: int = Field(default=8080, ge=0, le=65535)
@@ -65,6 +70,10 @@ class Settings(BaseSettings):
     organisation_name: str = "Centre de ressources politique de la ville"
     privacy_url: str = ""
 
+    checkin_window_hours: float = Field(default=2.0, ge=0, le=12)
+    funder_names: str = ""
+    funder_logos: Annotated[list[Path], NoDecode] = Field(default_factory=list)
+
     @field_validator("admin_telegram_ids", mode="before")
     @classmethod
     def _split_ids(cls, value: object) -> object:
@@ -72,6 +81,13 @@ class Settings(BaseSettings):
             return [part.strip() for part in value.replace(";", ",").split(",") if part.strip()]
         if isinstance(value, int):
             return [value]
+        return value
+
+    @field_validator("funder_logos", mode="before")
+    @classmethod
+    def _split_paths(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
         return value
 
     @field_validator("timezone")
@@ -83,7 +99,7 @@ class Settings(BaseSettings):
             raise ValueError("unknown timezone") from exc
         return value
 
-    @field_validator("public_base_url", "telegram_api_base_url")
+    @field_validator("public_base_url", "telegram_api_base_url", "telegram_webhook_url")
     @classmethod
     def _http_url(cls, value: str) -> str:
         if value == "":

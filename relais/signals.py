@@ -81,6 +81,28 @@ class PersonErased(DomainEvent):
     person_id: int
 
 
+@dataclass(frozen=True)
+class NetworkInvited(DomainEvent):
+    """A coordinator invited a network: each channel invites the members it can reach.
+
+    Handlers record each invitation with ``relais.invitations.services.record``
+    (which refuses a second one) under ``batch``, so the core can count them.
+    """
+
+    event_id: int
+    network_id: int
+    batch: str
+    actor: str
+
+
+@dataclass(frozen=True)
+class BroadcastRequested(DomainEvent):
+    """A coordinator sent a short message to a network's members (Telegram)."""
+
+    broadcast_id: int
+    network_id: int
+
+
 E = TypeVar("E", bound=DomainEvent)
 InTransactionHandler = Callable[[Session, Any], None]
 AfterCommitHandler = Callable[[Any], None]
@@ -100,6 +122,11 @@ def after_commit(kind: type[E], handler: Callable[[E], None]) -> None:
     """Run ``handler(event)`` once the emitting transaction committed."""
     if handler not in _after_commit[kind]:
         _after_commit[kind].append(handler)
+
+
+def has_subscribers(kind: type[DomainEvent]) -> bool:
+    """Whether any channel listens to ``kind`` (e.g. to warn that nothing will be sent)."""
+    return bool(_in_transaction[kind] or _after_commit[kind])
 
 
 def clear_subscribers() -> None:

@@ -6,6 +6,8 @@ channel goes through these functions so that all of them agree.
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -68,11 +70,41 @@ def format_number(value: float | int, decimals: int = 0) -> str:
     return text.replace(",", "\u202f").replace(".", ",")
 
 
+_FRENCH_MOMENT = re.compile(
+    r"^(?:[a-z]+\s+)?(\d{1,2})(?:er)?\s+([a-z]+)\s+(\d{4})\s*(?:a|,)?\s*(\d{1,2})\s*[h:]\s*(\d{2})?$"
+)
+
+
+def _ascii(text: str) -> str:
+    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
+
+
+def _parse_french(text: str) -> datetime | None:
+    """« 8 avril 2025 9h30 », « mardi 1er avril 2025 à 14 h » as a naive local time."""
+    match = _FRENCH_MOMENT.match(" ".join(_ascii(text).split()))
+    if match is None:
+        return None
+    day, month_name, year, hour, minute = match.groups()
+    months = [_ascii(name) for name in MONTHS]
+    if month_name not in months:
+        return None
+    try:
+        return datetime(
+            int(year), months.index(month_name) + 1, int(day), int(hour), int(minute or 0)
+        )
+    except ValueError:
+        return None
+
+
 def parse_local(text: str, zone: ZoneInfo | None = None) -> datetime:
-    """Parse ``JJ/MM/AAAA HH:MM`` or ISO ``AAAA-MM-JJ HH:MM`` as local time, return UTC.
+    """Parse ``JJ/MM/AAAA HH:MM``, ISO ``AAAA-MM-JJ HH:MM`` or « 8 avril 2025 9h30 »
+    as local time, return UTC.
 
     Raises ValueError (the caller words the French message).
     """
+    french = _parse_french(text)
+    if french is not None:
+        return french.replace(tzinfo=zone or display_zone()).astimezone(UTC)
     cleaned = " ".join(text.strip().replace("T", " ").replace("h", ":").split())
     for pattern in ("%d/%m/%Y %H:%M", "%Y-%m-%d %H:%M", "%d/%m/%Y %H:", "%Y-%m-%d %H:"):
         try:

@@ -33,6 +33,7 @@ from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import parse_qsl
 
+import httpx
 import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -138,6 +139,7 @@ class Output:
     message: BotMessage
     html: str
     text: str
+    at: float = 0.0  # when the stand-in received it, on its clock
 
 
 class ScriptedUser:
@@ -249,6 +251,10 @@ class BotAPI:
         self.commands: list[dict[str, Any]] = []
         self.blocked: set[int] = set()
         self.throttled: dict[int, list[int]] = {}
+        self.broken: dict[int, int] = {}
+        self.webhook: tuple[str, str] | None = None
+        self.down = False
+        self.webhook_statuses: list[int] = []
         self.query_ids = itertools.count(1)
         self.query_users: dict[str, int] = {}
         self._message_ids = itertools.count(1)
@@ -272,6 +278,7 @@ class BotAPI:
     async def start(self) -> None:
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         sock.bind(("127.0.0.1", 0))
         self.port = sock.getsockname()[1]
         app = Starlette(
@@ -307,6 +314,10 @@ class BotAPI:
         """From now on, sending to this chat answers 403 « bot was blocked by the user »."""
         self.blocked.add(chat_id)
 
+    def break_next(self, chat_id: int, times: int = 1) -> None:
+        """The next ``times`` sends to this chat answer 502 Bad Gateway (a network error)."""
+        self.broken[chat_id] = self.broken.get(chat_id, 0) + times
+
     def throttle(self, chat_id: int, retry_after: int = 1, times: int = 1) -> None:
         """The next ``times`` sends to this chat answer 429 with ``retry_after`` seconds."""
         self.throttled.setdefault(chat_id, []).extend([retry_after] * times)
@@ -315,7 +326,18 @@ class BotAPI:
         return next(self._message_ids)
 
     async def push_update(self, update: dict[str, Any]) -> int:
+        """Queue an update for getUpdates, or POST it to the webhook when one is set."""
         update_id = next(self._update_ids)
+        if self.webhook is not None:
+            url, secret = self.webhook
+            async with httpx.AsyncClient() as client:
+                reply = await client.post(
+                    url,
+                    json={"update_id": update_id, **update},
+                    headers={"X-Telegram-Bot-Api-Secret-Token": secret},
+                )
+            self.webhook_statuses.append(reply.status_code)
+            return update_id
         async with self._arrived:
             self._updates.append({"update_id": update_id, **update})
             self._arrived.notify_all()
@@ -377,6 +399,8 @@ class BotAPI:
     async def _endpoint(self, request: Request) -> JSONResponse:
         if request.path_params["token"] != self.token:
             return _error(401, "Unauthorized")
+        if self.down:
+            return _error(502, "Bad Gateway")
         method = request.path_params["method"]
         params, files = await _read_params(request)
         call = Call(method, params, self.clock())
@@ -404,6 +428,9 @@ class BotAPI:
             return None
         if chat_id in self.blocked:
             return _error(403, "Forbidden: bot was blocked by the user")
+        if self.broken.get(chat_id):
+            self.broken[chat_id] -= 1
+            return _error(502, "Bad Gateway")
         pending = self.throttled.get(chat_id)
         if pending:
             retry_after = pending.pop(0)
@@ -422,6 +449,11 @@ class BotAPI:
         return True
 
     async def _m_deleteWebhook(self, params: dict[str, Any], files: dict[str, Any]) -> Any:
+        self.webhook = None
+        return True
+
+    async def _m_setWebhook(self, params: dict[str, Any], files: dict[str, Any]) -> Any:
+        self.webhook = (str(params["url"]), str(params.get("secret_token", "")))
         return True
 
     async def _m_getUpdates(self, params: dict[str, Any], files: dict[str, Any]) -> Any:
@@ -512,7 +544,8 @@ class BotAPI:
     def _show(self, message: BotMessage, kind: str) -> None:
         scripted = self.users.get(message.chat_id)
         if scripted is not None:
-            scripted.outputs.put_nowait(Output(kind, message, message.html, message.text))
+            output = Output(kind, message, message.html, message.text, self.clock())
+            scripted.outputs.put_nowait(output)
 
 
 class _BadRequest(Exception):

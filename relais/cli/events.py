@@ -1,7 +1,8 @@
-"""``relais event …``: add, list, show and import events."""
+"""``relais event …``: add, list, show, import, edit, cancel, duplicate and publish events."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 import typer
@@ -10,12 +11,12 @@ from rich.table import Table
 
 from relais.cli.common import CLI_ACTOR, console, err_console, fail, friendly
 from relais.db import session_scope
-from relais.events import importer
+from relais.events import changes, importer
 from relais.events import services as events
 from relais.events.schemas import EventInput, describe_errors
 from relais.i18n import t
 from relais.templating import render_text
-from relais.timefmt import format_datetime
+from relais.timefmt import format_datetime, parse_local
 
 app = typer.Typer(help="Créer, lister, afficher et importer des événements.", no_args_is_help=True)
 
@@ -130,3 +131,123 @@ def import_events(
             skipped=len({line for line, _ in report.errors}),
         )
     )
+
+
+def _changed_lines(changes: dict[str, tuple[object, object]]) -> list[str]:
+    return [t(f"admin.changed_fields.{field}") for field in changes]
+
+
+@app.command("edit")
+@friendly
+def edit(
+    code: str = typer.Argument(..., help="Code (ou numéro) de l'événement."),
+    title: str | None = typer.Option(None, "--titre", help="Nouveau titre."),
+    start: str | None = typer.Option(
+        None, "--debut", help="Nouveau début (la durée est gardée si ni --fin ni --duree)."
+    ),
+    end: str | None = typer.Option(None, "--fin", help="Nouvelle fin."),
+    duration: int | None = typer.Option(None, "--duree", help="Nouvelle durée en minutes."),
+    format: str | None = typer.Option(None, "--modalite", help="présentiel, distanciel, hybride."),
+    theme: str | None = typer.Option(None, "--thematique", help="Thématique."),
+    venue: str | None = typer.Option(None, "--lieu", help="Adresse du lieu."),
+    visio: str | None = typer.Option(None, "--lien", help="Lien de visioconférence."),
+    capacity: str | None = typer.Option(None, "--places", help="Places (0 : illimité)."),
+    deadline: str | None = typer.Option(
+        None, "--date-limite", help="Date limite d'inscription (vide : aucune)."
+    ),
+    description: str | None = typer.Option(None, "--description", help="Présentation."),
+    registrations_open: bool | None = typer.Option(
+        None, "--ouvrir/--fermer", help="Ouvrir ou clore les inscriptions."
+    ),
+) -> None:
+    """Modifier un événement ; un changement d'horaire, de lieu ou de lien envoie l'invitation mise à jour aux inscrits."""
+    wanted = changes.Edit(
+        title=title, start=start, end=end, duration_minutes=duration, format=format, theme=theme,
+        venue=venue, visio_url=visio, capacity=capacity, deadline=deadline,
+        description=description, registrations_open=registrations_open,
+    )  # fmt: skip
+    with session_scope() as session:
+        event = events.lookup(session, code)
+        assert event.id is not None
+        changed = events.update(
+            session, event.id, changes.changes_for(session, event, wanted), CLI_ACTOR
+        )
+        counts = events.counts(session, event.id)
+    if not changed.changes:
+        console.print(t("admin.cli.nothing_changed"), markup=False)
+        return
+    console.print(
+        t(
+            "admin.cli.event_changed",
+            title=event.title,
+            fields=", ".join(_changed_lines(changed.changes)),
+        ),
+        markup=False,
+    )
+    if changed.moved and counts.confirmed + counts.waitlisted:
+        console.print(
+            t("admin.cli.update_sent", count=counts.confirmed + counts.waitlisted), markup=False
+        )
+
+
+@app.command("cancel")
+@friendly
+def cancel(
+    code: str = typer.Argument(..., help="Code (ou numéro) de l'événement."),
+    reason: str = typer.Option(..., "--motif", help="Motif, communiqué aux inscrits."),
+) -> None:
+    """Annuler un événement ; les inscrits reçoivent l'annulation avec le motif."""
+    with session_scope() as session:
+        event = events.lookup(session, code)
+        assert event.id is not None
+        events.cancel(session, event.id, reason, CLI_ACTOR)
+        counts = events.counts(session, event.id)
+    console.print(
+        t(
+            "admin.cli.event_cancelled",
+            title=event.title,
+            count=counts.confirmed + counts.waitlisted,
+        ),
+        markup=False,
+    )
+
+
+@app.command("duplicate")
+@friendly
+def duplicate(
+    code: str = typer.Argument(..., help="Code (ou numéro) de l'événement à copier."),
+    start: str = typer.Option(..., "--debut", help="Début de la copie, JJ/MM/AAAA HH:MM."),
+) -> None:
+    """Copier un événement à une autre date (en brouillon, mêmes réseaux et public)."""
+    new_start = _moment(start)
+    with session_scope() as session:
+        source = events.lookup(session, code)
+        assert source.id is not None
+        copy = events.duplicate(session, source.id, new_start, CLI_ACTOR)
+    console.print(
+        t(
+            "admin.cli.event_duplicated",
+            title=copy.title,
+            code=copy.code,
+            when=format_datetime(copy.starts_at),
+        ),
+        markup=False,
+    )
+
+
+@app.command("publish")
+@friendly
+def publish(code: str = typer.Argument(..., help="Code (ou numéro) de l'événement.")) -> None:
+    """Publier un brouillon : il apparaît dans le bot et on peut s'y inscrire."""
+    with session_scope() as session:
+        event = events.lookup(session, code)
+        assert event.id is not None
+        events.publish(session, event.id, CLI_ACTOR)
+    console.print(t("admin.cli.event_published", title=event.title, code=event.code), markup=False)
+
+
+def _moment(text: str) -> datetime:
+    try:
+        return parse_local(text)
+    except ValueError:
+        raise fail(t("errors.bad_datetime", value=text[:40])) from None

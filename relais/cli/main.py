@@ -7,8 +7,14 @@ import logging
 
 import typer
 
+from relais.cli import admin as admin_cli
+from relais.cli import attendance as attendance_cli
+from relais.cli import broadcast as broadcast_cli
 from relais.cli import events as events_cli
+from relais.cli import exports as exports_cli
 from relais.cli import networks as networks_cli
+from relais.cli import registrations as registrations_cli
+from relais.cli import stats as stats_cli
 from relais.cli.common import console, friendly
 from relais.db import get_engine
 from relais.i18n import t
@@ -24,6 +30,13 @@ db_app = typer.Typer(help="Base de données.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(events_cli.app, name="event")
 app.add_typer(networks_cli.app, name="network")
+app.add_typer(attendance_cli.app, name="attendance")
+app.add_typer(exports_cli.app, name="export")
+app.command("stats")(stats_cli.stats)
+app.command("report")(stats_cli.report)
+app.add_typer(admin_cli.app, name="admin")
+app.add_typer(registrations_cli.app, name="registrations")
+app.command("broadcast")(broadcast_cli.broadcast)
 
 
 def _safe_url() -> str:
@@ -49,6 +62,8 @@ def run() -> None:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    for chatty in ("apscheduler", "alembic.runtime.migration", "httpx"):
+        logging.getLogger(chatty).setLevel(logging.WARNING)
     console.print(t("cli.run_starting", url=_safe_url()), markup=False)
     asyncio.run(serve(get_settings()))
     console.print(t("cli.run_stopped"), markup=False)

@@ -1,4 +1,4 @@
-"""``relais network …``: peer networks and their members."""
+"""``relais network …``: peer networks, their members, and inviting them to an event."""
 
 from __future__ import annotations
 
@@ -7,7 +7,9 @@ from rich.table import Table
 
 from relais.cli.common import CLI_ACTOR, console, friendly
 from relais.db import session_scope
+from relais.events import services as events
 from relais.i18n import t
+from relais.invitations import services as invitations
 from relais.networks import services as networks
 from relais.people import services as people
 
@@ -79,3 +81,26 @@ def members(
     for person in rows:
         table.add_row(person.last_name, person.first_name, person.email or "")
     console.print(table)
+
+
+@app.command("invite")
+@friendly
+def invite(
+    event: str = typer.Argument(..., help="Code (ou numéro) de l'événement."),
+    network: str = typer.Argument(..., help="Code ou nom du réseau."),
+) -> None:
+    """Inviter les membres d'un réseau (e-mail et Telegram) ; personne n'est invité deux fois."""
+    with session_scope() as session:
+        found_event = events.lookup(session, event)
+        found_network = networks.lookup(session, network)
+        assert found_event.id is not None and found_network.id is not None
+        report = invitations.invite_network(session, found_event.id, found_network.id, CLI_ACTOR)
+    console.print(
+        t(
+            "admin.invite_report",
+            title=found_event.title,
+            network=found_network.name,
+            report=report,
+        ),
+        markup=False,
+    )

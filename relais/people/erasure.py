@@ -9,6 +9,7 @@ from relais.networks.models import NetworkMember
 from relais.people.models import Consent
 from relais.people.services import get
 from relais.registrations import services as registrations
+from relais.satisfaction.services import forget_comments
 from relais.timefmt import utcnow
 
 
@@ -31,6 +32,7 @@ def erase(session: Session, person_id: int, actor: str) -> None:
     person.erased_at = utcnow()
     person.updated_at = person.erased_at
     session.add(person)
+    forget_comments(session, person_id)
     session.exec(delete(Consent).where(col(Consent.person_id) == person_id))  # type: ignore[call-overload]
     session.exec(delete(NetworkMember).where(col(NetworkMember.person_id) == person_id))  # type: ignore[call-overload]
     audit.record(session, actor, "person.erased", "person", person_id)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 from datetime import UTC, datetime
+from email import message_from_bytes, policy
 
 import pytest
 from sqlmodel import Session, select
@@ -303,3 +304,42 @@ async def test_flood_is_slowed_down_once(api: BotAPI, bot: BotComponent) -> None
     answers = [output.text for output in user.drain()]
     assert not any("Doucement" in text for text in answers)
     assert len(answers) < 40
+
+
+async def test_a_known_address_needs_the_code_sent_to_it(
+    api: BotAPI, bot: BotComponent, session: Session
+) -> None:
+    from bot.emailcode import render as render_code_mail
+    from mailer.models import OutboxMessage
+    from tests.factories import make_person
+
+    owner = make_person(session, email="sabine.roux@exemple.fr", first_name="Sabine")
+    event = make_event(session, title="Rencontre vérifiée")
+    user = api.user("Sabine")
+    await user.send(f"/start {event.code}")
+    await user.expect("Rencontre vérifiée")
+    await user.tap("✅ S'inscrire")
+    await user.expect("nom")
+    for answer, question in (
+        ("Roux", "prénom"),
+        ("Sabine", "e-mail"),
+        ("Sabine.Roux@exemple.fr", "bonne adresse"),
+    ):
+        await user.send(answer)
+        await user.expect(question)
+    await user.tap("Oui, c'est la bonne")
+    await user.expect("code à 6 chiffres")
+    mail = session.exec(select(OutboxMessage).where(OutboxMessage.kind == "bot_email_code")).one()
+    assert mail.to_address == "sabine.roux@exemple.fr"
+    code = mail.payload["code"]
+    rendered = message_from_bytes(render_code_mail(session, mail).as_bytes(), policy=policy.default)
+    assert code in rendered["Subject"] and code in rendered.get_body(("plain",)).get_content()  # type: ignore[attr-defined, union-attr]
+    session.commit()
+    await user.send("000000" if code != "000000" else "111111")
+    await user.expect("ne correspond pas")
+    await user.send(code)
+    await user.expect("structure")
+    session.expire_all()
+    linked = session.get(Person, owner.id)
+    assert linked is not None and linked.telegram_id is None  # linked only once consent is given
+    session.commit()

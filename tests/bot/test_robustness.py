@@ -20,7 +20,7 @@ from relais.registrations import services as registrations
 from relais.registrations.models import Registration, RegistrationStatus
 from relais.settings import Settings, load_settings
 from relais.timefmt import utcnow
-from tests.bot.helpers import known_user
+from tests.bot.helpers import assert_golden, known_user
 from tests.botapi import BotAPI, ScriptedUser
 from tests.factories import make_event, make_person
 
@@ -77,6 +77,8 @@ async def test_every_refusal_reason_is_told(
         await user.tap("✅ S'inscrire", on=_card_of(api, user, event.title))
         refusal = await user.expect(expected)
         assert refusal.text.startswith("⚠️")
+        if event is reserved:
+            assert_golden("refused_reserved", refusal.html)
 
 
 def _card_of(api: BotAPI, user: ScriptedUser, title: str):  # type: ignore[no-untyped-def]
@@ -213,7 +215,12 @@ async def test_twenty_people_for_five_seats_never_overbook(
 async def test_event_changes_and_cancellation_reach_registrants(
     api: BotAPI, bot: BotComponent, session: Session
 ) -> None:
-    event = make_event(session, title="Rencontre qui bouge", venue="Évry")
+    from datetime import UTC, datetime
+
+    event = make_event(
+        session, title="Rencontre qui bouge", venue="Évry",
+        starts_at=datetime(2030, 6, 4, 7, 0, tzinfo=UTC),
+    )  # fmt: skip
     user, person = known_user(api, session)
     registrations.register(session, event.id or 0, person.id or 0, source="test")
     session.commit()
@@ -221,11 +228,13 @@ async def test_event_changes_and_cancellation_reach_registrants(
     session.commit()
     changed = await user.expect("Changement")
     assert "Corbeil-Essonnes" in changed.text
+    assert_golden("event_changed", changed.html)
     events.update(session, event.id or 0, {"capacity": 50}, "test")
     events.cancel(session, event.id or 0, "grève des transports", "test")
     session.commit()
     cancelled = await user.expect("est annulé")
     assert "grève des transports" in cancelled.text
+    assert_golden("event_cancelled", cancelled.html)
     assert not any("Changement" in o.text for o in user.drain())
 
 
@@ -289,6 +298,21 @@ async def test_outbox_paces_retries_429_and_marks_blocked_people(
 
 
 @SQLITE_ONLY
+async def test_network_errors_and_429_on_replies_are_retried(
+    api: BotAPI, bot: BotComponent
+) -> None:
+    user = api.user("Olga")
+    api.break_next(user.id, times=2)
+    await user.send("/aide")
+    await user.expect("Ce que je sais faire")
+    api.throttle(user.id, retry_after=1)
+    await user.send("/aide")
+    await user.expect("Ce que je sais faire")
+    statuses = [call.status for call in api.calls_to("sendMessage", user.id)]
+    assert statuses == [502, 502, 200, 429, 200]
+
+
+@SQLITE_ONLY
 async def test_a_person_who_blocked_the_bot_does_not_crash_it(
     api: BotAPI, bot: BotComponent, session: Session
 ) -> None:
@@ -313,3 +337,60 @@ def test_without_a_token_the_bot_stays_off_and_says_how_to_turn_it_on(
     assert component(load_settings(telegram_bot_token="")) is None
     line = capsys.readouterr().err.strip()
     assert "TELEGRAM_BOT_TOKEN" in line and "@BotFather" in line and "\n" not in line
+
+
+@SQLITE_ONLY
+async def test_webhook_mode_receives_updates_and_refuses_strangers(
+    api: BotAPI, bot_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import socket
+
+    import httpx
+
+    from relais.settings import get_settings
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    monkeypatch.setenv("TELEGRAM_WEBHOOK_URL", f"http://127.0.0.1:{port}/telegram")
+    monkeypatch.setenv("TELEGRAM_WEBHOOK_PORT", str(port))
+    get_settings.cache_clear()
+    component = BotComponent(get_settings())
+    await component.start()
+    try:
+        assert api.webhook is not None and api.webhook[0].endswith("/telegram")
+        user = api.user("Paul")
+        await user.send("/aide")
+        await user.expect("Ce que je sais faire")
+        async with httpx.AsyncClient() as client:
+            forged = await client.post(api.webhook[0], json={"update_id": 999})
+        assert forged.status_code == 403 and api.webhook_statuses == [200]
+        assert not api.calls_to("getUpdates")
+    finally:
+        await component.stop()
+
+
+@SQLITE_ONLY
+async def test_telegram_down_at_boot_is_retried_and_a_refused_token_stops_only_the_bot(
+    api: BotAPI, bot_settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    api.down = True
+    component = BotComponent(bot_settings)
+    component.retry_delay = 0.1
+    await component.start()
+    try:
+        assert component.application is None
+        assert "injoignable" in caplog.text
+        api.down = False
+        user = api.user("Quentin")
+        await user.send("/aide")
+        await user.expect("Ce que je sais faire")
+    finally:
+        await component.stop()
+    refused = BotComponent(
+        load_settings(telegram_bot_token="999:WRONG", telegram_api_base_url=api.base_url)
+    )
+    await refused.start()
+    assert refused.application is None and refused.connecting is None
+    assert "refuse le jeton" in caplog.text
+    await refused.stop()

@@ -1,0 +1,67 @@
+"""python-telegram-bot handlers of the admin tools, installed before the bot's own."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from telegram import Update
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
+
+from bot import handlers as bot_handlers
+from bot.admin import common
+from bot.texts import Reply, say
+from bot.work import in_thread
+
+#: Slash command → route; none of them is listed in the public command menu.
+COMMANDS = {
+    "admin": "menu",
+    "nouvel_evenement": "new",
+    "nouveau_cycle": "cy",
+    "aujourdhui": "today",
+    "diffuser": "bc",
+    "reseaux": "nets",
+}
+
+
+async def on_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    assert update.message is not None and update.message.text is not None
+    name = update.message.text.split()[0][1:].split("@")[0].lower()
+    actor = bot_handlers.actor_of(update)
+    result = await in_thread(common.command, actor, name, COMMANDS[name], list(context.args or []))
+    await common.show(update, context, result)
+
+
+async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    query = update.callback_query
+    assert query is not None
+    result = await in_thread(common.dispatch, bot_handlers.actor_of(update), query.data or "")
+    if result is None:
+        await query.answer(say("stale_alert"))
+        await bot_handlers.respond(update, context, [Reply(say("stale"))])
+        return
+    await query.answer()
+    await common.show(update, context, result)
+
+
+async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """An answer at an admin step; anything else goes on to the bot's own conversation."""
+    assert update.message is not None
+    actor = bot_handlers.actor_of(update)
+    result = await in_thread(common.answer_text, actor, update.message.text or "")
+    if result is None:
+        await bot_handlers.on_text(update, context)
+        return
+    await common.show(update, context, result)
+
+
+def install(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    application.add_handler(CommandHandler(list(COMMANDS), on_command))
+    application.add_handler(CallbackQueryHandler(on_button, pattern=r"^a\."))
+    application.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, on_text))

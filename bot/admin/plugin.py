@@ -1,0 +1,27 @@
+"""The admin tools as a plugin (entry point ``admin``): handlers and channel subscriptions."""
+
+from __future__ import annotations
+
+from bot import registry
+from bot.admin import (
+    broadcast,
+    event_create,
+    event_edit,
+    handlers,
+    invite,
+    menu,
+    networks,
+    registrations,
+    today,
+)
+
+__all__ = [
+    "event_create", "event_edit", "menu", "networks", "registrations", "subscribe", "today",
+]  # fmt: skip
+
+registry.add_handlers(handlers.install)
+
+
+def subscribe() -> None:
+    invite.subscribe()
+    broadcast.subscribe()

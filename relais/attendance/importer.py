@@ -1,0 +1,271 @@
+"""Webinar attendance from the reports Zoom and Teams export.
+
+Neither tool exports the same way twice: Zoom writes UTF-8 CSV with
+« Nom (nom d'origine) » and « E-mail de l'utilisateur » (optionally after a
+meeting summary), Teams a UTF-16 tab-separated file with a « Résumé » block
+before the participants table, in French or English. So the reader decodes
+by byte-order mark, sniffs each line's delimiter, finds the participants'
+header row by its column names, and reads until the table ends.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+import unicodedata
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlmodel import Session, col, select
+
+from relais import audit
+from relais.attendance import services as attendance
+from relais.attendance.models import AttendanceMethod, AttendanceStatus
+from relais.errors import InvalidInput
+from relais.events.models import Event
+from relais.people.models import Person
+from relais.registrations.models import Registration, RegistrationStatus
+
+NAME_COLUMNS = (
+    "nom (nom d'origine)", "name (original name)", "nom complet", "full name", "nom",
+    "name", "participant", "nom du participant",
+)  # fmt: skip
+EMAIL_COLUMNS = (
+    "e-mail de l'utilisateur", "user email", "e-mail", "email", "adresse e-mail",
+    "adresse de messagerie", "courriel", "id du participant (upn)", "participant id (upn)",
+)  # fmt: skip
+DURATION_COLUMNS = (
+    "durée (minutes)", "duration (minutes)", "durée de la réunion", "in-meeting duration",
+    "durée dans la réunion", "durée", "duration", "temps de présence",
+)  # fmt: skip
+_UNITS = {"h": 60.0, "min": 1.0, "m": 1.0, "s": 1 / 60, "sec": 1 / 60}
+
+
+@dataclass(frozen=True)
+class ReportLine:
+    """One participant line of a report (``line`` is its number in the file)."""
+
+    line: int
+    name: str
+    email: str
+    minutes: float
+
+
+def _decode(raw: bytes) -> str:
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return raw.decode("utf-16")
+    if raw.startswith(b"\xef\xbb\xbf"):
+        return raw[3:].decode("utf-8")
+    if len(raw) > 1 and raw[1:2] == b"\x00":
+        return raw.decode("utf-16-le")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return raw.decode("cp1252")
+
+
+def _cells(line: str) -> list[str]:
+    delimiter = max("\t;,", key=line.count)
+    return [cell.strip() for cell in next(csv.reader([line], delimiter=delimiter))]
+
+
+def _header_key(cell: str) -> str:
+    return " ".join(cell.replace("\ufeff", "").replace("’", "'").lower().split())
+
+
+def _find(header: list[str], names: tuple[str, ...]) -> int | None:
+    keys = [_header_key(cell) for cell in header]
+    for name in names:
+        if name in keys:
+            return keys.index(name)
+    return None
+
+
+def parse_minutes(text: str) -> float:
+    """« 92 », « 1 h 32 min », « 1h 32m 5s », « 01:32:05 » → minutes."""
+    value = text.strip().lower().replace(",", ".")
+    if not value:
+        return 0.0
+    if re.fullmatch(r"\d+(\.\d+)?", value):
+        return float(value)
+    if re.fullmatch(r"\d+:\d{2}(:\d{2})?", value):
+        parts = [int(p) for p in value.split(":")]
+        if len(parts) == 2:
+            parts.insert(0, 0)
+        return parts[0] * 60 + parts[1] + parts[2] / 60
+    pairs = re.findall(r"(\d+(?:\.\d+)?)\s*(h|min|m|sec|s)\b", value)
+    if not pairs:
+        raise ValueError(text)
+    return sum(float(number) * _UNITS[unit] for number, unit in pairs)
+
+
+def read_report(path: Path) -> list[ReportLine]:
+    """The participants of a Zoom or Teams report; raises InvalidInput if none can be read."""
+    try:
+        text = _decode(path.read_bytes())
+    except OSError as error:
+        raise InvalidInput(
+            "import_unreadable", file=path.name, reason=error.strerror or str(error)
+        ) from None
+    lines = text.splitlines()
+    for index, line in enumerate(lines):
+        header = _cells(line) if line.strip() else []
+        name_at = _find(header, NAME_COLUMNS)
+        email_at = _find(header, EMAIL_COLUMNS)
+        minutes_at = _find(header, DURATION_COLUMNS)
+        if name_at is not None and (email_at is not None or minutes_at is not None):
+            return _read_rows(path, lines, index, name_at, email_at, minutes_at)
+    raise InvalidInput("presence.report_no_table", file=path.name)
+
+
+def _cell(cells: list[str], at: int | None) -> str:
+    return cells[at] if at is not None and at < len(cells) else ""
+
+
+def _read_rows(
+    path: Path,
+    lines: list[str],
+    header_index: int,
+    name_at: int,
+    email_at: int | None,
+    minutes_at: int | None,
+) -> list[ReportLine]:
+    found: list[ReportLine] = []
+    for number, line in enumerate(lines[header_index + 1 :], start=header_index + 2):
+        if not line.strip():
+            if found:
+                break
+            continue
+        cells = _cells(line)
+        if len(cells) <= name_at or re.fullmatch(r"\d+\.\s.*", cells[0]):
+            break
+        duration = _cell(cells, minutes_at)
+        try:
+            minutes = parse_minutes(duration)
+        except ValueError:
+            raise InvalidInput(
+                "presence.report_bad_duration", file=path.name, line=number, value=duration
+            ) from None
+        found.append(ReportLine(number, cells[name_at], _cell(cells, email_at), minutes))
+    if not found:
+        raise InvalidInput("presence.report_no_table", file=path.name)
+    return found
+
+
+def name_key(name: str) -> str:
+    """Accents, case, punctuation and word order ignored: « DUPONT Marie-Hélène » = « marie helene dupont »."""
+    plain = unicodedata.normalize("NFKD", name)
+    plain = "".join(ch for ch in plain if not unicodedata.combining(ch)).lower()
+    return " ".join(sorted(re.findall(r"[a-z0-9]+", plain)))
+
+
+def _candidate_names(reported: str) -> list[str]:
+    """Zoom's « Nom (nom d'origine) »: the shown name, then the original one."""
+    match = re.fullmatch(r"\s*(.*?)\s*\((.*)\)\s*", reported)
+    if match:
+        return [match.group(1), match.group(2)]
+    return [reported]
+
+
+@dataclass
+class ImportResult:
+    """What an import did; ``unmatched`` lines are reported to the coordinator, not guessed."""
+
+    marked: dict[int, bool] = field(default_factory=dict)
+    unmatched: list[ReportLine] = field(default_factory=list)
+    ambiguous: list[ReportLine] = field(default_factory=list)
+    too_short: list[ReportLine] = field(default_factory=list)
+    absent: int = 0
+
+    @property
+    def newly_present(self) -> int:
+        return sum(1 for changed in self.marked.values() if changed)
+
+
+class _Matcher:
+    """E-mail first, then the name among the session's registrants, then everyone."""
+
+    def __init__(self, session: Session, event_id: int) -> None:
+        people = session.exec(select(Person).where(col(Person.erased_at).is_(None))).all()
+        registered = set(
+            session.exec(
+                select(Registration.person_id).where(
+                    Registration.event_id == event_id,
+                    Registration.status != RegistrationStatus.CANCELLED,
+                )
+            ).all()
+        )
+        self.by_email = {p.email: p for p in people if p.email}
+        self.registered: dict[str, list[Person]] = defaultdict(list)
+        self.everyone: dict[str, list[Person]] = defaultdict(list)
+        for person in people:
+            key = name_key(person.full_name)
+            if not key:
+                continue
+            self.everyone[key].append(person)
+            if person.id in registered:
+                self.registered[key].append(person)
+
+    def match(self, line: ReportLine) -> Person | list[Person] | None:
+        email = line.email.strip().lower()
+        if email in self.by_email:
+            return self.by_email[email]
+        for index in (self.registered, self.everyone):
+            for candidate in _candidate_names(line.name):
+                people = index.get(name_key(candidate), [])
+                if len(people) == 1:
+                    return people[0]
+                if len(people) > 1:
+                    return people
+        return None
+
+
+def apply(
+    session: Session,
+    event: Event,
+    lines: list[ReportLine],
+    *,
+    actor: str,
+    min_minutes: float = 0,
+    mark_absent: bool = False,
+) -> ImportResult:
+    """Mark present everyone matched who stayed ``min_minutes`` (summed over reconnections)."""
+    assert event.id is not None
+    result = ImportResult()
+    matcher = _Matcher(session, event.id)
+    minutes: dict[int, float] = defaultdict(float)
+    first_line: dict[int, ReportLine] = {}
+    for line in lines:
+        found = matcher.match(line)
+        if isinstance(found, list):
+            result.ambiguous.append(line)
+        elif found is None:
+            result.unmatched.append(line)
+        else:
+            assert found.id is not None
+            minutes[found.id] += line.minutes
+            first_line.setdefault(found.id, line)
+    present = [pid for pid, total in minutes.items() if total >= min_minutes]
+    result.too_short = [first_line[pid] for pid, total in minutes.items() if total < min_minutes]
+    changes = attendance.mark(
+        session, event.id, present, AttendanceStatus.PRESENT, actor, AttendanceMethod.IMPORT
+    )
+    result.marked = dict(zip(present, changes, strict=True))
+    if mark_absent:
+        missing = [
+            line.person.id
+            for line in attendance.roster(session, event.id)
+            if line.person.id not in result.marked and line.status is None
+        ]
+        ids = [pid for pid in missing if pid is not None]
+        attendance.mark(
+            session, event.id, ids, AttendanceStatus.ABSENT, actor, AttendanceMethod.IMPORT
+        )
+        result.absent = len(ids)
+    audit.record(
+        session, actor, "attendance.imported", "event", event.id,
+        present=len(present), unmatched=len(result.unmatched), ambiguous=len(result.ambiguous),
+        too_short=len(result.too_short), absent=result.absent,
+    )  # fmt: skip
+    return result

@@ -1,0 +1,69 @@
+"""``relais registrations …``: who registered to an event, on screen or as a spreadsheet."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from relais.cli.common import CLI_ACTOR, console, fail, friendly
+from relais.db import session_scope
+from relais.events import services as events
+from relais.i18n import t
+from relais.registrations import export as exports
+
+app = typer.Typer(help="Inscriptions à un événement.", no_args_is_help=True)
+
+
+@app.command("list")
+@friendly
+def list_registrations(
+    code: str = typer.Argument(..., help="Code (ou numéro) de l'événement."),
+) -> None:
+    """Afficher les inscrits, la liste d'attente et les annulations."""
+    with session_scope() as session:
+        event = events.lookup(session, code)
+        assert event.id is not None
+        found = exports.lines(session, event.id)
+        counts = events.counts(session, event.id)
+    console.print(
+        t("admin.cli.registrations_counts", title=event.title, confirmed=counts.confirmed,
+          waitlisted=counts.waitlisted, cancelled=counts.cancelled),
+        markup=False,
+    )  # fmt: skip
+    if not found:
+        return
+    table = Table()
+    for column in t("admin.cli.registrations_columns").split("|"):
+        table.add_column(column)
+    for line in found:
+        cells = line.cells()
+        table.add_row(cells[0], cells[1], cells[2], cells[4], cells[7], cells[8])
+    console.print(table)
+
+
+@app.command("export")
+@friendly
+def export(
+    code: str = typer.Argument(..., help="Code (ou numéro) de l'événement."),
+    kind: str = typer.Option("xlsx", "--format", help="xlsx (tableur) ou csv."),
+    output: Path | None = typer.Option(
+        None, "--sortie", "-o", help="Fichier à écrire (par défaut inscriptions-CODE.xlsx)."
+    ),
+) -> None:
+    """Exporter la liste des inscriptions en XLSX ou CSV (sans formules exécutables)."""
+    chosen = kind.strip().lower()
+    if chosen not in ("xlsx", "csv"):
+        raise fail(t("admin.cli.export_format", value=kind[:20]))
+    with session_scope() as session:
+        event = events.lookup(session, code)
+        name, content = exports.export(session, event, chosen, CLI_ACTOR)
+    target = output or Path(name)
+    try:
+        target.write_bytes(content)
+    except OSError as error:
+        raise fail(
+            t("admin.cli.export_unwritable", file=str(target), reason=error.strerror)
+        ) from None
+    console.print(t("admin.cli.exported", file=str(target)), markup=False)

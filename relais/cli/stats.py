@@ -1,0 +1,71 @@
+"""``relais stats`` and ``relais report``: the yearly figures, in the terminal or as a report."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.table import Table as RichTable
+
+from relais.cli.common import console, friendly
+from relais.db import session_scope
+from relais.i18n import t
+from relais.stats import figures, tables
+from relais.timefmt import local, utcnow
+
+#: Tables are wide; piped output (80 columns) would wrap every label.
+WIDTH = 130
+
+
+def _default_year() -> int:
+    return local(utcnow()).year
+
+
+def _both_years(year: int) -> tuple[figures.YearFigures, figures.YearFigures]:
+    with session_scope() as session:
+        return figures.compute(session, year), figures.compute(session, year - 1, detailed=False)
+
+
+@friendly
+def stats(
+    year: int = typer.Option(
+        None, "--year", "--annee", help="Année (par défaut l'année en cours)."
+    ),
+) -> None:
+    """Chiffres de l'année : séances, demi-journées, participations, satisfaction, répartitions."""
+    chosen = year or _default_year()
+    figures.year_bounds(chosen)
+    current, previous = _both_years(chosen)
+    wide = Console(highlight=False, soft_wrap=False, width=max(console.width, WIDTH))
+    if not current.totals.sessions:
+        wide.print(t("presence.stats.empty", year=chosen), markup=False)
+    for table in tables.all_tables(current, previous):
+        if not table.rows:
+            continue
+        shown = RichTable(title=table.title, title_justify="left")
+        for index, column in enumerate(table.columns):
+            shown.add_column(column, justify="left" if index == 0 else "right")
+        for row in table.rows:
+            shown.add_row(*row)
+        wide.print(shown)
+    wide.print(t("presence.stats.definitions"), markup=False, style="dim")
+
+
+@friendly
+def report(
+    year: int = typer.Option(
+        None, "--year", "--annee", help="Année (par défaut l'année en cours)."
+    ),
+    out: Path = typer.Option(None, "--out", help="Fichier à écrire (.html ou .pdf)."),
+) -> None:
+    """Rapport d'activité de l'année (HTML avec graphiques, ou PDF)."""
+    from relais.stats import report as report_module
+
+    chosen = year or _default_year()
+    figures.year_bounds(chosen)
+    path = out or Path(f"rapport-{chosen}.html")
+    kind = report_module.output_kind(path)
+    current, previous = _both_years(chosen)
+    report_module.write(current, previous, path, kind)
+    console.print(t("presence.cli.file_written", path=str(path)), markup=False)

@@ -1,0 +1,1 @@
+"""Documents for the room and for funders: QR posters, attendance sheets, participant lists."""

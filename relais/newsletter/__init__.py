@@ -1,0 +1,1 @@
+"""The « Ressources Info » newsletter: subscribers, consent, issues and their archive."""

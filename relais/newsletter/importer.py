@@ -1,0 +1,237 @@
+"""Importing subscribers from another tool's CSV export (Brevo, Mailchimp, a spreadsheet).
+
+Those exports differ in separator (``;`` from a French Excel, ``,`` from
+Mailchimp), encoding (UTF-8, or Windows Latin-1 from Excel) and header names
+(``EMAIL``, ``Email Address``, ``Adresse e-mail``, ``Courriel``…). Each is
+detected rather than asked for. Every line gets an outcome and, unless it
+was simply imported, the reason; an address that left (unsubscribed or
+bounced) is never made active again by an import.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import unicodedata
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from sqlmodel import Session
+
+from relais.errors import DomainError, InvalidInput
+from relais.i18n import t
+from relais.newsletter import services
+from relais.newsletter.models import Subscriber, SubscriberStatus
+from relais.people import services as people
+from relais.timefmt import local, utcnow
+
+#: Accepted header names (normalised: lower case, no accents, letters and digits only),
+#: most specific first: « Courriel » wins over « Adresse » when a sheet has both.
+HEADERS: dict[str, tuple[str, ...]] = {
+    "email": (
+        "email", "emailaddress", "adresseemail", "adressemail", "adressecourriel",
+        "courriel", "mail", "adresseelectronique", "adresse",
+    ),
+    "first_name": ("prenom", "firstname", "givenname", "first"),
+    "last_name": ("nom", "lastname", "nomdefamille", "surname", "familyname", "last"),
+    "organisation": (
+        "structure", "organisation", "organization", "organisme", "societe", "entreprise",
+        "company", "employeur", "etablissement",
+    ),
+    "left": (
+        "emailblacklisted", "blacklisted", "desabonne", "desinscrit", "unsubscribed", "optout",
+    ),
+}  # fmt: skip
+TRUE_WORDS = {"1", "yes", "oui", "true", "vrai", "x", "y", "o"}
+LIMITS = {"first_name": people.MAX_NAME, "last_name": people.MAX_NAME, "organisation": 200}
+
+
+class Outcome(StrEnum):
+    IMPORTED = "imported"
+    UPDATED = "updated"
+    SKIPPED = "skipped"
+    REJECTED = "rejected"
+
+
+@dataclass(frozen=True)
+class Line:
+    number: int
+    email: str
+    outcome: Outcome
+    reason: str = ""
+
+
+@dataclass
+class Report:
+    lines: list[Line] = field(default_factory=list)
+
+    def count(self, outcome: Outcome) -> int:
+        return sum(1 for line in self.lines if line.outcome == outcome)
+
+    def add(
+        self, number: int, email: str, outcome: Outcome, reason_key: str = "", **ctx: object
+    ) -> None:
+        reason = t(f"newsletter.import.reasons.{reason_key}", **ctx) if reason_key else ""
+        self.lines.append(Line(number, email, outcome, reason))
+
+
+def decode(raw: bytes) -> str:
+    """UTF-8 (with or without BOM), else Windows-1252, else Latin-1 (never fails)."""
+    for encoding in ("utf-8-sig", "cp1252"):
+        try:
+            return raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    return raw.decode("latin-1")
+
+
+def _delimiter(text: str) -> str:
+    header = text.split("\n", 1)[0]
+    return max((";", ",", "\t"), key=header.count)
+
+
+def _normalise(name: str) -> str:
+    stripped = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    return "".join(ch for ch in stripped.lower() if ch.isalnum())
+
+
+def columns(header: list[str]) -> dict[str, int]:
+    """Which column holds which field; raises when there is no address column."""
+    normalised = [_normalise(name) for name in header]
+    found: dict[str, int] = {}
+    for name, candidates in HEADERS.items():
+        for candidate in candidates:
+            if candidate in normalised:
+                found[name] = normalised.index(candidate)
+                break
+    if "email" not in found:
+        shown = ", ".join(name.strip() for name in header if name.strip())[:200]
+        raise InvalidInput("newsletter_import_no_email_column", found=shown)
+    return found
+
+
+def _cell(row: list[str], index: int | None) -> str:
+    if index is None or index >= len(row):
+        return ""
+    return " ".join(row[index].split())
+
+
+def import_csv(session: Session, raw: bytes, *, actor: str = "cli") -> Report:
+    """Import every line; the caller's transaction makes it all-or-nothing."""
+    text = decode(raw)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text))
+    header = next(reader, None)
+    if header is None:
+        raise InvalidInput("newsletter_import_empty")
+    where = columns(header)
+    source = t("newsletter.import.consent_source", day=local(utcnow()).strftime("%d/%m/%Y"))
+    report = Report()
+    seen: dict[str, int] = {}
+    for row in reader:
+        if not any(cell.strip() for cell in row):
+            continue
+        _import_row(session, row, reader.line_num, where, source, seen, report)
+    return report
+
+
+def _import_row(
+    session: Session,
+    row: list[str],
+    number: int,
+    where: dict[str, int],
+    source: str,
+    seen: dict[str, int],
+    report: Report,
+) -> None:
+    raw_email = _cell(row, where["email"])
+    if not raw_email:
+        report.add(number, "", Outcome.REJECTED, "missing_email")
+        return
+    try:
+        address = people.normalize_email(raw_email)
+    except DomainError:
+        report.add(number, raw_email, Outcome.REJECTED, "invalid_email")
+        return
+    values = {name: _cell(row, where.get(name)) for name in LIMITS}
+    for name, limit in LIMITS.items():
+        if len(values[name]) > limit:
+            label = t(f"newsletter.import.fields.{name}")
+            report.add(number, address, Outcome.REJECTED, "too_long", field=label, limit=limit)
+            return
+    if address in seen:
+        report.add(number, address, Outcome.SKIPPED, "duplicate", line=seen[address])
+        return
+    seen[address] = number
+    left = _cell(row, where.get("left")).lower() in TRUE_WORDS
+    existing = services.by_email(session, address)
+    if existing is None:
+        _create(session, address, values, source, left, number, report)
+    else:
+        _update(session, existing, values, source, left, number, report)
+
+
+def _create(
+    session: Session,
+    address: str,
+    values: dict[str, str],
+    source: str,
+    left: bool,
+    number: int,
+    report: Report,
+) -> None:
+    person = people.by_email(session, address)
+    subscriber = Subscriber(
+        email=address,
+        person_id=person.id if person else None,
+        first_name=values["first_name"],
+        last_name=values["last_name"],
+        organisation=values["organisation"],
+    )
+    if left:
+        subscriber.status = SubscriberStatus.UNSUBSCRIBED
+        subscriber.left_at = utcnow()
+        session.add(subscriber)
+        session.flush()
+        report.add(number, address, Outcome.SKIPPED, "left_in_source")
+        return
+    session.add(subscriber)
+    session.flush()
+    services.activate(session, subscriber, channel="import", source=source)
+    report.add(number, address, Outcome.IMPORTED)
+
+
+def _update(
+    session: Session,
+    subscriber: Subscriber,
+    values: dict[str, str],
+    source: str,
+    left: bool,
+    number: int,
+    report: Report,
+) -> None:
+    address = subscriber.email
+    if subscriber.status == SubscriberStatus.UNSUBSCRIBED:
+        report.add(number, address, Outcome.SKIPPED, "unsubscribed")
+        return
+    if subscriber.status == SubscriberStatus.BOUNCED:
+        report.add(number, address, Outcome.SKIPPED, "bounced")
+        return
+    if left:
+        services.unsubscribe(session, subscriber, channel="import")
+        report.add(number, address, Outcome.UPDATED, "left_in_source_now")
+        return
+    changed = [
+        name for name, value in values.items() if value and value != getattr(subscriber, name)
+    ]
+    for name in changed:
+        setattr(subscriber, name, values[name])
+    if subscriber.status == SubscriberStatus.PENDING:
+        services.activate(session, subscriber, channel="import", source=source)
+        report.add(number, address, Outcome.UPDATED, "pending_activated")
+    elif changed:
+        subscriber.updated_at = utcnow()
+        session.add(subscriber)
+        labels = ", ".join(t(f"newsletter.import.fields.{name}") for name in changed)
+        report.add(number, address, Outcome.UPDATED, "changed", fields=labels)
+    else:
+        report.add(number, address, Outcome.SKIPPED, "already_active")

@@ -1,0 +1,278 @@
+"""Subscribing, confirming, unsubscribing: the life of a subscription.
+
+Nobody becomes ``active`` without a recorded consent (source, channel,
+date); once ``unsubscribed`` or ``bounced`` nobody is mailed again until they
+subscribe anew and confirm.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import func
+from sqlmodel import Session, col, delete, select
+
+from relais import audit, signals
+from relais.errors import InvalidInput
+from relais.newsletter import tokens
+from relais.newsletter.models import Subscriber, SubscriberStatus
+from relais.people import services as people
+from relais.people.models import Consent, ConsentPurpose, Person
+from relais.timefmt import utcnow
+
+CONFIRM_VALIDITY = timedelta(hours=48)
+MAX_CODE_ATTEMPTS = 5
+BATCH = 500
+
+
+@dataclass(frozen=True)
+class SubscriptionRequested(signals.DomainEvent):
+    """A pending subscription needs its confirmation e-mail (link and code)."""
+
+    subscriber_id: int
+
+
+@dataclass(frozen=True)
+class SubscriptionEnded(signals.DomainEvent):
+    """Unsubscribed or bounced: whatever is still queued for this address must not go."""
+
+    subscriber_id: int
+    email: str
+
+
+def by_email(session: Session, email: str) -> Subscriber | None:
+    return session.exec(select(Subscriber).where(Subscriber.email == email.strip().lower())).first()
+
+
+def by_person(session: Session, person_id: int) -> Subscriber | None:
+    return session.exec(select(Subscriber).where(Subscriber.person_id == person_id)).first()
+
+
+def _person_id(session: Session, email: str) -> int | None:
+    person = people.by_email(session, email)
+    return person.id if person is not None else None
+
+
+def _touch(subscriber: Subscriber) -> None:
+    subscriber.updated_at = utcnow()
+
+
+def request(
+    session: Session,
+    *,
+    email: str,
+    channel: str,
+    source: str,
+    person_id: int | None = None,
+    telegram_id: int | None = None,
+    first_name: str = "",
+    last_name: str = "",
+    organisation: str = "",
+) -> Subscriber:
+    """Start a double opt-in: the subscription stays ``pending`` until confirmed.
+
+    An address already active is left as it is (nothing to confirm, nothing sent).
+    """
+    address = people.normalize_email(email)
+    subscriber = by_email(session, address)
+    if subscriber is None:
+        subscriber = Subscriber(email=address)
+    elif subscriber.status == SubscriberStatus.ACTIVE:
+        return subscriber
+    subscriber.first_name = first_name or subscriber.first_name
+    subscriber.last_name = last_name or subscriber.last_name
+    subscriber.organisation = organisation or subscriber.organisation
+    subscriber.person_id = person_id or subscriber.person_id or _person_id(session, address)
+    subscriber.telegram_id = telegram_id or subscriber.telegram_id
+    subscriber.status = SubscriberStatus.PENDING
+    subscriber.consent_channel = channel
+    subscriber.consent_source = source
+    subscriber.confirm_code = f"{secrets.randbelow(10**6):06d}"
+    subscriber.confirm_sent_at = utcnow()
+    subscriber.confirm_attempts = 0
+    _touch(subscriber)
+    session.add(subscriber)
+    session.flush()
+    assert subscriber.id is not None
+    audit.record(session, channel, "newsletter.requested", "newsletter_subscriber", subscriber.id)
+    signals.emit(session, SubscriptionRequested(subscriber_id=subscriber.id))
+    return subscriber
+
+
+def activate(session: Session, subscriber: Subscriber, *, channel: str, source: str) -> None:
+    """Make active with this consent (confirmed opt-in, import, coordinator)."""
+    now = utcnow()
+    subscriber.status = SubscriberStatus.ACTIVE
+    subscriber.consent_channel = channel
+    subscriber.consent_source = source
+    subscriber.consent_at = now
+    subscriber.confirm_code = None
+    subscriber.left_at = None
+    _touch(subscriber)
+    session.add(subscriber)
+    session.flush()
+    if subscriber.person_id is not None:
+        people.record_consent(
+            session, subscriber.person_id, ConsentPurpose.NEWSLETTER, channel, source
+        )
+    audit.record(session, channel, "newsletter.subscribed", "newsletter_subscriber", subscriber.id)
+
+
+def confirm(session: Session, subscriber: Subscriber) -> bool:
+    """Confirm a pending subscription; False when there was nothing to confirm."""
+    if subscriber.status != SubscriberStatus.PENDING:
+        return False
+    activate(
+        session, subscriber, channel=subscriber.consent_channel, source=subscriber.consent_source
+    )
+    return True
+
+
+def _check_confirmable(subscriber: Subscriber) -> None:
+    if subscriber.status != SubscriberStatus.PENDING or subscriber.confirm_code is None:
+        raise InvalidInput("newsletter_nothing_to_confirm")
+    sent = subscriber.confirm_sent_at or subscriber.created_at
+    if utcnow() - sent > CONFIRM_VALIDITY or subscriber.confirm_attempts >= MAX_CODE_ATTEMPTS:
+        raise InvalidInput("newsletter_code_expired")
+
+
+def confirm_link(session: Session, subscriber: Subscriber) -> bool:
+    """Confirm from the e-mailed link; False when it was already active."""
+    if subscriber.status == SubscriberStatus.ACTIVE:
+        return False
+    _check_confirmable(subscriber)
+    return confirm(session, subscriber)
+
+
+def confirm_code(session: Session, subscriber: Subscriber, code: str) -> None:
+    """Confirm with the code from the e-mail; raises :class:`InvalidInput` with the reason."""
+    if subscriber.status == SubscriberStatus.ACTIVE:
+        return
+    _check_confirmable(subscriber)
+    assert subscriber.confirm_code is not None
+    if not secrets.compare_digest(code.strip(), subscriber.confirm_code):
+        subscriber.confirm_attempts += 1
+        session.add(subscriber)
+        left = MAX_CODE_ATTEMPTS - subscriber.confirm_attempts
+        raise InvalidInput("newsletter_code_wrong", left=left)
+    confirm(session, subscriber)
+
+
+def unsubscribe(session: Session, subscriber: Subscriber, *, channel: str) -> bool:
+    """Stop mailing this address; False when it was already not subscribed."""
+    if subscriber.status in (SubscriberStatus.UNSUBSCRIBED, SubscriberStatus.BOUNCED):
+        return False
+    subscriber.status = SubscriberStatus.UNSUBSCRIBED
+    subscriber.left_at = utcnow()
+    subscriber.confirm_code = None
+    _touch(subscriber)
+    session.add(subscriber)
+    if subscriber.person_id is not None:
+        session.add(
+            Consent(
+                person_id=subscriber.person_id,
+                purpose=ConsentPurpose.NEWSLETTER,
+                granted=False,
+                channel=channel,
+                source="désabonnement",
+            )
+        )
+    session.flush()
+    audit.record(
+        session, channel, "newsletter.unsubscribed", "newsletter_subscriber", subscriber.id
+    )
+    _ended(session, subscriber)
+    return True
+
+
+def _ended(session: Session, subscriber: Subscriber) -> None:
+    assert subscriber.id is not None
+    signals.emit(session, SubscriptionEnded(subscriber_id=subscriber.id, email=subscriber.email))
+
+
+def mark_bounced(session: Session, address: str) -> bool:
+    """The server said the address does not exist (5.1.x): never mail it again."""
+    subscriber = by_email(session, address)
+    if subscriber is None or subscriber.status == SubscriberStatus.BOUNCED:
+        return False
+    subscriber.status = SubscriberStatus.BOUNCED
+    subscriber.left_at = utcnow()
+    _touch(subscriber)
+    session.add(subscriber)
+    session.flush()
+    audit.record(session, "mailer", "newsletter.bounced", "newsletter_subscriber", subscriber.id)
+    _ended(session, subscriber)
+    return True
+
+
+def from_token(session: Session, purpose: tokens.Purpose, token: str) -> Subscriber | None:
+    """The subscriber a signed link is for, or None when it is malformed, forged or stale."""
+    subscriber_id = tokens.subscriber_id(token)
+    if subscriber_id is None:
+        return None
+    subscriber = session.get(Subscriber, subscriber_id)
+    if subscriber is None or not tokens.verify(purpose, token, subscriber_id, subscriber.email):
+        return None
+    return subscriber
+
+
+def counts(session: Session) -> dict[SubscriberStatus, int]:
+    rows = session.exec(
+        select(Subscriber.status, func.count()).group_by(col(Subscriber.status))
+    ).all()
+    found = dict(rows)
+    return {status: found.get(status, 0) for status in SubscriberStatus}
+
+
+def page(
+    session: Session,
+    *,
+    after_id: int = 0,
+    status: SubscriberStatus | None = None,
+    limit: int = BATCH,
+) -> list[Subscriber]:
+    """Up to ``limit`` subscribers after ``after_id``, by id (keyset paging, index-backed)."""
+    query = select(Subscriber).where(col(Subscriber.id) > after_id)
+    if status is not None:
+        query = query.where(Subscriber.status == status)
+    return list(session.exec(query.order_by(col(Subscriber.id)).limit(limit)))
+
+
+def stream(
+    session: Session, *, status: SubscriberStatus | None = None, batch: int = BATCH
+) -> Iterator[Subscriber]:
+    """Every subscriber, a page at a time, so memory does not grow with the list.
+
+    The session's identity map holds rows weakly: pages the caller dropped are freed.
+    """
+    after_id = 0
+    while rows := page(session, after_id=after_id, status=status, limit=batch):
+        yield from rows
+        assert rows[-1].id is not None
+        after_id = rows[-1].id
+
+
+def on_person_erased(session: Session, event: signals.PersonErased) -> None:
+    """Erasure reaches the subscription: linked by person or by the person's address."""
+    person = session.get(Person, event.person_id)
+    condition = col(Subscriber.person_id) == event.person_id
+    if person is not None and person.email:
+        condition = condition | (col(Subscriber.email) == person.email)
+    session.exec(delete(Subscriber).where(condition))  # type: ignore[call-overload]
+
+
+def export_for_person(session: Session, person_id: int) -> Any:
+    """The subscription in a person's data export (RGPD right of access)."""
+    person = session.get(Person, person_id)
+    subscriber = by_person(session, person_id)
+    if subscriber is None and person is not None and person.email:
+        subscriber = by_email(session, person.email)
+    if subscriber is None:
+        return None
+    return subscriber.model_dump(
+        mode="json", exclude={"confirm_code", "confirm_attempts", "confirm_sent_at"}
+    )

@@ -1,0 +1,131 @@
+"""The registration list of an event, as rows, CSV or XLSX, safe to open in a spreadsheet.
+
+A value a person typed (a name, an organisation) that starts with ``=``,
+``+``, ``-``, ``@`` or a tab would run as a formula in Excel or LibreOffice
+(CSV injection, OWASP); such cells are prefixed with an apostrophe.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+
+from openpyxl import Workbook
+from openpyxl.styles import Font
+from sqlmodel import Session, select
+
+from relais import audit
+from relais.events.models import Event
+from relais.i18n import t
+from relais.people.models import Organisation, Person
+from relais.reference.models import Profile
+from relais.registrations import services as registrations
+from relais.registrations.models import Registration, RegistrationStatus
+from relais.timefmt import local
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+STATUS_ORDER = {
+    RegistrationStatus.CONFIRMED: 0,
+    RegistrationStatus.WAITLISTED: 1,
+    RegistrationStatus.CANCELLED: 2,
+}
+
+
+@dataclass(frozen=True)
+class Line:
+    """One registration as a coordinator reads it."""
+
+    registration: Registration
+    person: Person
+    organisation: str
+    profile: str
+    position: int | None
+
+    def cells(self) -> list[str]:
+        person = self.person
+        return [
+            person.last_name,
+            person.first_name,
+            person.email or "",
+            person.phone or "",
+            self.organisation,
+            self.profile,
+            person.departement_code or "",
+            t(f"labels.registration_statuses.{self.registration.status.value}"),
+            str(self.position) if self.position is not None else "",
+            local(self.registration.created_at).strftime("%d/%m/%Y %H:%M"),
+            self.registration.source,
+        ]
+
+
+def safe_cell(value: str) -> str:
+    """Neutralise a value a spreadsheet would take for a formula."""
+    return "'" + value if value.startswith(FORMULA_STARTS) else value
+
+
+def header() -> list[str]:
+    return t("admin.export.columns").split("|")
+
+
+def lines(session: Session, event_id: int) -> list[Line]:
+    """Confirmed first, then the waiting list in queue order, then cancellations."""
+    organisations = {o.id: o.name for o in session.exec(select(Organisation))}
+    profiles = {p.id: p.name for p in session.exec(select(Profile))}
+    found = registrations.for_event(session, event_id)
+    found.sort(key=lambda pair: STATUS_ORDER[pair[0].status])
+    result: list[Line] = []
+    waiting = 0
+    for registration, person in found:
+        position = None
+        if registration.status == RegistrationStatus.WAITLISTED:
+            waiting += 1
+            position = waiting
+        organisation = organisations.get(person.organisation_id, "")
+        profile = profiles.get(person.profile_id, "")
+        result.append(Line(registration, person, organisation, profile, position))
+    return result
+
+
+def to_csv(found: list[Line]) -> bytes:
+    """Semicolon-separated UTF-8 with BOM: what French Excel opens without asking."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
+    writer.writerow(header())
+    for line in found:
+        writer.writerow([safe_cell(cell) for cell in line.cells()])
+    return buffer.getvalue().encode("utf-8-sig")
+
+
+def to_xlsx(event: Event, found: list[Line]) -> bytes:
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = t("admin.export.sheet")
+    sheet.append(header())
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for line in found:
+        sheet.append([safe_cell(cell) for cell in line.cells()])
+        for cell in sheet[sheet.max_row]:
+            cell.data_type = "s"
+    sheet.freeze_panes = "A2"
+    for column, width in zip(
+        "ABCDEFGHIJK", (18, 16, 30, 14, 28, 26, 6, 16, 9, 17, 10), strict=True
+    ):
+        sheet.column_dimensions[column].width = width
+    book.properties.title = event.title[:200]
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def export(session: Session, event: Event, kind: str, actor: str) -> tuple[str, bytes]:
+    """(file name, content) of the list, recorded in the audit log (personal data leaves)."""
+    assert event.id is not None
+    found = lines(session, event.id)
+    content = to_xlsx(event, found) if kind == "xlsx" else to_csv(found)
+    audit.record(
+        session, actor, "registrations.exported", "event", event.id, format=kind, rows=len(found)
+    )
+    return f"inscriptions-{event.code}.{kind}", content

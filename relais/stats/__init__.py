@@ -1,0 +1,1 @@
+"""The activity report: figures computed from what Relais recorded."""

@@ -1,0 +1,159 @@
+"""The Starlette application behind ``PUBLIC_BASE_URL``.
+
+Link scanners and mail security gateways follow every GET in an e-mail, so a
+GET never changes anything: it shows a page with a button, and only the POST
+acts (RFC 8058 one-click POSTs included). A bad or tampered link gets a clear
+French page; no error ever shows a trace.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import text
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.routing import Route
+
+from relais.db import get_engine, session_scope
+from relais.errors import DomainError
+from relais.newsletter import archive
+from relais.newsletter import services as subscriptions
+from relais.satisfaction.web import routes as satisfaction_routes
+from relais.templating import render_html
+from relais.web import feed
+
+log = logging.getLogger(__name__)
+ONE_CLICK = b"List-Unsubscribe=One-Click"
+HEADERS = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex", "Referrer-Policy": "no-referrer"}
+
+
+def page(template: str, status_code: int = 200, **context: object) -> HTMLResponse:
+    return HTMLResponse(render_html(f"web/{template}", **context), status_code, headers=HEADERS)
+
+
+def notice(kind: str, status_code: int = 200, **context: object) -> HTMLResponse:
+    """One of the short French pages of ``templates/web/notice.html``."""
+    return page("notice.html", status_code, kind=kind, **context)
+
+
+def healthz(_request: Request) -> Response:
+    try:
+        with get_engine().connect() as connection:
+            connection.execute(text("select 1"))
+    except Exception:
+        log.exception("health check: database unreachable")
+        return JSONResponse({"status": "error", "database": "unreachable"}, 503)
+    return JSONResponse({"status": "ok"})
+
+
+def unsubscribe_form(request: Request) -> Response:
+    token = request.path_params["token"]
+    with session_scope() as session:
+        subscriber = subscriptions.from_token(session, "unsubscribe", token)
+        if subscriber is None:
+            return notice("invalid_link", 404)
+        if not subscriber.mailable:
+            return notice("already_unsubscribed")
+        return page("unsubscribe.html", email=subscriber.email, action=request.url.path)
+
+
+def _unsubscribe(token: str, channel: str) -> Response:
+    with session_scope() as session:
+        subscriber = subscriptions.from_token(session, "unsubscribe", token)
+        if subscriber is None:
+            return notice("invalid_link", 404)
+        subscriptions.unsubscribe(session, subscriber, channel=channel)
+        return notice("unsubscribed", email=subscriber.email)
+
+
+async def unsubscribe(request: Request) -> Response:
+    """Any POST unsubscribes: the button, or a mail client's RFC 8058 one-click request
+    (``List-Unsubscribe=One-Click``, form-encoded or multipart)."""
+    body = await request.body()
+    channel = "one-click" if ONE_CLICK in body else "web"
+    return await run_in_threadpool(_unsubscribe, request.path_params["token"], channel)
+
+
+def confirm_form(request: Request) -> Response:
+    with session_scope() as session:
+        subscriber = subscriptions.from_token(session, "confirm", request.path_params["token"])
+        if subscriber is None:
+            return notice("invalid_link", 404)
+        if subscriber.mailable:
+            return notice("confirmed", email=subscriber.email)
+        return page("confirm.html", email=subscriber.email, action=request.url.path)
+
+
+def confirm(request: Request) -> Response:
+    with session_scope() as session:
+        subscriber = subscriptions.from_token(session, "confirm", request.path_params["token"])
+        if subscriber is None:
+            return notice("invalid_link", 404)
+        try:
+            subscriptions.confirm_link(session, subscriber)
+        except DomainError as error:
+            return notice("confirm_refused", 410, reason=error.message)
+        return notice("confirmed", email=subscriber.email)
+
+
+def agenda(_request: Request) -> Response:
+    with session_scope() as session:
+        body = feed.calendar_feed(session)
+    return Response(
+        body,
+        media_type="text/calendar; charset=utf-8",
+        headers={
+            "Cache-Control": "public, max-age=900",
+            "Content-Disposition": 'inline; filename="agenda.ics"',
+        },
+    )
+
+
+def archive_index(_request: Request) -> Response:
+    with session_scope() as session:
+        return page("archive_index.html", issues=archive.published(session), suffix="")
+
+
+def archive_issue(request: Request) -> Response:
+    with session_scope() as session:
+        issue = archive.published_issue(session, request.path_params["number"])
+        if issue is None:
+            return notice("issue_not_found", 404)
+        return HTMLResponse(issue.web_html, headers={"Cache-Control": "public, max-age=300"})
+
+
+async def not_found(_request: Request, _error: Exception) -> Response:
+    if isinstance(_error, HTTPException) and _error.status_code == 405:
+        return notice("not_found", 405)
+    return notice("not_found", 404)
+
+
+async def server_error(_request: Request, error: Exception) -> Response:
+    log.error("web request failed: %s", type(error).__name__, exc_info=error)
+    return notice("server_error", 500)
+
+
+def routes() -> list[Route]:
+    return [
+        Route("/healthz", healthz, methods=["GET"]),
+        Route("/desabonnement/{token}", unsubscribe_form, methods=["GET"]),
+        Route("/desabonnement/{token}", unsubscribe, methods=["POST"]),
+        Route("/confirmation/{token}", confirm_form, methods=["GET"]),
+        Route("/confirmation/{token}", confirm, methods=["POST"]),
+        Route("/agenda.ics", agenda, methods=["GET"]),
+        Route("/lettre/", archive_index, methods=["GET"]),
+        Route("/lettre/{number:int}", archive_issue, methods=["GET"]),
+        *satisfaction_routes(),
+    ]
+
+
+def create_app() -> Starlette:
+    return Starlette(
+        debug=False,
+        routes=routes(),
+        exception_handlers={404: not_found, 405: not_found, 500: server_error},
+    )

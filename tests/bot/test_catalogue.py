@@ -1,0 +1,141 @@
+"""Browsing and the hooks other areas use: filters, long lists, deep-link prefixes."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlmodel import Session
+from telegram import Update
+from telegram.ext import ContextTypes
+
+from bot import registry
+from bot.application import BotComponent
+from relais.networks import services as networks
+from relais.people.models import Person
+from relais.registrations import services as registrations
+from tests.bot.helpers import assert_golden, known_user
+from tests.botapi import BotAPI
+from tests.factories import make_event
+
+pytestmark = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+FIXED_START = datetime(2030, 5, 14, 12, 0, tzinfo=UTC)
+
+
+async def test_filters_by_theme_and_by_network(
+    api: BotAPI, bot: BotComponent, session: Session
+) -> None:
+    network = networks.create(
+        session, "Réseau des coordonnateurs PRE", "test", departement_code="93"
+    )
+    session.commit()
+    make_event(
+        session,
+        title="Santé mentale des jeunes",
+        theme="Santé",
+        starts_at=FIXED_START,
+        capacity=30,
+        venue="Bobigny",
+    )
+    make_event(
+        session,
+        title="Réunion du réseau PRE",
+        networks=[network.code],
+        starts_at=FIXED_START + timedelta(days=1),
+        format="distanciel",
+    )
+    make_event(
+        session,
+        title="Autre rencontre",
+        starts_at=FIXED_START + timedelta(days=2),
+        capacity=1,
+        waitlist_enabled=False,
+    )
+    user = api.user("Rose")
+    await user.send("/evenements")
+    listing = await user.expect("Événements à venir")
+    assert_golden("events_page", listing.html)
+    await user.tap("🔎 Filtrer")
+    await user.expect("Filtrer les événements")
+    await user.tap("Par thématique")
+    await user.expect("Choisissez une thématique")
+    await user.tap("Santé")
+    by_theme = await user.expect("thématique « Santé »")
+    assert "Santé mentale" in by_theme.text and "Réunion du réseau" not in by_theme.text
+    await user.tap("🔎 Filtrer")
+    await user.expect("Filtrer les événements")
+    await user.tap("Par réseau")
+    await user.expect("Choisissez un réseau")
+    await user.tap("Réseau des coordonnateurs PRE")
+    by_network = await user.expect("Réseau des coordonnateurs PRE")
+    assert "Réunion du réseau PRE" in by_network.text and "Santé mentale" not in by_network.text
+    await user.tap("Tout voir")
+    everything = await user.expect("sur 3")
+    assert "Autre rencontre" in everything.text
+
+
+async def test_a_long_list_of_registrations_stays_readable(
+    api: BotAPI, bot: BotComponent, session: Session
+) -> None:
+    user, person = known_user(api, session)
+    for number in range(13):
+        event = make_event(
+            session, title=f"Séance {number:02d}", starts_at=FIXED_START + timedelta(days=number)
+        )
+        registrations.register(session, event.id or 0, person.id or 0, source="test")
+    session.commit()
+    await user.send("/mes_inscriptions")
+    listing = await user.expect("Vos inscriptions")
+    assert "Séance 09" in listing.text and "Séance 10" not in listing.text
+    assert "… et 3 autres inscriptions plus tard." in listing.text
+    assert len(listing.message.button_texts()) == 11
+
+
+async def test_other_areas_add_deep_links_and_handlers(
+    api: BotAPI, bot_settings: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from telegram.ext import CommandHandler
+
+    seen: list[str] = []
+
+    async def check_in(update: Update, context: ContextTypes.DEFAULT_TYPE, code: str) -> None:
+        seen.append(code)
+        assert update.effective_chat is not None
+        await context.bot.send_message(update.effective_chat.id, f"Présence notée pour {code}")
+
+    async def admin(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        assert update.effective_chat is not None
+        await context.bot.send_message(update.effective_chat.id, "Commande admin")
+
+    monkeypatch.setattr(registry, "_deep_links", {})
+    monkeypatch.setattr(registry, "_installers", [])
+    registry.add_deep_link("p_", check_in)
+    registry.add_handlers(
+        lambda application: application.add_handler(CommandHandler("admin", admin))
+    )
+    component = BotComponent(bot_settings)  # type: ignore[arg-type]
+    await component.start()
+    try:
+        user = api.user("Samir")
+        await user.send("/start p_abc123")
+        await user.expect("Présence notée pour abc123")
+        await user.send("/admin")
+        await user.expect("Commande admin")
+    finally:
+        await component.stop()
+    assert seen == ["abc123"]
+
+
+async def test_start_tells_the_bot_a_blocked_person_is_back(
+    api: BotAPI, bot: BotComponent, session: Session
+) -> None:
+    user, person = known_user(api, session)
+    person.telegram_blocked = True
+    session.add(person)
+    session.commit()
+    await user.send("/start")
+    await user.expect("Bonjour")
+    session.expire_all()
+    back = session.get(Person, person.id)
+    assert back is not None and not back.telegram_blocked
+    session.commit()

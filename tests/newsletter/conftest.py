@@ -1,0 +1,85 @@
+"""Shared helpers for the newsletter tests."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from aiosmtpd.controller import Controller
+from sqlmodel import Session
+from typer.testing import CliRunner
+
+from tests.bot.conftest import api, bot, bot_settings  # noqa: F401  (the bot fixtures, shared)
+from tests.mail.conftest import SmtpRecorder, free_port
+
+DATA = Path(__file__).parent / "data"
+
+
+@pytest.fixture
+def cli(db_url: str, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
+    """The ``relais`` command run in-process against the test database (wide tables)."""
+    monkeypatch.setenv("COLUMNS", "250")
+    return CliRunner()
+
+
+GOLDEN = Path(__file__).parent.parent / "golden" / "newsletter"
+
+
+def assert_golden(name: str, actual: str) -> None:
+    """Compare with ``tests/golden/newsletter/<name>``; ``UPDATE_GOLDEN=1`` rewrites it."""
+    path = GOLDEN / name
+    if os.environ.get("UPDATE_GOLDEN") == "1" or not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(actual, encoding="utf-8")
+    assert actual == path.read_text(encoding="utf-8")
+
+
+@pytest.fixture
+def smtp(db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[SmtpRecorder]:
+    """A real aiosmtpd server on loopback that the dispatcher sends to, without pacing."""
+    from relais.plugins import subscribe_all
+    from relais.settings import get_settings
+
+    subscribe_all()
+    recorder = SmtpRecorder()
+    port = free_port()
+    controller = Controller(recorder, hostname="127.0.0.1", port=port)
+    controller.start()
+    monkeypatch.setenv("SMTP_HOST", "127.0.0.1")
+    monkeypatch.setenv("SMTP_PORT", str(port))
+    monkeypatch.setenv("MAIL_RATE_PER_SECOND", "0")
+    monkeypatch.setenv("MAIL_FROM", "CRPV Île-de-France <lettre@crpv.example>")
+    monkeypatch.setenv("PUBLIC_BASE_URL", "https://relais.crpv.example")
+    monkeypatch.setenv("NEWSLETTER_UNSUBSCRIBE_MAILTO", "desabonnement@crpv.example")
+    get_settings.cache_clear()
+    try:
+        yield recorder
+    finally:
+        controller.stop()
+        get_settings.cache_clear()
+
+
+def add_subscribers(
+    session: Session, count: int, status: str = "active", start: int = 1
+) -> list[int]:
+    """``count`` subscribers with invented addresses, consent recorded as an import."""
+    from relais.newsletter.models import Subscriber, SubscriberStatus
+    from relais.timefmt import utcnow
+
+    rows = [
+        Subscriber(
+            email=f"abonne{number}@exemple.fr",
+            first_name="Camille",
+            last_name=f"Abonné{number}",
+            status=SubscriberStatus(status),
+            consent_channel="import",
+            consent_source="import du 01/10/2026",
+            consent_at=utcnow(),
+        )
+        for number in range(start, start + count)
+    ]
+    session.add_all(rows)
+    session.commit()
+    return [row.id for row in rows if row.id is not None]
