@@ -62,6 +62,8 @@ def run() -> None:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    for chatty in ("apscheduler", "alembic.runtime.migration", "httpx"):
+        logging.getLogger(chatty).setLevel(logging.WARNING)
     console.print(t("cli.run_starting", url=_safe_url()), markup=False)
     asyncio.run(serve(get_settings()))
     console.print(t("cli.run_stopped"), markup=False)

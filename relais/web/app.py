@@ -23,6 +23,7 @@ from relais.errors import DomainError
 from relais.newsletter import archive
 from relais.newsletter import services as subscriptions
 from relais.newsletter.models import SubscriberStatus
+from relais.satisfaction.web import routes as satisfaction_routes
 from relais.templating import render_html
 from relais.web import feed
 
@@ -147,6 +148,7 @@ def routes() -> list[Route]:
         Route("/agenda.ics", agenda, methods=["GET"]),
         Route("/lettre/", archive_index, methods=["GET"]),
         Route("/lettre/{number:int}", archive_issue, methods=["GET"]),
+        *satisfaction_routes(),
     ]
 
 

@@ -139,7 +139,7 @@ async def test_coordinator_toggles_attendance(
     session.commit()
     session.commit()
     await participant.send("/presences")
-    await participant.expect("réservée aux coordinateurs")
+    await participant.expect("Commande réservée aux coordinateurs")
     await coordinator.send("/presences")
     menu = await coordinator.expect("Choisissez la séance")
     await coordinator.tap(next(b for b in menu.message.button_texts() if "Réseau PRE 91" in b))
@@ -214,3 +214,32 @@ def test_data_export_includes_attendance_and_answers(session: Session) -> None:
         ("Atelier laïcité", "present")
     ]
     assert [(a["note"], a["commentaire"]) for a in exported["avis"]] == [(4, "Utile")]
+
+
+async def test_network_coordinator_sees_only_their_sessions(
+    api: BotAPI, bot: BotComponent, session: Session
+) -> None:
+    from relais.networks import services as networks
+    from relais.roles import services as roles
+    from relais.roles.models import Role
+
+    coordinator, _me = known_user(api, session, first_name="Nadia")
+    networks.create(session, "Réseau des référents PRE – 91", "test", code="pre-91")
+    networks.create(session, "Réseau des médiateurs – 94", "test", code="med-94")
+    roles.grant(session, coordinator.id, Role.COORDINATOR, "test", ["pre-91"])
+    mine = make_event(session, title="Réseau PRE", starts_at=utcnow() - timedelta(hours=1),
+                      networks=["pre-91"])  # fmt: skip
+    other = make_event(session, title="Réseau médiateurs", starts_at=utcnow() - timedelta(hours=2),
+                       networks=["med-94"])  # fmt: skip
+    session.commit()
+    await coordinator.send("/presences")
+    menu = await coordinator.expect("Choisissez la séance")
+    labels = menu.message.button_texts()
+    assert any("Réseau PRE" in b for b in labels)
+    assert not any("médiateurs" in b for b in labels)
+    await coordinator.send(f"/presences {other.code}")
+    await coordinator.expect("Commande réservée aux coordinateurs")
+    await coordinator.send(f"/presences {mine.code}")
+    await coordinator.expect("0 inscrit·e(s)")
+    denied = session.exec(select(AuditEntry).where(AuditEntry.action == "admin.denied")).all()
+    assert len(denied) == 1
