@@ -18,7 +18,7 @@ from telegram.ext import Application, ApplicationBuilder, Defaults
 
 from bot import conversation, handlers
 from bot.guard import PerPersonUpdateProcessor, RetryingRateLimiter
-from bot.outbox import OutboxSender
+from bot.outbox import OutboxSender, purge_done
 from bot.texts import say
 from bot.webhook import WebhookServer
 from bot.work import in_thread
@@ -57,11 +57,13 @@ def command_list() -> list[BotCommand]:
 
 
 async def _purge_hourly() -> None:
+    """Abandoned conversations and old outbox rows are not kept (RGPD: no longer than needed)."""
     while True:
         try:
             await in_thread(conversation.purge_abandoned)
+            await in_thread(purge_done)
         except Exception:
-            log.exception("could not purge abandoned conversations")
+            log.exception("could not purge the bot's old rows")
         await asyncio.sleep(3600)
 
 

@@ -9,7 +9,8 @@ from sqlmodel import Session, select
 
 from bot import conversation, emailcode
 from bot.guard import FloodGuard
-from bot.models import BotConversation
+from bot.models import BotConversation, BotOutboxMessage, OutboxState
+from bot.outbox import purge_done
 from relais.timefmt import utcnow
 
 SQLITE_ONLY = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
@@ -54,3 +55,30 @@ def test_flood_bucket_refills_with_time() -> None:
     assert [guard.allow(7, now=0.0) for _ in range(4)] == [True, True, True, False]
     assert guard.allow(7, now=1.5) and not guard.allow(7, now=1.6)
     assert guard.allow(8, now=1.6)
+
+
+@SQLITE_ONLY
+def test_finished_outbox_rows_are_deleted_after_a_month(session: Session) -> None:
+    old = utcnow() - timedelta(days=31)
+    session.add(
+        BotOutboxMessage(
+            idempotency_key="sent-old",
+            chat_id=1,
+            text_html="a",
+            state=OutboxState.SENT,
+            created_at=old,
+        )
+    )
+    session.add(
+        BotOutboxMessage(idempotency_key="pending-old", chat_id=1, text_html="b", created_at=old)
+    )
+    session.add(
+        BotOutboxMessage(
+            idempotency_key="sent-new", chat_id=1, text_html="c", state=OutboxState.SENT
+        )
+    )
+    session.commit()
+    assert purge_done() == 1
+    session.expire_all()
+    kept = sorted(row.idempotency_key for row in session.exec(select(BotOutboxMessage)))
+    assert kept == ["pending-old", "sent-new"]
