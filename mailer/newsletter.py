@@ -28,6 +28,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from mailer import compose
+from mailer.kinds import Unrenderable
 from mailer.models import OutboxMessage, OutboxState
 from mailer.outbox import enqueue, on_hard_bounce, register_renderer
 from relais import signals
@@ -48,10 +49,6 @@ SKIPPED_REPLY = "ignoré : ne reçoit plus la lettre (désabonnement ou adresse 
 PAUSED_UNTIL = datetime(9999, 1, 1, tzinfo=UTC)
 QUEUE_BATCH = 500
 _BOUNCE = re.compile(r"\b5\.1\.\d{1,3}\b")
-
-
-class Unrenderable(Exception):
-    """The row refers to something that changed since it was queued."""
 
 
 def key_prefix(number: int) -> str:
@@ -81,13 +78,13 @@ def list_headers(unsubscribe: str) -> dict[str, str]:
 
 
 @lru_cache(maxsize=4)
-def _list_constants(base_url: str, mailto: str) -> tuple[list[str], str]:
-    targets = []
+def _list_constants(base_url: str, mailto: str) -> tuple[tuple[str, ...], str]:
+    targets: list[str] = []
     if mailto:
         subject = quote(t("newsletter.mail.unsubscribe_subject"))
         targets.append(f"<mailto:{mailto}?subject={subject}>")
     host = urlparse(base_url).hostname or "relais.invalid"
-    return targets, f"{t('newsletter.mail.list_name')} <ressources-info.{host}>"
+    return tuple(targets), f"{t('newsletter.mail.list_name')} <ressources-info.{host}>"
 
 
 def newsletter_message(subject: str, html: str, text: str, unsubscribe: str) -> EmailMessage:

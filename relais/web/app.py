@@ -22,6 +22,7 @@ from relais.db import get_engine, session_scope
 from relais.errors import DomainError
 from relais.newsletter import archive
 from relais.newsletter import services as subscriptions
+from relais.newsletter.models import SubscriberStatus
 from relais.satisfaction.web import routes as satisfaction_routes
 from relais.templating import render_html
 from relais.web import feed
@@ -56,7 +57,7 @@ def unsubscribe_form(request: Request) -> Response:
         subscriber = subscriptions.from_token(session, "unsubscribe", token)
         if subscriber is None:
             return notice("invalid_link", 404)
-        if not subscriber.mailable:
+        if subscriber.status in (SubscriberStatus.UNSUBSCRIBED, SubscriberStatus.BOUNCED):
             return notice("already_unsubscribed")
         return page("unsubscribe.html", email=subscriber.email, action=request.url.path)
 
