@@ -241,5 +241,10 @@ async def test_network_coordinator_sees_only_their_sessions(
     await coordinator.expect("Commande réservée aux coordinateurs")
     await coordinator.send(f"/presences {mine.code}")
     await coordinator.expect("0 inscrit·e(s)")
+    await coordinator.send("/aujourdhui")
+    today = await coordinator.expect("Aujourd'hui")
+    await coordinator.tap("📋 Présences", on=today.message)
+    listing = await coordinator.expect("Touchez un nom")
+    assert "Réseau PRE" in listing.text
     denied = session.exec(select(AuditEntry).where(AuditEntry.action == "admin.denied")).all()
     assert len(denied) == 1
