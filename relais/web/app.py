@@ -24,6 +24,7 @@ from relais.newsletter import archive
 from relais.newsletter import services as subscriptions
 from relais.satisfaction.web import routes as satisfaction_routes
 from relais.templating import render_html
+from relais.web import feed
 
 log = logging.getLogger(__name__)
 ONE_CLICK = b"List-Unsubscribe=One-Click"
@@ -99,6 +100,19 @@ def confirm(request: Request) -> Response:
         return notice("confirmed", email=subscriber.email)
 
 
+def agenda(_request: Request) -> Response:
+    with session_scope() as session:
+        body = feed.calendar_feed(session)
+    return Response(
+        body,
+        media_type="text/calendar; charset=utf-8",
+        headers={
+            "Cache-Control": "public, max-age=900",
+            "Content-Disposition": 'inline; filename="agenda.ics"',
+        },
+    )
+
+
 def archive_index(_request: Request) -> Response:
     with session_scope() as session:
         return page("archive_index.html", issues=archive.published(session), suffix="")
@@ -130,6 +144,7 @@ def routes() -> list[Route]:
         Route("/desabonnement/{token}", unsubscribe, methods=["POST"]),
         Route("/confirmation/{token}", confirm_form, methods=["GET"]),
         Route("/confirmation/{token}", confirm, methods=["POST"]),
+        Route("/agenda.ics", agenda, methods=["GET"]),
         Route("/lettre/", archive_index, methods=["GET"]),
         Route("/lettre/{number:int}", archive_issue, methods=["GET"]),
         *satisfaction_routes(),
