@@ -11,6 +11,7 @@ from bot.admin.common import Result, data, label, page, route
 from bot.texts import Reply
 from relais.events import services as events
 from relais.events.models import Event, EventStatus
+from relais.i18n import t
 from relais.roles import services as roles
 from relais.roles.services import Action
 from relais.settings import get_settings
@@ -49,6 +50,12 @@ def today(session: Session, actor: Actor, args: list[str]) -> Result:
         )
         for event in found
     ]
-    rows = [[(event.title[:40], data("ev", event.id))] for event in found]
+    rows = [
+        [
+            (event.title[:40], data("ev", event.id)),
+            (t("bot.presence.buttons.attendance"), f"pl:{event.id}:0"),
+        ]
+        for event in found
+    ]
     rows.append([(label("back"), data("menu"))])
     return [Reply(page("today.html", items=items), rows)]

@@ -166,4 +166,5 @@ def totals_line(totals: Totals) -> dict[str, str]:
         "satisfaction_rate": percent(totals.satisfaction_rate),
         "no_show_rate": percent(totals.no_show_rate, 1),
         "answers": number(totals.answers),
+        "average_rating": number(totals.average_rating, 1),
     }

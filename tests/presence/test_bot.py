@@ -40,7 +40,8 @@ async def test_known_person_checks_in_with_one_tap_once(
     done = await dominique.expect("Présence enregistrée")
     assert_golden("presence_checkin_walk_in", done.html)
     await dominique.send(f"/start p_{event.code}")
-    await dominique.expect("déjà enregistrée")
+    again = await dominique.expect("déjà enregistrée")
+    assert_golden("presence_checkin_again", again.html)
     session.rollback()
     rows = session.exec(select(Attendance)).all()
     assert [(r.person_id, r.status, r.method) for r in rows] == [
@@ -186,6 +187,7 @@ async def test_survey_prompt_after_the_session_once_per_person(
     assert queue_survey_prompts() == 0
     wake()
     prompt = await came.expect("Atelier GUSP")
+    assert_golden("presence_survey_prompt", prompt.html)
     assert prompt.message.button_texts() == ["1", "2", "3", "4", "5"]
     await came.tap("3")
     await came.expect("Note enregistrée : 3 / 5")
@@ -241,5 +243,10 @@ async def test_network_coordinator_sees_only_their_sessions(
     await coordinator.expect("Commande réservée aux coordinateurs")
     await coordinator.send(f"/presences {mine.code}")
     await coordinator.expect("0 inscrit·e(s)")
+    await coordinator.send("/aujourdhui")
+    today = await coordinator.expect("Aujourd'hui")
+    await coordinator.tap("📋 Présences", on=today.message)
+    listing = await coordinator.expect("Touchez un nom")
+    assert "Réseau PRE" in listing.text
     denied = session.exec(select(AuditEntry).where(AuditEntry.action == "admin.denied")).all()
     assert len(denied) == 1
