@@ -52,7 +52,9 @@ def render(session: Session, row: OutboxMessage) -> EmailMessage:
 
 def on_network_invited(session: Session, invited: signals.NetworkInvited) -> None:
     network = networks.lookup(session, str(invited.network_id))
-    for person in invitations.targets(session, invited.event_id, invited.network_id):
+    for person in invitations.targets(
+        session, invited.event_id, invited.network_id, invitations.EMAIL
+    ):
         address = mail_address(person)
         if address is None or person.id is None:
             continue

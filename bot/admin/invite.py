@@ -95,7 +95,9 @@ def invitation_text(event: Event) -> str:
 def on_network_invited(session: Session, invited: signals.NetworkInvited) -> None:
     event = events.get(session, invited.event_id)
     text = invitation_text(event)
-    for person in invitations.targets(session, invited.event_id, invited.network_id):
+    for person in invitations.targets(
+        session, invited.event_id, invited.network_id, invitations.TELEGRAM
+    ):
         if person.id is None or person.telegram_id is None or person.telegram_blocked:
             continue
         recorded = invitations.record(

@@ -1,16 +1,20 @@
-"""Today's events for the coordinator on site: counts and the check-in link."""
+"""Today's events for the coordinator on site: counts, the check-in link and its QR code."""
 
 from __future__ import annotations
 
+import io
 from datetime import datetime, time, timedelta
 
+import segno
 from sqlmodel import Session, col, select
 
 from bot.actor import Actor
-from bot.admin.common import Result, data, label, page, route
-from bot.texts import Reply
+from bot.admin.common import Result, data, label, page, route, say
+from bot.admin.menu import checked_event
+from bot.texts import Button, Reply, short
 from relais.events import services as events
 from relais.events.models import Event, EventStatus
+from relais.exports.qr import checkin_link, poster_pdf
 from relais.i18n import t
 from relais.roles import services as roles
 from relais.roles.services import Action
@@ -41,21 +45,27 @@ def todays_events(session: Session, actor: Actor) -> list[Event]:
 @route("today", Action.MENU)
 def today(session: Session, actor: Actor, args: list[str]) -> Result:
     found = todays_events(session, actor)
-    username = get_settings().telegram_bot_username
-    items = [
-        (
-            event,
-            events.counts(session, event.id or 0),
-            f"https://t.me/{username}?start=p_{event.code}",
-        )
-        for event in found
-    ]
-    rows = [
+    items = [(event, events.counts(session, event.id or 0), checkin_link(event)) for event in found]
+    rows: list[list[Button]] = [
         [
-            (event.title[:40], data("ev", event.id)),
+            (short(event.title, 30), data("ev", event.id)),
+            (label("qr"), data("tq", event.id)),
             (t("bot.presence.buttons.attendance"), f"pl:{event.id}:0"),
         ]
         for event in found
     ]
     rows.append([(label("back"), data("menu"))])
     return [Reply(page("today.html", items=items), rows)]
+
+
+@route("tq", Action.MENU)
+def check_in_qr(session: Session, actor: Actor, args: list[str]) -> Result:
+    """The QR code to show on a screen, and the A4 poster to print."""
+    event = checked_event(session, actor, Action.MENU, args[0])
+    picture = io.BytesIO()
+    segno.make(checkin_link(event), error="m").save(picture, kind="png", scale=10, border=4)
+    caption = say("qr_caption", title=event.title)
+    return [
+        Reply(caption, document=(f"{event.code}-emargement.png", picture.getvalue())),
+        Reply(say("poster_caption"), document=(f"{event.code}-affiche.pdf", poster_pdf(event))),
+    ]

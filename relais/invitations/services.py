@@ -12,7 +12,10 @@ import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 
+from sqlalchemy import event as sa_event
 from sqlalchemy import func
+from sqlalchemy.orm import Session as OrmSession
+from sqlalchemy.orm import SessionTransaction
 from sqlmodel import Session, col, select
 
 from relais import audit, signals
@@ -29,6 +32,7 @@ from relais.timefmt import utcnow
 EMAIL = "email"
 TELEGRAM = "telegram"
 BROADCAST_MAX_CHARS = 3500
+_CACHE = "relais_invited"
 
 
 @dataclass(frozen=True)
@@ -67,9 +71,20 @@ def _registered_ids(session: Session, event_id: int) -> set[int]:
     )
 
 
-def targets(session: Session, event_id: int, network_id: int) -> list[Person]:
-    """Members of the network to invite: not erased, not already registered."""
+def targets(
+    session: Session, event_id: int, network_id: int, channel: str | None = None
+) -> list[Person]:
+    """Members of the network to invite: not erased, not registered, and (given a
+    channel) not yet invited on it — one query for the whole network."""
     registered = _registered_ids(session, event_id)
+    if channel is not None:
+        registered |= set(
+            session.exec(
+                select(Invitation.person_id).where(
+                    Invitation.event_id == event_id, Invitation.channel == channel
+                )
+            )
+        )
     return [p for p in networks.members(session, network_id) if p.id not in registered]
 
 
@@ -83,23 +98,43 @@ def record(
     actor: str,
     network_id: int | None = None,
 ) -> bool:
-    """Remember one invitation; False (and nothing written) if it was already sent."""
-    exists = session.exec(
-        select(Invitation.id).where(
-            Invitation.event_id == event_id,
-            Invitation.person_id == person_id,
-            Invitation.channel == channel,
-        )
-    ).first()
-    if exists is not None:
+    """Remember one invitation; False (and nothing written) if it was already sent.
+
+    Who was invited to the event on the channel is read once per transaction,
+    and the new rows go out in one batched INSERT at the next flush; the unique
+    constraint stays the last guard.
+    """
+    invited = _invited_on(session, event_id, channel)
+    if person_id in invited:
         return False
+    invited.add(person_id)
     invitation = Invitation(
         event_id=event_id, person_id=person_id, channel=channel, network_id=network_id,
         batch=batch, invited_by=actor[:80],
     )  # fmt: skip
     session.add(invitation)
-    session.flush()
     return True
+
+
+def _invited_on(session: Session, event_id: int, channel: str) -> set[int]:
+    known: dict[tuple[int, str], set[int]] = session.info.setdefault(_CACHE, {})
+    if (event_id, channel) not in known:
+        with session.no_autoflush:
+            known[(event_id, channel)] = set(
+                session.exec(
+                    select(Invitation.person_id).where(
+                        Invitation.event_id == event_id, Invitation.channel == channel
+                    )
+                )
+            )
+    return known[(event_id, channel)]
+
+
+@sa_event.listens_for(OrmSession, "after_transaction_end")
+def _forget(session: OrmSession, transaction: SessionTransaction) -> None:
+    """Only the outermost transaction's end (a savepoint's release keeps what it knew)."""
+    if transaction.parent is None:
+        session.info.pop(_CACHE, None)
 
 
 def invited_ids(session: Session, event_id: int) -> set[int]:

@@ -107,8 +107,6 @@ def to_xlsx(event: Event, found: list[Line]) -> bytes:
         cell.font = Font(bold=True)
     for line in found:
         sheet.append([safe_cell(cell) for cell in line.cells()])
-        for cell in sheet[sheet.max_row]:
-            cell.data_type = "s"
     sheet.freeze_panes = "A2"
     for column, width in zip(
         "ABCDEFGHIJK", (18, 16, 30, 14, 28, 26, 6, 16, 9, 17, 10), strict=True

@@ -89,10 +89,6 @@ def grant_of(session: Session, telegram_id: int) -> Grant | None:
     return Grant(telegram_id, Role.COORDINATOR, limited or None)
 
 
-def is_admin(session: Session, telegram_id: int) -> bool:
-    return grant_of(session, telegram_id) is not None
-
-
 def require(
     session: Session, telegram_id: int, action: Action, network_id: int | None = None
 ) -> Grant:

@@ -223,3 +223,10 @@ async def test_today_lists_events_with_check_in_link(
     today = await claire.expect("Aujourd'hui")
     assert "Journée régionale" in today.text and "Plus tard" not in today.text
     assert f"?start=p_{event.code}" in today.text
+    await claire.tap("📷 QR d'émargement", on=today.message)
+    picture = await claire.next_document()
+    poster = await claire.next_document()
+    assert picture.message.document is not None and poster.message.document is not None
+    assert picture.message.document[0] == f"{event.code}-emargement.png"
+    assert picture.message.document[1].startswith(b"\x89PNG")
+    assert poster.message.document[1].startswith(b"%PDF")
