@@ -32,7 +32,7 @@ from bot.outbox import mark_blocked, mark_returned
 from bot.texts import Button, Reply, label, page, problem, say
 from bot.work import in_thread
 from relais.db import session_scope
-from relais.errors import DomainError
+from relais.errors import DomainError, NotFound
 from relais.events import codes
 from relais.events import services as events
 from relais.settings import get_settings
@@ -142,8 +142,19 @@ def _deep_link(actor: Actor, payload: str) -> list[Reply]:
                     catalogue.series_detail(session, events.series_by_code(session, payload[2:]))
                 ]
             return [catalogue.event_detail(session, events.by_code(session, payload))]
+    except NotFound as error:
+        return _series_without_prefix(payload) or [Reply(problem(error)), *welcome(actor)]
     except DomainError as error:
         return [Reply(problem(error)), *welcome(actor)]
+
+
+def _series_without_prefix(code: str) -> list[Reply] | None:
+    """A cycle's code typed or linked without its ``c_``: still open the cycle."""
+    try:
+        with session_scope() as session:
+            return [catalogue.series_detail(session, events.series_by_code(session, code))]
+    except NotFound:
+        return None
 
 
 def _events(actor: Actor, page_number: int = 0, filters: Filters | None = None) -> list[Reply]:

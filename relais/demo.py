@@ -17,6 +17,7 @@ from relais.networks import services as networks
 from relais.networks.models import Network
 from relais.people import services as people
 from relais.reference import services as reference
+from relais.settings import get_settings
 from relais.timefmt import display_zone, format_datetime, utcnow
 
 ACTOR = "demo"
@@ -36,7 +37,10 @@ PEOPLE = (
 
 
 def _at(days: int, hour: int, minute: int = 0) -> datetime:
+    """``days`` from today, moved to the next working day (meetings are not on weekends)."""
     day = (utcnow().astimezone(display_zone()) + timedelta(days=days)).date()
+    while day.weekday() >= 5 or (day.month, day.day) in ((1, 1), (12, 25)):
+        day += timedelta(days=1)
     return datetime.combine(day, time(hour, minute), tzinfo=display_zone())
 
 
@@ -74,9 +78,12 @@ def load_demo(session: Session) -> list[str]:
                 title=event.title,
             )
         )
+    bot = get_settings().telegram_bot_username
     for series in session.exec(select(Series)):
         count = len(events.series_sessions(session, series.id or 0))
-        lines.append(t("cli.demo_series", code=series.code, title=series.title, count=count))
+        lines.append(
+            t("cli.demo_series", code=series.code, title=series.title, count=count, bot=bot)
+        )
     return lines
 
 
@@ -98,5 +105,5 @@ def _create(session: Session) -> None:
     for data in _events():
         events.create(session, data, ACTOR)
     events.create_series(
-        session, "Cycle de qualification « Intelligence territoriale »", _cycle_sessions(), ACTOR
+        session, "Cycle de qualification – Intelligence territoriale", _cycle_sessions(), ACTOR
     )

@@ -18,6 +18,13 @@ MONTHS = (
 )  # fmt: skip
 
 
+SHORT_DAYS = ("lun.", "mar.", "mer.", "jeu.", "ven.", "sam.", "dim.")
+SHORT_MONTHS = (
+    "janv.", "févr.", "mars", "avr.", "mai", "juin",
+    "juil.", "août", "sept.", "oct.", "nov.", "déc.",
+)  # fmt: skip
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
@@ -55,6 +62,14 @@ def format_date(moment: datetime | date, zone: ZoneInfo | None = None) -> str:
 def format_datetime(moment: datetime, zone: ZoneInfo | None = None) -> str:
     """« mardi 8 avril 2025, 9 h 30 »."""
     return f"{format_date(moment, zone)}, {format_time(moment, zone)}"
+
+
+def format_short(moment: datetime, zone: ZoneInfo | None = None) -> str:
+    """« mar. 8 avr. 2025, 9 h 30 »: for tables, where the full names do not fit."""
+    value = local(moment, zone)
+    day = "1er" if value.day == 1 else str(value.day)
+    month = SHORT_MONTHS[value.month - 1]
+    return f"{SHORT_DAYS[value.weekday()]} {day} {month} {value.year}, {format_time(moment, zone)}"
 
 
 def format_range(start: datetime, end: datetime, zone: ZoneInfo | None = None) -> str:

@@ -93,7 +93,7 @@ def test_demo_then_list_shows_french_dates(db_url: str, tmp_path: Path) -> None:
     listing = _relais("event", "list", cwd=tmp_path)
     assert listing.returncode == 0, listing.stderr
     assert "Webinaire" in listing.stdout
-    assert any(month in listing.stdout for month in ("janvier", "février", "décembre", "novembre"))
+    assert any(month in listing.stdout for month in ("janv.", "févr.", "déc.", "nov."))
     networks = _relais("network", "list", cwd=tmp_path)
     assert networks.stdout.count("demo-") == 3
 

@@ -5,7 +5,14 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from relais.timefmt import format_datetime, format_number, format_range, half_days, parse_local
+from relais.timefmt import (
+    format_datetime,
+    format_number,
+    format_range,
+    format_short,
+    half_days,
+    parse_local,
+)
 
 PARIS = ZoneInfo("Europe/Paris")
 
@@ -22,6 +29,7 @@ def test_french_dates_in_paris_time() -> None:
     start = datetime(2025, 4, 8, 7, 30, tzinfo=UTC)
     end = datetime(2025, 4, 8, 10, 0, tzinfo=UTC)
     assert format_range(start, end, PARIS) == "mardi 8 avril 2025, 9 h 30 – 12 h"
+    assert format_short(start, PARIS) == "mar. 8 avr. 2025, 9 h 30"
 
 
 def test_parse_local_across_daylight_saving() -> None:

@@ -11,12 +11,14 @@ from rich.table import Table
 
 from relais.cli.common import CLI_ACTOR, console, err_console, fail, friendly
 from relais.db import session_scope
+from relais.errors import NotFound
 from relais.events import changes, importer
 from relais.events import services as events
 from relais.events.schemas import EventInput, describe_errors, future_problem
 from relais.i18n import t
+from relais.settings import get_settings
 from relais.templating import render_text
-from relais.timefmt import format_datetime, parse_local
+from relais.timefmt import format_datetime, format_short, parse_local
 
 app = typer.Typer(help="Créer, lister, afficher et importer des événements.", no_args_is_help=True)
 
@@ -74,8 +76,8 @@ def list_events(
             console.print(t("cli.no_events"))
             return
         table = Table(title=t("cli.events_title"))
-        for column in t("cli.events_columns").split("|"):
-            table.add_column(column)
+        for index, column in enumerate(t("cli.events_columns").split("|")):
+            table.add_column(column, no_wrap=index < 2)
         for event in upcoming:
             assert event.id is not None
             counts = events.counts(session, event.id)
@@ -85,8 +87,8 @@ def list_events(
             if counts.waitlisted:
                 seats += t("cli.waiting_suffix", count=counts.waitlisted)
             table.add_row(
-                event.code, format_datetime(event.starts_at), event.title,
-                t(f"labels.short_formats.{event.format.value}"), seats,
+                event.code, format_short(event.starts_at),
+                t("cli.event_title_cell", title=event.title, format=event.format.value), seats,
                 t(f"labels.statuses.{event.status.value}"),
             )  # fmt: skip
     console.print(table)
@@ -94,10 +96,26 @@ def list_events(
 
 @app.command("show")
 @friendly
-def show(code: str = typer.Argument(..., help="Code (ou numéro) de l'événement.")) -> None:
-    """Afficher un événement et ses inscriptions."""
+def show(
+    code: str = typer.Argument(..., help="Code (ou numéro) de l'événement, ou code d'un cycle."),
+) -> None:
+    """Afficher un événement et ses inscriptions, ou un cycle et ses séances."""
     with session_scope() as session:
-        event = events.lookup(session, code)
+        try:
+            event = events.lookup(session, code)
+        except NotFound as not_an_event:
+            try:
+                series = events.series_by_code(session, code.removeprefix("c_"))
+            except NotFound:
+                raise not_an_event from None
+            text = render_text(
+                "cli/series_show.txt",
+                series=series,
+                sessions=events.series_sessions(session, series.id or 0),
+                bot=get_settings().telegram_bot_username,
+            )
+            console.print(text, markup=False, end="")
+            return
         assert event.id is not None
         text = render_text(
             "cli/event_show.txt",

@@ -63,9 +63,12 @@ def by_code(session: Session, code: str) -> Event:
 def lookup(session: Session, reference_text: str) -> Event:
     """An event by its code or, from the command line, by its number."""
     text = reference_text.strip()
-    if text.isdigit():
-        return get(session, int(text))
-    return by_code(session, text)
+    try:
+        return by_code(session, text)
+    except NotFound:
+        if text.isdigit():
+            return get(session, int(text))
+        raise
 
 
 def series_by_code(session: Session, code: str) -> Series:
