@@ -195,3 +195,19 @@ def test_people_using_the_bot_also_get_it_by_telegram(session: Session) -> None:
     [thanks] = [text for text in texts if "Merci" in text]
     assert f"https://t.me/RelaisCRPVBot?start=s_{event.code}" in thanks
     assert queue_due() == 0
+
+
+def test_bad_offsets_are_refused_for_an_event_and_in_the_settings() -> None:
+    from pydantic import ValidationError
+
+    from relais.events.schemas import EventInput, describe_errors
+    from relais.settings import SettingsError, load_settings
+
+    with pytest.raises(ValidationError) as refused:
+        EventInput(title="Rencontre", starts_at="08/04/2031 09:30", reminder_offsets="2 semaines")
+    assert describe_errors(refused.value) == [
+        "rappels : rappels « 2 semaines » illisibles ; écrivez par exemple 7j,1j,1h "
+        "(j = jours, h = heures, m = minutes)"
+    ]
+    with pytest.raises(SettingsError, match="REMINDER_OFFSETS"):
+        load_settings(reminder_offsets="7x")
