@@ -23,6 +23,10 @@ LINK = "https://visio.exemple.fr/salle"
 
 
 async def dispatch() -> int:
+    from relais.db import session_scope
+
+    with session_scope() as session:
+        remember_order(session)
     dispatcher = Dispatcher(get_settings())
     try:
         return await dispatcher.run_once()
@@ -48,7 +52,18 @@ def calendar_of(message: EmailMessage) -> vobject.base.Component | None:
 
 
 def mails_to(server: SmtpRecorder, address: str) -> list[EmailMessage]:
-    return [message for message in server.messages if message["To"] == address]
+    """In the order they were queued (several connections deliver in any order)."""
+    found = [message for message in server.messages if message["To"] == address]
+    return sorted(found, key=lambda message: queued_order[message["Message-ID"]])
+
+
+queued_order: dict[str, int] = {}
+
+
+def remember_order(session: Session) -> None:
+    for row in session.exec(select(OutboxMessage)):
+        queued_order[row.message_id] = row.id or 0
+    session.commit()
 
 
 async def test_waiting_list_promotion_and_cancellation(
