@@ -192,3 +192,24 @@ def test_erasure_removes_unsent_mail(session: Session) -> None:
     erase(session, person.id, "test")
     session.commit()
     assert kinds_queued(session) == []
+
+
+def test_two_quick_changes_make_one_email_and_the_export_lists_emails(session: Session) -> None:
+    from relais.people import services as people
+
+    event = webinar(session)
+    person = make_person(session, email="suivi@exemple.fr")
+    assert event.id and person.id
+    registrations.register(session, event.id, person.id, source="t")
+    session.commit()
+    events.move(session, event.id, event.starts_at + timedelta(hours=2), "test")
+    session.commit()
+    events.update(session, event.id, {"visio_url": "https://visio.exemple.fr/autre"}, "test")
+    session.commit()
+    changed = [row for row in session.exec(select(OutboxMessage))
+               if row.kind == kinds.EVENT_CHANGED]  # fmt: skip
+    assert len(changed) == 1
+    assert changed[0].payload["changes"] == ["ends_at", "starts_at", "visio_url"]
+    exported = people.export(session, person.id)["emails"]
+    assert [entry["type"] for entry in exported] == [kinds.REGISTERED, kinds.EVENT_CHANGED]
+    assert exported[0]["adresse"] == "suivi@exemple.fr" and exported[0]["etat"] == "pending"
