@@ -9,6 +9,8 @@ change (« 7 jours avant, 9 h 30 » stays 9 h 30); hours and minutes are exact.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -27,7 +29,6 @@ from relais.events.offsets import DAY, parse_offsets
 from relais.i18n import t
 from relais.people.models import Person
 from relais.registrations.models import Registration, RegistrationStatus
-from relais.satisfaction.tokens import answer_url
 from relais.settings import get_settings
 from relais.timefmt import as_utc, local, utcnow
 
@@ -162,6 +163,17 @@ def when_relative(start: datetime, now: datetime) -> str:
     return t("mail.reminder_when.minutes", minutes=max(1, round(left / timedelta(minutes=1))))
 
 
+def survey_token(registration_id: int) -> str:
+    """``<registration id>.<signature>``: checked by ``relais.satisfaction.tokens.resolve``."""
+    key = get_settings().signing_key
+    signature = hmac.new(key, f"satisfaction:{registration_id}".encode(), hashlib.sha256)
+    return f"{registration_id}.{signature.hexdigest()[:24]}"
+
+
+def survey_link(registration_id: int) -> str:
+    return f"{get_settings().public_base_url}/satisfaction/{survey_token(registration_id)}"
+
+
 def _still_wanted(
     session: Session, reminder: Reminder, registration: Registration, event: Event, now: datetime
 ) -> bool:
@@ -190,8 +202,7 @@ def _queue_mail(
         return
     assert registration.id is not None
     if reminder.kind == ReminderKind.THANKS:
-        link = answer_url(registration.event_id, registration.person_id)
-        kind, payload = kinds.THANKS, {"survey_link": link}
+        kind, payload = kinds.THANKS, {"survey_link": survey_link(registration.id)}
     else:
         kind, payload = kinds.REMINDER, {"when_relative": when_relative(event.starts_at, now)}
     enqueue(
