@@ -17,6 +17,7 @@ from mailer.models import OutboxMessage, OutboxState
 from mailer.outbox import enqueue
 from relais import signals
 from relais.events.models import Event, EventStatus
+from relais.people import services as people
 from relais.people.models import Person
 from relais.registrations.models import Registration, RegistrationStatus
 
@@ -122,12 +123,32 @@ def on_event_changed(session: Session, ev: signals.EventChanged) -> None:
     event = session.get(Event, ev.event_id)
     if event is None:
         return
-    changes = sorted(ev.changes)
     for registration in _live_registrations(session, ev.event_id):
+        earlier = _unsent_changes(session, registration)
         _queue(
             session, kinds.EVENT_CHANGED, registration, f"seq{event.sequence}",
-            changes=changes, confirmed=registration.status == RegistrationStatus.CONFIRMED,
+            changes=sorted(earlier | ev.changes.keys()),
+            confirmed=registration.status == RegistrationStatus.CONFIRMED,
         )  # fmt: skip
+
+
+def _unsent_changes(session: Session, registration: Registration) -> set[str]:
+    """Two quick edits make one e-mail: an unsent change notice is replaced, its changes kept."""
+    pending = session.exec(
+        select(OutboxMessage).where(
+            col(OutboxMessage.idempotency_key).startswith(
+                f"{kinds.EVENT_CHANGED}:{registration.id}:"
+            ),
+            OutboxMessage.state == OutboxState.PENDING,
+            OutboxMessage.attempts == 0,
+        )
+    ).all()
+    changes: set[str] = set()
+    for row in pending:
+        changes |= set(row.payload.get("changes", []))
+        session.delete(row)
+    session.flush()
+    return changes
 
 
 def on_event_cancelled(session: Session, ev: signals.EventCancelled) -> None:
@@ -152,6 +173,24 @@ def on_person_erased(session: Session, ev: signals.PersonErased) -> None:
         session.add(row)
 
 
+def export(session: Session, person_id: int) -> list[dict[str, Any]]:
+    """The person's share of the RGPD export: which e-mails were sent, when, with what answer."""
+    rows = session.exec(
+        select(OutboxMessage)
+        .where(OutboxMessage.person_id == person_id)
+        .order_by(col(OutboxMessage.id))
+    )
+    return [
+        {
+            "type": row.kind, "adresse": row.to_address, "etat": row.state.value,
+            "cree_le": row.created_at.isoformat(),
+            "envoye_le": row.sent_at.isoformat() if row.sent_at else None,
+            "reponse_du_serveur": row.last_reply,
+        }
+        for row in rows
+    ]  # fmt: skip
+
+
 def subscribe() -> None:
     signals.on(signals.Registered, on_registered)
     signals.on(signals.Promoted, on_promoted)
@@ -160,3 +199,4 @@ def subscribe() -> None:
     signals.on(signals.EventChanged, on_event_changed)
     signals.on(signals.EventCancelled, on_event_cancelled)
     signals.on(signals.PersonErased, on_person_erased)
+    people.register_exporter("emails", export)

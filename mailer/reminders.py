@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
-import re
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
@@ -26,6 +25,7 @@ from relais import signals
 from relais.attendance.models import Attendance, AttendanceStatus
 from relais.db import session_scope
 from relais.events.models import Event, EventFormat, EventStatus
+from relais.events.offsets import DAY, parse_offsets
 from relais.i18n import t
 from relais.people.models import Person
 from relais.registrations.models import Registration, RegistrationStatus
@@ -34,11 +34,8 @@ from relais.timefmt import as_utc, local, utcnow
 
 log = logging.getLogger(__name__)
 
-DAY = 24 * 60
 #: The thank-you goes this long after the end (offset_minutes of THANKS rows).
 THANKS_AFTER_MINUTES = 60
-_UNITS = {"d": DAY, "j": DAY, "h": 60, "m": 1}
-_OFFSET = re.compile(r"^(\d{1,4})\s*([djhm])$")
 #: What a due reminder does besides the e-mail (the bot adds its Telegram message here).
 ReminderChannel = Callable[[Session, Reminder, Registration, Event, Person], None]
 _channels: list[ReminderChannel] = []
@@ -47,20 +44,6 @@ _channels: list[ReminderChannel] = []
 def add_channel(channel: ReminderChannel) -> None:
     if channel not in _channels:
         _channels.append(channel)
-
-
-def parse_offsets(text: str) -> list[int]:
-    """« 7j,1j,1h » (or 7d) → minutes before the start; ValueError with a French message."""
-    minutes: set[int] = set()
-    for part in text.replace(";", ",").split(","):
-        cleaned = part.strip().lower()
-        if not cleaned:
-            continue
-        found = _OFFSET.match(cleaned)
-        if found is None or int(found.group(1)) == 0:
-            raise ValueError(t("mail.bad_offsets", value=text[:40]))
-        minutes.add(int(found.group(1)) * _UNITS[found.group(2)])
-    return sorted(minutes, reverse=True)
 
 
 def offsets_for(event: Event) -> list[int]:
@@ -181,7 +164,7 @@ def when_relative(start: datetime, now: datetime) -> str:
 
 
 def survey_token(registration_id: int) -> str:
-    """``<registration id>.<signature>``: the survey page can check it without a lookup table."""
+    """``<registration id>.<signature>``: checked by ``relais.satisfaction.tokens.resolve``."""
     key = get_settings().signing_key
     signature = hmac.new(key, f"satisfaction:{registration_id}".encode(), hashlib.sha256)
     return f"{registration_id}.{signature.hexdigest()[:24]}"

@@ -90,6 +90,14 @@ class Settings(BaseSettings):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
 
+    @field_validator("reminder_offsets", "reminder_webinar_offsets")
+    @classmethod
+    def _readable_offsets(cls, value: str) -> str:
+        from relais.events.offsets import parse_offsets
+
+        parse_offsets(value)
+        return value
+
     @field_validator("timezone")
     @classmethod
     def _known_timezone(cls, value: str) -> str:

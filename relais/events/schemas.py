@@ -13,6 +13,7 @@ from urllib.parse import urlparse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from relais.events.models import EventFormat, EventStatus
+from relais.events.offsets import parse_offsets
 from relais.i18n import has, t, validation_reason
 from relais.timefmt import as_utc, parse_local, utcnow
 
@@ -95,6 +96,13 @@ class EventInput(BaseModel):
         if isinstance(value, str):
             return STATUS_ALIASES.get(value.strip().lower(), value.strip().lower())
         return value
+
+    @field_validator("reminder_offsets")
+    @classmethod
+    def _readable_offsets(cls, value: str | None) -> str | None:
+        if value:
+            parse_offsets(value)
+        return value or None
 
     @field_validator("visio_url")
     @classmethod

@@ -23,6 +23,10 @@ LINK = "https://visio.exemple.fr/salle"
 
 
 async def dispatch() -> int:
+    from relais.db import session_scope
+
+    with session_scope() as session:
+        remember_order(session)
     dispatcher = Dispatcher(get_settings())
     try:
         return await dispatcher.run_once()
@@ -48,7 +52,18 @@ def calendar_of(message: EmailMessage) -> vobject.base.Component | None:
 
 
 def mails_to(server: SmtpRecorder, address: str) -> list[EmailMessage]:
-    return [message for message in server.messages if message["To"] == address]
+    """In the order they were queued (several connections deliver in any order)."""
+    found = [message for message in server.messages if message["To"] == address]
+    return sorted(found, key=lambda message: queued_order[message["Message-ID"]])
+
+
+queued_order: dict[str, int] = {}
+
+
+def remember_order(session: Session) -> None:
+    for row in session.exec(select(OutboxMessage)):
+        queued_order[row.message_id] = row.id or 0
+    session.commit()
 
 
 async def test_waiting_list_promotion_and_cancellation(
@@ -185,3 +200,24 @@ def test_erasure_removes_unsent_mail(session: Session) -> None:
     erase(session, person.id, "test")
     session.commit()
     assert kinds_queued(session) == []
+
+
+def test_two_quick_changes_make_one_email_and_the_export_lists_emails(session: Session) -> None:
+    from relais.people import services as people
+
+    event = webinar(session)
+    person = make_person(session, email="suivi@exemple.fr")
+    assert event.id and person.id
+    registrations.register(session, event.id, person.id, source="t")
+    session.commit()
+    events.move(session, event.id, event.starts_at + timedelta(hours=2), "test")
+    session.commit()
+    events.update(session, event.id, {"visio_url": "https://visio.exemple.fr/autre"}, "test")
+    session.commit()
+    changed = [row for row in session.exec(select(OutboxMessage))
+               if row.kind == kinds.EVENT_CHANGED]  # fmt: skip
+    assert len(changed) == 1
+    assert changed[0].payload["changes"] == ["ends_at", "starts_at", "visio_url"]
+    exported = people.export(session, person.id)["emails"]
+    assert [entry["type"] for entry in exported] == [kinds.REGISTERED, kinds.EVENT_CHANGED]
+    assert exported[0]["adresse"] == "suivi@exemple.fr" and exported[0]["etat"] == "pending"

@@ -10,12 +10,13 @@ from sqlmodel import Session, col, select
 
 from mailer import kinds
 from mailer.models import OutboxMessage, Reminder, ReminderKind, ReminderState
-from mailer.reminders import parse_offsets, queue_due, survey_token
+from mailer.reminders import parse_offsets, queue_due
 from relais.attendance.models import Attendance, AttendanceMethod, AttendanceStatus
 from relais.events import services as events
 from relais.events.models import Event, EventFormat
 from relais.registrations import services as registrations
 from relais.registrations.models import Registration
+from relais.satisfaction.tokens import resolve
 from relais.timefmt import utcnow
 from tests.factories import make_event, make_person
 
@@ -161,9 +162,10 @@ def test_thank_you_with_survey_link_but_not_to_the_absent(session: Session) -> N
     assert queue_due() == 1
     thanks = [row for row in outbox(session) if row.kind == kinds.THANKS]
     assert [row.to_address for row in thanks] == ["present@exemple.fr"]
-    token = survey_token(present.id)
-    assert thanks[0].payload["survey_link"] == f"http://localhost:8080/satisfaction/{token}"
-    assert token.startswith(f"{present.id}.") and token != survey_token(present.id + 1)
+    link = thanks[0].payload["survey_link"]
+    assert link.startswith("http://localhost:8080/satisfaction/")
+    token = link.rsplit("/", 1)[1]
+    assert resolve(session, token) == (event.id, present.person_id)
 
 
 def test_people_using_the_bot_also_get_it_by_telegram(session: Session) -> None:
@@ -195,3 +197,19 @@ def test_people_using_the_bot_also_get_it_by_telegram(session: Session) -> None:
     [thanks] = [text for text in texts if "Merci" in text]
     assert f"https://t.me/RelaisCRPVBot?start=s_{event.code}" in thanks
     assert queue_due() == 0
+
+
+def test_bad_offsets_are_refused_for_an_event_and_in_the_settings() -> None:
+    from pydantic import ValidationError
+
+    from relais.events.schemas import EventInput, describe_errors
+    from relais.settings import SettingsError, load_settings
+
+    with pytest.raises(ValidationError) as refused:
+        EventInput(title="Rencontre", starts_at="08/04/2031 09:30", reminder_offsets="2 semaines")
+    assert describe_errors(refused.value) == [
+        "rappels : rappels « 2 semaines » illisibles ; écrivez par exemple 7j,1j,1h "
+        "(j = jours, h = heures, m = minutes)"
+    ]
+    with pytest.raises(SettingsError, match="REMINDER_OFFSETS"):
+        load_settings(reminder_offsets="7x")
