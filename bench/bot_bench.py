@@ -69,6 +69,26 @@ def _prepare(users: list[int], capacity: int) -> str:
         return event.code
 
 
+def _registration_cost(telegram_ids: list[int], code: str) -> float:
+    """Seconds per registration when the domain service is called directly (every plugin's
+    in-transaction handlers included): what the bot cannot go below on this database."""
+    from relais.db import session_scope
+    from relais.events import services as events
+    from relais.people import services as people
+    from relais.plugins import subscribe_all
+    from relais.registrations import services as registrations
+
+    subscribe_all()
+    began = time.monotonic()
+    for telegram_id in telegram_ids:
+        with session_scope() as session:
+            event = events.by_code(session, code)
+            person = people.by_telegram(session, telegram_id)
+            assert event.id is not None and person is not None and person.id is not None
+            registrations.register(session, event.id, person.id, source="bench")
+    return (time.monotonic() - began) / len(telegram_ids)
+
+
 async def _ceiling(api: object, chats: list[int], concurrency: int) -> tuple[float, list[float]]:
     """Messages per second and round trips of the stand-in alone, through the same stack."""
     from telegram import Bot
@@ -116,7 +136,9 @@ async def _run(count: int, concurrency: int) -> None:
 
     async with BotAPI() as api:
         people = [api.user(f"P{n}") for n in range(count)]
+        direct = [10_000_000 + n for n in range(min(count, 100))]
         code = await asyncio.to_thread(_prepare, [p.id for p in people], max(1, count // 2))
+        direct_code = await asyncio.to_thread(_prepare, direct, len(direct))
         relais = await _start_relais(api)
         latencies: list[float] = []
         answers: list[str] = []
@@ -146,6 +168,7 @@ async def _run(count: int, concurrency: int) -> None:
         confirmed = sum("Inscription confirmée" in text for text in answers)
         waitlisted = sum("liste d'attente" in text and "position" in text for text in answers)
         ceiling_rate, ceiling = await _ceiling(api, [p.id for p in people] * 2, concurrency)
+        per_registration = await asyncio.to_thread(_registration_cost, direct, direct_code)
     updates = 2 * count
     p50, p95 = _percentile(latencies, 0.50), _percentile(latencies, 0.95)
     c50, c95 = _percentile(ceiling, 0.50), _percentile(ceiling, 0.95)
@@ -161,6 +184,10 @@ async def _run(count: int, concurrency: int) -> None:
     print(
         f"ratio: Bot API calls/s {bot_calls / elapsed / ceiling_rate:.2f} of the ceiling, "
         f"p50 latency {p50 / c50:.1f}x the ceiling's round trip"
+    )
+    print(
+        f"database: one registration called directly takes {per_registration * 1000:.1f} ms "
+        f"({1 / per_registration:.0f}/s); the bot's one-tap registration needs one, plus a card read"
     )
     print(f"check: {confirmed} confirmed, {waitlisted} waitlisted (capacity {max(1, count // 2)})")
 

@@ -7,23 +7,26 @@ The bot shares the event loop with everything else: ``initialize`` /
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
 from telegram import BotCommand, LinkPreviewOptions, Update
 from telegram.constants import ParseMode
+from telegram.error import InvalidToken, NetworkError
 from telegram.ext import Application, ApplicationBuilder, Defaults
 
-from bot import handlers
+from bot import conversation, handlers
 from bot.guard import PerPersonUpdateProcessor, RetryingRateLimiter
-from bot.outbox import OutboxSender
+from bot.outbox import OutboxSender, purge_done
 from bot.texts import say
 from bot.webhook import WebhookServer
+from bot.work import in_thread
 from relais.settings import Settings
 
 log = logging.getLogger("relais.bot")
 POLL_TIMEOUT = 10
-CONCURRENT_UPDATES = 64
+CONCURRENT_UPDATES = 16
 
 
 def build_application(settings: Settings) -> Application[Any, Any, Any, Any, Any, Any]:
@@ -53,21 +56,73 @@ def command_list() -> list[BotCommand]:
     return [BotCommand(name, say(f"commands.{name}")) for name, _callback in handlers.COMMANDS]
 
 
+async def _purge_hourly() -> None:
+    """Abandoned conversations and old outbox rows are not kept (RGPD: no longer than needed)."""
+    while True:
+        try:
+            await in_thread(conversation.purge_abandoned)
+            await in_thread(purge_done)
+        except Exception:
+            log.exception("could not purge the bot's old rows")
+        await asyncio.sleep(3600)
+
+
+async def _quietly_shut(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    try:
+        await application.shutdown()
+    except Exception:
+        log.debug("shutdown after a failed start", exc_info=True)
+
+
 class BotComponent:
     """What ``relais run`` starts: long polling plus the outbox sender."""
 
     name = "bot"
+    retry_delay = 5.0
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.application: Application[Any, Any, Any, Any, Any, Any] | None = None
         self.sender: OutboxSender | None = None
         self.webhook: WebhookServer | None = None
+        self.housekeeping: asyncio.Task[None] | None = None
+        self.connecting: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
+        """Connect now if Telegram answers; otherwise keep retrying in the background.
+
+        Telegram being unreachable at boot (or a refused token) must not stop
+        ``relais run``: e-mails and web pages keep working meanwhile.
+        """
         # httpx logs every request URL at INFO, and Bot API URLs contain the token.
         logging.getLogger("httpx").setLevel(logging.WARNING)
+        if not await self._try_connect():
+            self.connecting = asyncio.create_task(self._keep_trying(), name="bot-connect")
+
+    async def _try_connect(self) -> bool:
+        """True once running, or when retrying is pointless (token refused)."""
         application = build_application(self.settings)
+        try:
+            await self._connect(application)
+        except InvalidToken:
+            log.error(say("token_refused"))
+            await _quietly_shut(application)
+            return True
+        except NetworkError as error:
+            log.warning(say("unreachable", error=str(error)[:120]))
+            await _quietly_shut(application)
+            return False
+        return True
+
+    async def _keep_trying(self) -> None:
+        delay = self.retry_delay
+        while True:
+            await asyncio.sleep(delay)
+            if await self._try_connect():
+                return
+            delay = min(delay * 2, 300.0)
+
+    async def _connect(self, application: Application[Any, Any, Any, Any, Any, Any]) -> None:
         await application.initialize()
         await application.bot.set_my_commands(command_list())
         allowed = [Update.MESSAGE, Update.CALLBACK_QUERY]
@@ -83,9 +138,16 @@ class BotComponent:
         self.application = application
         self.sender = OutboxSender(application.bot)
         await self.sender.start()
+        self.housekeeping = asyncio.create_task(_purge_hourly(), name="bot-purge")
         log.info(say("started", username=application.bot.username, mode=mode))
 
     async def stop(self) -> None:
+        if self.connecting is not None:
+            self.connecting.cancel()
+            await asyncio.gather(self.connecting, return_exceptions=True)
+        if self.housekeeping is not None:
+            self.housekeeping.cancel()
+            await asyncio.gather(self.housekeeping, return_exceptions=True)
         if self.sender is not None:
             await self.sender.stop()
         if self.webhook is not None:

@@ -9,12 +9,17 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
-from sqlmodel import Session
+from sqlmodel import Session, col, delete
 
 from bot.models import BotConversation
+from relais.db import session_scope
 from relais.timefmt import utcnow
+
+#: An abandoned conversation holds what someone typed without consenting: not kept long.
+KEEP_ABANDONED = timedelta(days=1)
 
 
 @dataclass
@@ -46,3 +51,14 @@ def clear(session: Session, telegram_id: int) -> bool:
         return False
     session.delete(row)
     return True
+
+
+def purge_abandoned() -> int:
+    """Forget conversations left untouched for a day; returns how many."""
+    with session_scope() as session:
+        result = session.exec(
+            delete(BotConversation).where(  # type: ignore[call-overload]
+                col(BotConversation.updated_at) < utcnow() - KEEP_ABANDONED
+            )
+        )
+        return int(result.rowcount or 0)

@@ -29,6 +29,7 @@ from relais.timefmt import utcnow
 KIND = "bot_email_code"
 VALIDITY = timedelta(minutes=15)
 MAX_TRIES = 5
+MAX_CODES = 3
 
 
 def needs_proof(session: Session, email: str, telegram_id: int) -> bool:
@@ -41,8 +42,16 @@ def _digest(code: str, email: str) -> str:
     return hmac.new(key, f"{email}:{code}".encode(), hashlib.sha256).hexdigest()
 
 
+class TooManyCodes(Exception):
+    """Codes are not sent again and again to the same address from one conversation."""
+
+
 def send_code(session: Session, email: str, data: dict[str, Any]) -> None:
     """Queue the e-mail and keep only a keyed digest of the code in the conversation."""
+    sent = data.get("codes_sent", 0)
+    if sent >= MAX_CODES:
+        raise TooManyCodes
+    data["codes_sent"] = sent + 1
     code = f"{secrets.randbelow(1_000_000):06d}"
     data["code_digest"] = _digest(code, email)
     data["code_expires"] = (utcnow() + VALIDITY).isoformat()

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, select, update
+from sqlmodel import Session, col, delete, select, update
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
 
@@ -31,6 +31,8 @@ from relais.timefmt import utcnow
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 8
+#: Sent or abandoned rows are only history; they are deleted after this long.
+KEEP_DONE = timedelta(days=30)
 RETRIES_AFTER_429 = 3
 
 
@@ -73,6 +75,18 @@ def queue_message(
     except IntegrityError:
         return False
     return True
+
+
+def purge_done() -> int:
+    """Delete rows finished (sent, failed, blocked) more than ``KEEP_DONE`` ago."""
+    with session_scope() as session:
+        result = session.exec(
+            delete(BotOutboxMessage).where(  # type: ignore[call-overload]
+                col(BotOutboxMessage.state) != OutboxState.PENDING,
+                col(BotOutboxMessage.created_at) < utcnow() - KEEP_DONE,
+            )
+        )
+        return int(result.rowcount or 0)
 
 
 def mark_blocked(chat_id: int) -> None:

@@ -32,14 +32,15 @@ from relais.attendance.models import Attendance, AttendanceMethod, AttendanceSta
 from relais.db import session_scope
 from relais.errors import DomainError, InvalidInput
 from relais.events import services as events
-from relais.events.models import Event, EventStatus
+from relais.events.models import Event, EventNetwork, EventStatus
 from relais.i18n import t
 from relais.people import services as people
 from relais.people.models import Person
 from relais.registrations.models import Registration, RegistrationStatus
+from relais.roles import services as roles
 from relais.satisfaction import services as satisfaction
 from relais.satisfaction.models import SatisfactionAnswer
-from relais.settings import Settings, get_settings
+from relais.settings import Settings
 from relais.timefmt import local, utcnow
 
 log = logging.getLogger(__name__)
@@ -184,45 +185,57 @@ def comment(session: Session, actor: Actor, state: State, text: str) -> list[Rep
 # -- coordinators' attendance lists ---------------------------------------------------
 
 
-def is_coordinator(actor: Actor) -> bool:
-    return actor.telegram_id in get_settings().admin_telegram_ids
+def _refused(actor: Actor, action: str, error: roles.PermissionDenied) -> list[Reply]:
+    roles.record_denied(actor.telegram_id, action)
+    return [Reply(problem(error))]
 
 
-def _recent_sessions(session: Session) -> list[Event]:
+def _recent_sessions(session: Session, networks: frozenset[int] | None) -> list[Event]:
+    """Sessions of the last days and tomorrow; a network-limited coordinator sees theirs."""
     now = utcnow()
-    return list(
-        session.exec(
-            select(Event)
-            .where(
-                Event.status == EventStatus.PUBLISHED,
-                col(Event.starts_at) >= now - timedelta(days=RECENT_DAYS),
-                col(Event.starts_at) <= now + timedelta(days=1),
-            )
-            .order_by(col(Event.starts_at).desc())
-            .limit(10)
+    query = (
+        select(Event)
+        .where(
+            Event.status == EventStatus.PUBLISHED,
+            col(Event.starts_at) >= now - timedelta(days=RECENT_DAYS),
+            col(Event.starts_at) <= now + timedelta(days=1),
         )
+        .order_by(col(Event.starts_at).desc())
+        .limit(10)
     )
+    if networks is not None:
+        query = query.where(
+            col(Event.id).in_(
+                select(EventNetwork.event_id).where(col(EventNetwork.network_id).in_(networks))
+            )
+        )
+    return list(session.exec(query))
 
 
 def sessions_menu(actor: Actor, code: str = "") -> list[Reply]:
-    if not is_coordinator(actor):
-        return [Reply(_say("coordinators_only"))]
-    with session_scope() as session:
-        if code:
-            try:
+    """``/presences``: the recent sessions, or straight to one with ``/presences CODE``."""
+    try:
+        with session_scope() as session:
+            grant = roles.require(session, actor.telegram_id, roles.Action.REGISTRATIONS)
+            if code:
                 event = events.by_code(session, code)
-            except DomainError as error:
-                return [Reply(problem(error))]
-            assert event.id is not None
-            return [roster(session, event.id, 0)]
-        recent = _recent_sessions(session)
-        if not recent:
-            return [Reply(_say("no_recent_sessions", days=RECENT_DAYS))]
-        buttons = [
-            [(f"{local(e.starts_at).strftime('%d/%m')} {short(e.title, 36)}", f"pl:{e.id}:0")]
-            for e in recent
-        ]
-        return [Reply(_say("choose_session"), buttons)]
+                assert event.id is not None
+                roles.require_event(
+                    session, actor.telegram_id, roles.Action.REGISTRATIONS, event.id
+                )
+                return [roster(session, event.id, 0)]
+            recent = _recent_sessions(session, grant.networks)
+            if not recent:
+                return [Reply(_say("no_recent_sessions", days=RECENT_DAYS))]
+            buttons = [
+                [(f"{local(e.starts_at).strftime('%d/%m')} {short(e.title, 36)}", f"pl:{e.id}:0")]
+                for e in recent
+            ]
+            return [Reply(_say("choose_session"), buttons)]
+    except roles.PermissionDenied as denied:
+        return _refused(actor, "presences", denied)
+    except DomainError as error:
+        return [Reply(problem(error))]
 
 
 def roster(session: Session, event_id: int, page_number: int, *, edit: bool = False) -> Reply:
@@ -254,24 +267,35 @@ def roster(session: Session, event_id: int, page_number: int, *, edit: bool = Fa
 
 
 def roster_route(actor: Actor, args: list[str]) -> list[Reply]:
-    if not is_coordinator(actor):
-        return [Reply(_say("coordinators_only"))]
-    with session_scope() as session:
-        return [roster(session, int(args[0]), int(args[1]), edit=True)]
+    event_id, page_number = int(args[0]), int(args[1])
+    try:
+        with session_scope() as session:
+            roles.require_event(session, actor.telegram_id, roles.Action.REGISTRATIONS, event_id)
+            return [roster(session, event_id, page_number, edit=True)]
+    except roles.PermissionDenied as denied:
+        return _refused(actor, "presences", denied)
 
 
 def toggle(actor: Actor, args: list[str]) -> list[Reply]:
-    """Next status for one person; the list is redrawn in place."""
-    if not is_coordinator(actor):
-        return [Reply(_say("coordinators_only"))]
+    """Next status for one person; the list is redrawn in place (the role checked again)."""
     event_id, person_id, page_number = int(args[0]), int(args[1]), int(args[2])
-    with session_scope() as session:
-        current = attendance.for_event(session, event_id).get(person_id)
-        status = NEXT_STATUS[current.status if current else None]
-        attendance.mark(
-            session, event_id, [person_id], status, actor.audit, AttendanceMethod.COORDINATOR
-        )
-        return [roster(session, event_id, page_number, edit=True)]
+    try:
+        with session_scope() as session:
+            roles.require_event(session, actor.telegram_id, roles.Action.REGISTRATIONS, event_id)
+            return _toggle(session, actor, event_id, person_id, page_number)
+    except roles.PermissionDenied as denied:
+        return _refused(actor, "presences", denied)
+
+
+def _toggle(
+    session: Session, actor: Actor, event_id: int, person_id: int, page_number: int
+) -> list[Reply]:
+    current = attendance.for_event(session, event_id).get(person_id)
+    status = NEXT_STATUS[current.status if current else None]
+    attendance.mark(
+        session, event_id, [person_id], status, actor.audit, AttendanceMethod.COORDINATOR
+    )
+    return [roster(session, event_id, page_number, edit=True)]
 
 
 # -- survey prompts after each session ----------------------------------------------

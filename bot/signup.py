@@ -217,7 +217,12 @@ def answer_button(actor: Actor, step: str, value: str) -> list[Reply]:
             raise Stale
         if step == "email_confirm" and value == "y":
             if emailcode.needs_proof(session, state.data["email"], actor.telegram_id):
-                emailcode.send_code(session, state.data["email"], state.data)
+                try:
+                    emailcode.send_code(session, state.data["email"], state.data)
+                except emailcode.TooManyCodes:
+                    state.step = "email"
+                    conversation.save(session, actor.telegram_id, state)
+                    return [Reply(say("invalid.too_many_codes"), edit=True)]
                 state.step = "email_code"
                 conversation.save(session, actor.telegram_id, state)
                 return [question(session, state, edit=True)]

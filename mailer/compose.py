@@ -26,10 +26,11 @@ from functools import lru_cache
 from typing import Any, Literal
 
 import css_inline
+from jinja2 import Template
 
 from relais.i18n import t
 from relais.settings import get_settings
-from relais.templating import render_html, render_text
+from relais.templating import html_environment, text_environment
 from relais.timefmt import utcnow
 
 
@@ -42,12 +43,18 @@ def inline_css(html: str) -> str:
     return _inliner().inline(html)
 
 
+@lru_cache(maxsize=64)
+def _template(name: str, *, html: bool) -> Template:
+    """Compiled once per process: Jinja's reload check costs a stat() per render."""
+    return (html_environment() if html else text_environment()).get_template(name)
+
+
 def render_parts(template: str, **context: Any) -> tuple[str, str]:
     """The text and the CSS-inlined HTML of ``templates/mail/<template>.{txt,html}``."""
     settings = get_settings()
     context.setdefault("organisation", settings.organisation_name)
-    text = render_text(f"mail/{template}.txt", **context)
-    html = inline_css(render_html(f"mail/{template}.html", **context))
+    text = _template(f"mail/{template}.txt", html=False).render(**context)
+    html = inline_css(_template(f"mail/{template}.html", html=True).render(**context))
     return text, html
 
 
@@ -105,7 +112,8 @@ def encode_words(text: str) -> str:
     )
 
 
-POLICY = _Compat32(linesep="\r\n")
+CRLF = "\r\n"
+POLICY = _Compat32(linesep=CRLF)
 
 
 def _text_part(content: str, subtype: str, **params: str) -> Message:
@@ -177,3 +185,36 @@ def address_headers(mail: Message, *, to: str, message_id: str) -> Message:
     if settings.mail_reply_to:
         mail["Reply-To"] = _address(settings.mail_reply_to)
     return mail
+
+
+def to_bytes(mail: Message) -> bytes:
+    """The message on the wire (CRLF); messages built here take a direct path.
+
+    Their bodies are already quoted-printable or base64 and their headers
+    ASCII, so writing them needs none of the generator's checks; anything
+    else (another channel's renderer) goes through ``as_bytes``.
+    """
+    if mail.policy is not POLICY:
+        return mail.as_bytes()
+    out: list[str] = []
+    _write(mail, out)
+    try:
+        return "".join(out).encode("ascii")
+    except UnicodeEncodeError:
+        return mail.as_bytes()
+
+
+def _write(part: Message, out: list[str]) -> None:
+    for name, value in part.items():
+        out.append(POLICY.fold(name, value))
+    out.append(CRLF)
+    payload = part.get_payload()
+    if isinstance(payload, list):
+        boundary = part.get_boundary()
+        for child in payload:
+            out.append(f"--{boundary}{CRLF}")
+            _write(child, out)  # type: ignore[arg-type]
+            out.append(CRLF)
+        out.append(f"--{boundary}--{CRLF}")
+    else:
+        out.append(str(payload).replace(CRLF, "\n").replace("\n", CRLF))

@@ -13,14 +13,14 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.utils import parseaddr
-from typing import Any, Protocol, TypeVar
+from typing import Protocol, TypeVar
 
 from sqlalchemy import and_, bindparam, func, or_, update
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, create_engine, select
 
 from mailer import compose
 from mailer.delivery import EmlFolder, Prepared, Result, SmtpConnection
@@ -35,6 +35,8 @@ from relais.timefmt import utcnow
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 MAX_RETRY_DELAY = 3600.0
+#: How long answers gather before one transaction records them all (bounded by the window).
+GROUP_COMMIT_SECONDS = 0.01
 
 
 class Transport(Protocol):
@@ -67,6 +69,24 @@ def retry_delay(settings: Settings, attempts: int) -> timedelta:
     return timedelta(seconds=min(seconds, MAX_RETRY_DELAY))
 
 
+def reader_engine(engine: Engine) -> Engine:
+    """For rendering: on SQLite a second engine without ``BEGIN IMMEDIATE``, whose reads
+    (WAL) never hold the write lock that registrations and the recorder need."""
+    if engine.dialect.name != "sqlite":
+        return engine
+    return create_engine(engine.url, connect_args={"check_same_thread": False, "timeout": 30})
+
+
+@dataclass
+class _Pass:
+    """What the producer and the connections of one pass share."""
+
+    ready: asyncio.Queue[Prepared | None] = field(default_factory=asyncio.Queue)
+    taken: asyncio.Event = field(default_factory=asyncio.Event)
+    reachable: bool = True
+    accepted: int = 0
+
+
 class Dispatcher:
     def __init__(self, settings: Settings, engine: Engine | None = None) -> None:
         self.settings = settings
@@ -74,24 +94,28 @@ class Dispatcher:
         self.sender = parseaddr(settings.mail_from)[1] or "relais@localhost"
         self.transports: list[Transport] = self._transports()
         self.pacer = Pacer(settings.mail_rate_per_second)
-        self._db = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mail-db")
         self._lock = asyncio.Lock()
         self._paused_until = 0.0
+        self._reader = reader_engine(self.engine)
+        # At most this many answers accepted but not yet written: all a crash can re-send.
+        self._window = max(4 * len(self.transports), settings.mail_batch_size)
+        self._unrecorded = 0
+        self._recorded = asyncio.Event()
 
     def _transports(self) -> list[Transport]:
         if not self.settings.smtp_host:
             return [EmlFolder(self.settings.mail_outbox_dir)]
         return [SmtpConnection(self.settings) for _ in range(self.settings.mail_concurrency)]
 
-    async def _in_db(self, fn: Any, *args: Any) -> Any:
-        return await asyncio.get_running_loop().run_in_executor(self._db, fn, *args)
-
     async def run_once(self) -> int:
         """Send everything due now; returns how many the server accepted.
 
-        The next batch is claimed and rendered while the current one is on the wire.
-        After the relay was found unreachable, passes wait for the first retry
-        delay instead of claiming (and rendering) more rows only to fail them.
+        Everything runs in the event loop, without threads: a thread rendering
+        or writing would hold the GIL while the SMTP replies wait (Python's
+        switch interval is 5 ms, longer than a whole SMTP exchange). Rows are
+        claimed a batch at a time, rendered one message at a time a few ahead
+        of the connections, and the answers are written in small groups. After the relay was found unreachable, passes wait for
+        the first retry delay instead of claiming more rows only to fail them.
         """
         loop = asyncio.get_running_loop()
         if loop.time() < self._paused_until:
@@ -99,42 +123,86 @@ class Dispatcher:
         async with self._lock:
             results: asyncio.Queue[Result | None] = asyncio.Queue()
             recorder = asyncio.create_task(self._record_loop(results))
-            accepted = 0
+            run = _Pass()
+            producer = asyncio.create_task(self._produce(run, results))
             try:
-                batch: list[Prepared] = await self._in_db(self.claim_and_render)
-                while batch:
-                    sending = asyncio.create_task(self._send(batch, results))
-                    reachable, count = await sending
-                    accepted += count
-                    if not reachable:
-                        self._paused_until = loop.time() + self.settings.mail_retry_first_delay
-                        break
-                    batch = await self._in_db(self.claim_and_render)
+                await asyncio.gather(
+                    *(self._deliver_from(run, results, transport) for transport in self.transports)
+                )
+                await producer
             finally:
                 results.put_nowait(None)
                 await recorder
-            return accepted
+            if not run.reachable:
+                self._paused_until = loop.time() + self.settings.mail_retry_first_delay
+            return run.accepted
 
-    async def _send(
-        self, batch: list[Prepared], results: asyncio.Queue[Result | None]
-    ) -> tuple[bool, int]:
-        pending = list(reversed(batch))
-        state = {"reachable": True, "accepted": 0}
+    async def _produce(self, run: _Pass, results: asyncio.Queue[Result | None]) -> None:
+        """Claim batches and render their messages until nothing is due or the relay is down."""
+        prefetch = 2 * len(self.transports)
+        try:
+            while run.reachable:
+                rows = self.claim()
+                if not rows:
+                    return
+                with Session(self._reader) as session:
+                    loaded = self._preload(session, rows)  # held: the identity map is weak
+                    for index, row in enumerate(rows):
+                        while run.ready.qsize() >= prefetch and run.reachable:
+                            run.taken.clear()
+                            await run.taken.wait()
+                        if not run.reachable:
+                            self._put(
+                                results, *(self._unreachable(r.id or 0) for r in rows[index:])
+                            )
+                            break
+                        item = self._render(session, row)
+                        if isinstance(item, Prepared):
+                            run.ready.put_nowait(item)
+                        else:
+                            self._put(results, item)
+                        await asyncio.sleep(0)
+                    del loaded
+                    session.rollback()
+        finally:
+            for _ in self.transports:
+                run.ready.put_nowait(None)
 
-        async def worker(transport: Transport) -> None:
-            while pending and state["reachable"]:
-                prepared = pending.pop()
-                await self.pacer.wait()
+    async def _deliver_from(
+        self, run: _Pass, results: asyncio.Queue[Result | None], transport: Transport
+    ) -> None:
+        while True:
+            while self._unrecorded >= self._window:
+                self._recorded.clear()
+                await self._recorded.wait()
+            prepared = await run.ready.get()
+            run.taken.set()
+            if prepared is None:
+                return
+            if not run.reachable:
+                self._put(results, self._unreachable(prepared.row_id))
+                continue
+            await self.pacer.wait()
+            try:
                 result, reachable = await transport.deliver(prepared)
-                results.put_nowait(result)
-                state["accepted"] += int(result.accepted)
-                if not reachable:
-                    state["reachable"] = False
+            except Exception as error:  # a full disk, a bug: retried, never lost
+                log.exception("delivery of outbox row %s failed", prepared.row_id)
+                result = Result(prepared.row_id, False, f"erreur : {error}"[:500], retry=True)
+                reachable = False
+            self._put(results, result)
+            run.accepted += int(result.accepted)
+            if not reachable:
+                run.reachable = False
+                run.taken.set()
 
-        await asyncio.gather(*(worker(transport) for transport in self.transports))
-        for prepared in pending:
-            results.put_nowait(Result(prepared.row_id, False, "serveur injoignable", retry=True))
-        return bool(state["reachable"]), int(state["accepted"])
+    def _put(self, results: asyncio.Queue[Result | None], *answers: Result) -> None:
+        for answer in answers:
+            self._unrecorded += 1
+            results.put_nowait(answer)
+
+    @staticmethod
+    def _unreachable(row_id: int) -> Result:
+        return Result(row_id, False, "serveur injoignable", retry=True)
 
     async def _record_loop(self, results: asyncio.Queue[Result | None]) -> None:
         """Group commit: every answer that arrived while the last commit ran goes in the next."""
@@ -142,14 +210,18 @@ class Dispatcher:
         while not done:
             first = await results.get()
             group = [first]
+            if first is not None:
+                await asyncio.sleep(GROUP_COMMIT_SECONDS)
             while not results.empty():
                 group.append(results.get_nowait())
             done = None in group
             answers = [result for result in group if result is not None]
             if answers:
-                await self._in_db(self.record, answers)
+                self.record(answers)
+                self._unrecorded -= len(answers)
+                self._recorded.set()
 
-    # -- database side (runs in the single mail-db thread) ------------------------------
+    # -- database side (claim and record run in their threads) --------------------------
 
     def _due_limit(self, session: Session, now: datetime) -> int:
         limit = self.settings.mail_batch_size
@@ -168,8 +240,8 @@ class Dispatcher:
             limit = min(limit, per_hour - recent)
         return limit
 
-    def claim_and_render(self) -> list[Prepared]:
-        """Claim due rows (and rows whose sender died), render them, in one short transaction."""
+    def claim(self) -> list[OutboxMessage]:
+        """Due rows (and rows whose sender died) become ``sending``, in one short transaction."""
         with session_scope(self.engine) as session:
             now = utcnow()
             limit = self._due_limit(session, now)
@@ -194,20 +266,14 @@ class Dispatcher:
             )
             if is_postgresql(session):
                 query = query.with_for_update(skip_locked=True)
-            rows = list(session.exec(query))
-            loaded = self._preload(session, rows)  # held: the identity map is weak
             lease = now + timedelta(seconds=self.settings.mail_claim_timeout)
-            prepared: list[Prepared] = []
-            for row in rows:
+            claimed = list(session.exec(query))
+            for row in claimed:
                 row.state = OutboxState.SENDING
                 row.claimed_until = lease
                 row.attempts += 1
                 session.add(row)
-                ready = self._render(session, row)
-                if ready is not None:
-                    prepared.append(ready)
-            del loaded
-            return prepared
+            return claimed  # still readable once committed (expire_on_commit=False)
 
     def _preload(self, session: Session, rows: list[OutboxMessage]) -> list[object]:
         """One query for the batch's people and one for its events, not one per row."""
@@ -220,7 +286,7 @@ class Dispatcher:
             loaded += session.exec(select(Event).where(col(Event.id).in_(event_ids))).all()
         return loaded
 
-    def _render(self, session: Session, row: OutboxMessage) -> Prepared | None:
+    def _render(self, session: Session, row: OutboxMessage) -> Prepared | Result:
         assert row.id is not None
         try:
             mail = renderer_for(row.kind)(session, row)
@@ -228,14 +294,10 @@ class Dispatcher:
             for name, value in row.headers.items():
                 del mail[name]
                 mail[name] = value
-            data = mail.as_bytes()
+            data = compose.to_bytes(mail)
         except Exception as error:
             log.exception("outbox row %s (%s) cannot be rendered", row.id, row.kind)
-            row.state = OutboxState.FAILED
-            row.claimed_until = None
-            row.last_reply = f"mise en forme impossible : {type(error).__name__}"[:500]
-            session.add(row)
-            return None
+            return Result(row.id, False, f"mise en forme impossible : {type(error).__name__}")
         return Prepared(row.id, self.sender, row.to_address, data)
 
     def record(self, results: Sequence[Result]) -> None:
@@ -288,4 +350,5 @@ class Dispatcher:
     async def close(self) -> None:
         for transport in self.transports:
             await transport.close()
-        self._db.shutdown(wait=True)
+        if self._reader is not self.engine:
+            self._reader.dispose()

@@ -14,15 +14,11 @@ skipped people because it counted a batch as done when it was fetched).
 
 from __future__ import annotations
 
-import binascii
 import hashlib
 import re
-import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from email.header import Header
 from email.message import EmailMessage
-from email.policy import SMTP
 from functools import lru_cache
 from typing import Any
 from urllib.parse import quote, urlparse
@@ -32,6 +28,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from mailer import compose
+from mailer.kinds import Unrenderable
 from mailer.models import OutboxMessage, OutboxState
 from mailer.outbox import enqueue, on_hard_bounce, register_renderer
 from relais import signals
@@ -52,13 +49,6 @@ SKIPPED_REPLY = "ignoré : ne reçoit plus la lettre (désabonnement ou adresse 
 PAUSED_UNTIL = datetime(9999, 1, 1, tzinfo=UTC)
 QUEUE_BATCH = 500
 _BOUNCE = re.compile(r"\b5\.1\.\d{1,3}\b")
-#: One MIME boundary per process: it only has to be absent from the (encoded) bodies.
-_BOUNDARY = f"=_relais_{secrets.token_hex(12)}"
-MAX_LINE = 78
-
-
-class Unrenderable(Exception):
-    """The row refers to something that changed since it was queued."""
 
 
 def key_prefix(number: int) -> str:
@@ -88,66 +78,25 @@ def list_headers(unsubscribe: str) -> dict[str, str]:
 
 
 @lru_cache(maxsize=4)
-def _list_constants(base_url: str, mailto: str) -> tuple[list[str], str]:
-    targets = []
+def _list_constants(base_url: str, mailto: str) -> tuple[tuple[str, ...], str]:
+    targets: list[str] = []
     if mailto:
         subject = quote(t("newsletter.mail.unsubscribe_subject"))
         targets.append(f"<mailto:{mailto}?subject={subject}>")
     host = urlparse(base_url).hostname or "relais.invalid"
-    return targets, f"{t('newsletter.mail.list_name')} <ressources-info.{host}>"
-
-
-def _raw_header(name: str, value: str) -> str:
-    """Encoded (RFC 2047, only if not ASCII) and folded here, so it is written as is.
-
-    A line still too long is refolded by the policy when written: slower, still right.
-    """
-    if not value.isascii():
-        return Header(value, "utf-8", header_name=name).encode(linesep="\n")
-    if len(name) + 2 + len(value) <= MAX_LINE:
-        return value
-    return "\n " + ",\n ".join(value.split(", "))
-
-
-@lru_cache(maxsize=16)
-def _parsed(name: str, value: str) -> Any:
-    """A parsed header, shared by every copy: the generator reads Content-Type several
-    times per part, and a raw string would be parsed again each time."""
-    return SMTP.header_factory(name, value)
-
-
-def _part(subtype: str, body: str) -> EmailMessage:
-    part = EmailMessage(policy=SMTP)
-    part.set_raw("Content-Type", _parsed("Content-Type", f'text/{subtype}; charset="utf-8"'))
-    part.set_raw(
-        "Content-Transfer-Encoding", _parsed("Content-Transfer-Encoding", "quoted-printable")
-    )
-    part.set_payload(binascii.b2a_qp(body.encode("utf-8"), istext=True).decode("ascii"))
-    return part
+    return tuple(targets), f"{t('newsletter.mail.list_name')} <ressources-info.{host}>"
 
 
 def newsletter_message(subject: str, html: str, text: str, unsubscribe: str) -> EmailMessage:
-    """Text and HTML alternatives with the list headers; not transactional (no Auto-Submitted).
-
-    A newsletter goes to thousands: its headers are ASCII, encoded and folded
-    here, and stored as they are (``set_raw``), and the bodies are encoded to
-    quoted-printable by ``binascii`` in C. Building it through the header
-    registry, header by header, costs several times more than sending it.
-    """
-    mail = EmailMessage(policy=SMTP)
-    mail.set_raw("Subject", _raw_header("Subject", subject))
-    mail.set_raw("MIME-Version", _parsed("MIME-Version", "1.0"))
-    mail.set_raw(
-        "Content-Type", _parsed("Content-Type", f'multipart/alternative; boundary="{_BOUNDARY}"')
+    """Text and HTML alternatives with the list headers; not transactional (no Auto-Submitted)."""
+    mail = compose.message(
+        subject=subject,
+        text=issues.personalise(text, unsubscribe),
+        html=issues.personalise(html, unsubscribe),
+        transactional=False,
     )
     for name, value in list_headers(unsubscribe).items():
-        mail.set_raw(name, _raw_header(name, value))
-    mail.set_payload(
-        [
-            _part("plain", issues.personalise(text, unsubscribe)),
-            _part("html", issues.personalise(html, unsubscribe)),
-        ]
-    )
+        mail[name] = value
     return mail
 
 

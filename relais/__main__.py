@@ -1,3 +1,3 @@
-from relais.cli.main import app
+from relais.cli.main import main
 
-app(prog_name="relais")
+main()

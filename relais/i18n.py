@@ -58,3 +58,17 @@ def validation_reason(item: Any) -> str:
     if has(f"validation.{kind}"):
         return t(f"validation.{kind}", **context)
     return t("validation.invalid")
+
+
+def os_reason(error: OSError | UnicodeDecodeError) -> str:
+    """Why a file could not be read or written, in French (the system's words are English)."""
+    if isinstance(error, UnicodeDecodeError):
+        return t("files.not_text")
+    for kind, key in (
+        (FileNotFoundError, "files.not_found"),
+        (IsADirectoryError, "files.is_directory"),
+        (PermissionError, "files.forbidden"),
+    ):
+        if isinstance(error, kind):
+            return t(key)
+    return t("files.unreadable")

@@ -253,6 +253,7 @@ class BotAPI:
         self.throttled: dict[int, list[int]] = {}
         self.broken: dict[int, int] = {}
         self.webhook: tuple[str, str] | None = None
+        self.down = False
         self.webhook_statuses: list[int] = []
         self.query_ids = itertools.count(1)
         self.query_users: dict[str, int] = {}
@@ -398,6 +399,8 @@ class BotAPI:
     async def _endpoint(self, request: Request) -> JSONResponse:
         if request.path_params["token"] != self.token:
             return _error(401, "Unauthorized")
+        if self.down:
+            return _error(502, "Bad Gateway")
         method = request.path_params["method"]
         params, files = await _read_params(request)
         call = Call(method, params, self.clock())

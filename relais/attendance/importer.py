@@ -24,6 +24,7 @@ from relais.attendance import services as attendance
 from relais.attendance.models import AttendanceMethod, AttendanceStatus
 from relais.errors import InvalidInput
 from relais.events.models import Event
+from relais.i18n import os_reason
 from relais.people.models import Person
 from relais.registrations.models import Registration, RegistrationStatus
 
@@ -105,9 +106,7 @@ def read_report(path: Path) -> list[ReportLine]:
     try:
         text = _decode(path.read_bytes())
     except OSError as error:
-        raise InvalidInput(
-            "import_unreadable", file=path.name, reason=error.strerror or str(error)
-        ) from None
+        raise InvalidInput("import_unreadable", file=path.name, reason=os_reason(error)) from None
     lines = text.splitlines()
     for index, line in enumerate(lines):
         header = _cells(line) if line.strip() else []

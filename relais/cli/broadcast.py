@@ -9,7 +9,7 @@ import typer
 from relais import signals
 from relais.cli.common import CLI_ACTOR, console, fail, friendly
 from relais.db import session_scope
-from relais.i18n import t
+from relais.i18n import os_reason, t
 from relais.invitations import services as invitations
 from relais.networks import services as networks
 
@@ -24,7 +24,9 @@ def broadcast(
     try:
         text = invitations.clean_broadcast_text(file.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as error:
-        raise fail(t("admin.cli.broadcast_unreadable", file=str(file), reason=str(error))) from None
+        raise fail(
+            t("admin.cli.broadcast_unreadable", file=str(file), reason=os_reason(error))
+        ) from None
     if not signals.has_subscribers(signals.BroadcastRequested):
         raise fail(t("admin.cli.broadcast_no_channel"))
     with session_scope() as session:

@@ -12,6 +12,7 @@ from relais.cli import attendance as attendance_cli
 from relais.cli import broadcast as broadcast_cli
 from relais.cli import events as events_cli
 from relais.cli import exports as exports_cli
+from relais.cli import french
 from relais.cli import networks as networks_cli
 from relais.cli import registrations as registrations_cli
 from relais.cli import stats as stats_cli
@@ -25,7 +26,9 @@ app = typer.Typer(
     help="Relais : inscriptions par Telegram, invitations et rappels par e-mail pour les réseaux de pairs.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    add_completion=False,
 )
+french.install()
 db_app = typer.Typer(help="Base de données.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(events_cli.app, name="event")
@@ -89,3 +92,8 @@ def demo() -> None:
 for _plugin in plugins():
     for _name, _sub_app in _plugin.attr("commands") or []:
         app.add_typer(_sub_app, name=_name)
+
+
+def main() -> None:
+    """The ``relais`` command: the typer app with its own words in French (see french.py)."""
+    app(prog_name="relais")

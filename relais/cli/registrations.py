@@ -10,7 +10,7 @@ from rich.table import Table
 from relais.cli.common import CLI_ACTOR, console, fail, friendly
 from relais.db import session_scope
 from relais.events import services as events
-from relais.i18n import t
+from relais.i18n import os_reason, t
 from relais.registrations import export as exports
 
 app = typer.Typer(help="Inscriptions à un événement.", no_args_is_help=True)
@@ -64,6 +64,6 @@ def export(
         target.write_bytes(content)
     except OSError as error:
         raise fail(
-            t("admin.cli.export_unwritable", file=str(target), reason=error.strerror)
+            t("admin.cli.export_unwritable", file=str(target), reason=os_reason(error))
         ) from None
     console.print(t("admin.cli.exported", file=str(target)), markup=False)

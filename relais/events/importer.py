@@ -19,7 +19,7 @@ from sqlmodel import Session
 from relais.errors import DomainError, InvalidInput
 from relais.events import services as events
 from relais.events.schemas import EventInput, describe_errors
-from relais.i18n import t
+from relais.i18n import os_reason, t
 
 #: French column names accepted beside the English ones.
 ALIASES = {
@@ -49,7 +49,7 @@ def read_rows(path: Path) -> list[tuple[int, dict[str, Any]]]:
     try:
         raw = path.read_bytes()
     except OSError as error:
-        raise InvalidInput("import_unreadable", file=str(path), reason=error.strerror) from None
+        raise InvalidInput("import_unreadable", file=str(path), reason=os_reason(error)) from None
     text = raw.decode("utf-8-sig") if _is_utf8(raw) else raw.decode("latin-1")
     if suffix in (".yaml", ".yml"):
         return _yaml_rows(text, path)

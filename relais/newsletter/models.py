@@ -16,7 +16,7 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import Column, Index, Text
+from sqlalchemy import BigInteger, Column, Index, Text
 from sqlmodel import Field, SQLModel
 
 from relais.dbtypes import UTCDateTime, enum_type
@@ -43,6 +43,7 @@ class Subscriber(SQLModel, table=True):
         default=SubscriberStatus.PENDING, sa_type=enum_type(SubscriberStatus)
     )
     person_id: int | None = Field(default=None, foreign_key="person.id", index=True)
+    telegram_id: int | None = Field(default=None, sa_column=Column(BigInteger, index=True))
     consent_channel: str = Field(default="", max_length=24)
     consent_source: str = Field(default="", max_length=200)
     consent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -68,6 +68,7 @@ def request(
     channel: str,
     source: str,
     person_id: int | None = None,
+    telegram_id: int | None = None,
     first_name: str = "",
     last_name: str = "",
     organisation: str = "",
@@ -86,6 +87,7 @@ def request(
     subscriber.last_name = last_name or subscriber.last_name
     subscriber.organisation = organisation or subscriber.organisation
     subscriber.person_id = person_id or subscriber.person_id or _person_id(session, address)
+    subscriber.telegram_id = telegram_id or subscriber.telegram_id
     subscriber.status = SubscriberStatus.PENDING
     subscriber.consent_channel = channel
     subscriber.consent_source = source

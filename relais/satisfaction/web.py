@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from urllib.parse import parse_qs
 
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 from starlette.routing import Route
@@ -48,10 +49,13 @@ def show_form(request: Request) -> HTMLResponse:
 
 
 async def submit(request: Request) -> HTMLResponse:
-    token = request.path_params["token"]
     form = parse_qs((await request.body()).decode("utf-8", "replace"))
     rating = form.get("note", [""])[0]
     comment = form.get("commentaire", [""])[0]
+    return await run_in_threadpool(_submit, request.path_params["token"], rating, comment)
+
+
+def _submit(token: str, rating: str, comment: str) -> HTMLResponse:
     try:
         with session_scope() as session:
             event_id, person_id = tokens.resolve(session, token)

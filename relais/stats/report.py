@@ -46,7 +46,7 @@ def _browser() -> str | None:
 def _bars(
     current: YearFigures, previous: YearFigures, key: str, title: str, measure: str
 ) -> Markup:
-    rows = current.breakdowns.get(key, [])
+    rows = sorted(current.breakdowns.get(key, []), key=lambda row: -getattr(row, measure))
     before = {row.label: float(getattr(row, measure)) for row in previous.breakdowns.get(key, [])}
     svg = charts.bar_chart(
         [(row.label, float(getattr(row, measure))) for row in rows],

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from relais.i18n import t
-from relais.stats.figures import Row, Totals, YearFigures, change
+from relais.stats.figures import BREAKDOWNS, Row, Totals, YearFigures, change
 from relais.timefmt import MONTHS, format_number, local
 
 NO_VALUE = "—"
@@ -147,8 +147,6 @@ def satisfaction(current: YearFigures) -> Table:
 
 
 def all_tables(current: YearFigures, previous: YearFigures) -> list[Table]:
-    from relais.stats.figures import BREAKDOWNS
-
     return [
         key_figures(current, previous),
         *(breakdown(key, current, previous) for key in BREAKDOWNS),
@@ -168,4 +166,5 @@ def totals_line(totals: Totals) -> dict[str, str]:
         "satisfaction_rate": percent(totals.satisfaction_rate),
         "no_show_rate": percent(totals.no_show_rate, 1),
         "answers": number(totals.answers),
+        "average_rating": number(totals.average_rating, 1),
     }

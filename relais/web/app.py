@@ -22,7 +22,10 @@ from relais.db import get_engine, session_scope
 from relais.errors import DomainError
 from relais.newsletter import archive
 from relais.newsletter import services as subscriptions
+from relais.newsletter.models import SubscriberStatus
+from relais.satisfaction.web import routes as satisfaction_routes
 from relais.templating import render_html
+from relais.web import feed
 
 log = logging.getLogger(__name__)
 ONE_CLICK = b"List-Unsubscribe=One-Click"
@@ -54,7 +57,7 @@ def unsubscribe_form(request: Request) -> Response:
         subscriber = subscriptions.from_token(session, "unsubscribe", token)
         if subscriber is None:
             return notice("invalid_link", 404)
-        if not subscriber.mailable:
+        if subscriber.status in (SubscriberStatus.UNSUBSCRIBED, SubscriberStatus.BOUNCED):
             return notice("already_unsubscribed")
         return page("unsubscribe.html", email=subscriber.email, action=request.url.path)
 
@@ -98,6 +101,19 @@ def confirm(request: Request) -> Response:
         return notice("confirmed", email=subscriber.email)
 
 
+def agenda(_request: Request) -> Response:
+    with session_scope() as session:
+        body = feed.calendar_feed(session)
+    return Response(
+        body,
+        media_type="text/calendar; charset=utf-8",
+        headers={
+            "Cache-Control": "public, max-age=900",
+            "Content-Disposition": 'inline; filename="agenda.ics"',
+        },
+    )
+
+
 def archive_index(_request: Request) -> Response:
     with session_scope() as session:
         return page("archive_index.html", issues=archive.published(session), suffix="")
@@ -129,8 +145,10 @@ def routes() -> list[Route]:
         Route("/desabonnement/{token}", unsubscribe, methods=["POST"]),
         Route("/confirmation/{token}", confirm_form, methods=["GET"]),
         Route("/confirmation/{token}", confirm, methods=["POST"]),
+        Route("/agenda.ics", agenda, methods=["GET"]),
         Route("/lettre/", archive_index, methods=["GET"]),
         Route("/lettre/{number:int}", archive_issue, methods=["GET"]),
+        *satisfaction_routes(),
     ]
 
 

@@ -88,6 +88,7 @@ async def test_a_long_list_of_registrations_stays_readable(
     listing = await user.expect("Vos inscriptions")
     assert "Séance 09" in listing.text and "Séance 10" not in listing.text
     assert "… et 3 autres inscriptions plus tard." in listing.text
+    assert_golden("registrations", listing.html)
     assert len(listing.message.button_texts()) == 11
 
 

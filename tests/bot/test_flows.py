@@ -248,6 +248,7 @@ async def test_bad_email_too_long_and_escaped_input(
     await user.send("/profil")
     profile = await user.expect("Votre profil")
     assert "&lt;i&gt;O&#39;Brien&lt;/i&gt; &amp; fils" in profile.html
+    assert_golden("profile", profile.html)
 
 
 async def test_stale_buttons_answer_gracefully(

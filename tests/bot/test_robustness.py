@@ -368,3 +368,29 @@ async def test_webhook_mode_receives_updates_and_refuses_strangers(
         assert not api.calls_to("getUpdates")
     finally:
         await component.stop()
+
+
+@SQLITE_ONLY
+async def test_telegram_down_at_boot_is_retried_and_a_refused_token_stops_only_the_bot(
+    api: BotAPI, bot_settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    api.down = True
+    component = BotComponent(bot_settings)
+    component.retry_delay = 0.1
+    await component.start()
+    try:
+        assert component.application is None
+        assert "injoignable" in caplog.text
+        api.down = False
+        user = api.user("Quentin")
+        await user.send("/aide")
+        await user.expect("Ce que je sais faire")
+    finally:
+        await component.stop()
+    refused = BotComponent(
+        load_settings(telegram_bot_token="999:WRONG", telegram_api_base_url=api.base_url)
+    )
+    await refused.start()
+    assert refused.application is None and refused.connecting is None
+    assert "refuse le jeton" in caplog.text
+    await refused.stop()

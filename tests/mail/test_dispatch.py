@@ -202,3 +202,18 @@ async def test_authenticates_with_the_configured_account(
         controller.stop()
     assert logins == [(b"relais", b"s3cret")]
     assert len(recorder.messages) == 1
+
+
+async def test_a_row_that_cannot_be_rendered_fails_alone(
+    session: Session, smtp_server: SmtpRecorder
+) -> None:
+    good = queue(session, "bon@exemple.fr", key="good")
+    broken = enqueue(session, kind="kind-nobody-registered", to="x@exemple.fr",
+                     idempotency_key="broken")  # fmt: skip
+    assert broken is not None
+    session.commit()
+    assert await dispatch() == 1
+    assert reload(session, good).state == OutboxState.SENT
+    failed = reload(session, broken)
+    assert failed.state == OutboxState.FAILED
+    assert failed.last_reply == "mise en forme impossible : KeyError"

@@ -11,6 +11,7 @@ from aiosmtpd.controller import Controller
 from sqlmodel import Session
 from typer.testing import CliRunner
 
+from tests.bot.conftest import api, bot, bot_settings  # noqa: F401  (the bot fixtures, shared)
 from tests.mail.conftest import SmtpRecorder, free_port
 
 DATA = Path(__file__).parent / "data"

@@ -143,3 +143,23 @@ def test_cli_preview_writes_html_and_text(cli: CliRunner, tmp_path: Path) -> Non
     assert failed.exit_code == 1 and "doit commencer par un en-tête" in failed.output
     missing = cli.invoke(app, ["newsletter", "preview", str(tmp_path / "absente.md")])
     assert missing.exit_code == 1 and "introuvable ou illisible" in missing.output
+
+
+def test_cli_archive_exports_published_issues(
+    cli: CliRunner, session: Session, tmp_path: Path
+) -> None:
+    from datetime import timedelta
+
+    from relais.newsletter import archive
+    from relais.timefmt import utcnow
+
+    source = issues.parse((DATA / "lettre-42.md").read_text(encoding="utf-8"))
+    archive.freeze(session, source, issues.render(session, source), utcnow() - timedelta(hours=1))
+    session.commit()
+    result = cli.invoke(app, ["newsletter", "archive", str(tmp_path / "site")])
+    assert result.exit_code == 0, result.output
+    assert "1 lettre(s) et index.html" in result.output
+    assert "Trois ans de Cités éducatives" in (tmp_path / "site" / "42.html").read_text(
+        encoding="utf-8"
+    )
+    assert 'href="42.html"' in (tmp_path / "site" / "index.html").read_text(encoding="utf-8")

@@ -20,7 +20,7 @@ from relais.newsletter.models import Issue, Subscriber, SubscriberStatus
 from relais.settings import get_settings
 from relais.timefmt import utcnow
 from tests.mail.conftest import SmtpRecorder, part_of
-from tests.newsletter.conftest import DATA, add_subscribers
+from tests.newsletter.conftest import DATA, add_subscribers, assert_golden
 
 LETTER = str(DATA / "lettre-42.md")
 
@@ -208,6 +208,10 @@ def test_double_opt_in_mail_carries_link_and_code(smtp: SmtpRecorder, session: S
     assert subscriber.id is not None and subscriber.confirm_code
     link = f"https://relais.crpv.example/confirmation/{tokens.make('confirm', subscriber.id, subscriber.email)}"
     assert link in text and subscriber.confirm_code in text
+    assert_golden(
+        "confirm_email.txt",
+        text.replace("\r\n", "\n").replace(link, "LIEN").replace(subscriber.confirm_code, "CODE"),
+    )
     assert message["List-Unsubscribe"] is None
 
 

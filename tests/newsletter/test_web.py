@@ -188,3 +188,30 @@ async def test_real_uvicorn_server_from_the_component(session: Session) -> None:
     with pytest.raises(httpx.ConnectError):
         async with httpx.AsyncClient() as http:
             await http.get(f"http://127.0.0.1:{server.port}/healthz")
+
+
+async def test_public_calendar_feed_has_upcoming_events_without_visio_links(
+    client: httpx.AsyncClient, session: Session
+) -> None:
+    from datetime import UTC, datetime
+
+    import icalendar
+
+    from relais.events.models import EventStatus
+    from tests.factories import make_event
+
+    webinar = make_event(
+        session, title="Webinaire santé mentale", format="distanciel",
+        visio_url="https://visio.exemple.fr/salle-secrete", starts_at=utcnow() + timedelta(days=3),
+    )  # fmt: skip
+    make_event(session, title="Brouillon", status=EventStatus.DRAFT)
+    make_event(session, title="Passé", starts_at=datetime(2020, 1, 1, 9, tzinfo=UTC))
+    response = await client.get("/agenda.ics")
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "text/calendar; charset=utf-8"
+    assert "salle-secrete" not in response.text
+    calendar = icalendar.Calendar.from_ical(response.content)
+    found = [component for component in calendar.walk("VEVENT")]
+    assert [str(component["SUMMARY"]) for component in found] == ["Webinaire santé mentale"]
+    assert str(found[0]["UID"]).startswith(f"event-{webinar.id}-{webinar.code}@")
+    assert str(found[0]["URL"]) == f"https://t.me/RelaisCRPVBot?start={webinar.code}"

@@ -40,7 +40,8 @@ async def test_known_person_checks_in_with_one_tap_once(
     done = await dominique.expect("Présence enregistrée")
     assert_golden("presence_checkin_walk_in", done.html)
     await dominique.send(f"/start p_{event.code}")
-    await dominique.expect("déjà enregistrée")
+    again = await dominique.expect("déjà enregistrée")
+    assert_golden("presence_checkin_again", again.html)
     session.rollback()
     rows = session.exec(select(Attendance)).all()
     assert [(r.person_id, r.status, r.method) for r in rows] == [
@@ -139,7 +140,7 @@ async def test_coordinator_toggles_attendance(
     session.commit()
     session.commit()
     await participant.send("/presences")
-    await participant.expect("réservée aux coordinateurs")
+    await participant.expect("Commande réservée aux coordinateurs")
     await coordinator.send("/presences")
     menu = await coordinator.expect("Choisissez la séance")
     await coordinator.tap(next(b for b in menu.message.button_texts() if "Réseau PRE 91" in b))
@@ -186,6 +187,7 @@ async def test_survey_prompt_after_the_session_once_per_person(
     assert queue_survey_prompts() == 0
     wake()
     prompt = await came.expect("Atelier GUSP")
+    assert_golden("presence_survey_prompt", prompt.html)
     assert prompt.message.button_texts() == ["1", "2", "3", "4", "5"]
     await came.tap("3")
     await came.expect("Note enregistrée : 3 / 5")
@@ -214,3 +216,37 @@ def test_data_export_includes_attendance_and_answers(session: Session) -> None:
         ("Atelier laïcité", "present")
     ]
     assert [(a["note"], a["commentaire"]) for a in exported["avis"]] == [(4, "Utile")]
+
+
+async def test_network_coordinator_sees_only_their_sessions(
+    api: BotAPI, bot: BotComponent, session: Session
+) -> None:
+    from relais.networks import services as networks
+    from relais.roles import services as roles
+    from relais.roles.models import Role
+
+    coordinator, _me = known_user(api, session, first_name="Nadia")
+    networks.create(session, "Réseau des référents PRE – 91", "test", code="pre-91")
+    networks.create(session, "Réseau des médiateurs – 94", "test", code="med-94")
+    roles.grant(session, coordinator.id, Role.COORDINATOR, "test", ["pre-91"])
+    mine = make_event(session, title="Réseau PRE", starts_at=utcnow() - timedelta(hours=1),
+                      networks=["pre-91"])  # fmt: skip
+    other = make_event(session, title="Réseau médiateurs", starts_at=utcnow() - timedelta(hours=2),
+                       networks=["med-94"])  # fmt: skip
+    session.commit()
+    await coordinator.send("/presences")
+    menu = await coordinator.expect("Choisissez la séance")
+    labels = menu.message.button_texts()
+    assert any("Réseau PRE" in b for b in labels)
+    assert not any("médiateurs" in b for b in labels)
+    await coordinator.send(f"/presences {other.code}")
+    await coordinator.expect("Commande réservée aux coordinateurs")
+    await coordinator.send(f"/presences {mine.code}")
+    await coordinator.expect("0 inscrit·e(s)")
+    await coordinator.send("/aujourdhui")
+    today = await coordinator.expect("Aujourd'hui")
+    await coordinator.tap("📋 Présences", on=today.message)
+    listing = await coordinator.expect("Touchez un nom")
+    assert "Réseau PRE" in listing.text
+    denied = session.exec(select(AuditEntry).where(AuditEntry.action == "admin.denied")).all()
+    assert len(denied) == 1

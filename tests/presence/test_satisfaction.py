@@ -154,3 +154,16 @@ def test_follow_up_mail_links_are_accepted(session: Session) -> None:
     assert tokens.resolve(session, token) == (event.id, person_id)
     with pytest.raises(InvalidInput):
         tokens.resolve(session, f"{registration.id}.{'0' * 24}")
+
+
+async def test_survey_page_is_served_by_the_relais_web_app(session: Session) -> None:
+    from relais.web.app import create_app
+
+    event, person_id = _past_session_with(session, AttendanceStatus.PRESENT)
+    assert event.id
+    session.rollback()
+    transport = httpx.ASGITransport(app=create_app())
+    async with httpx.AsyncClient(transport=transport, base_url="http://relais.test") as client:
+        page = await client.get(f"/satisfaction/{tokens.make(event.id, person_id)}")
+    assert page.status_code == 200
+    assert f"Votre avis sur « {event.title} »" in page.text

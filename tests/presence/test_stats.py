@@ -296,9 +296,13 @@ def test_cli_stats_and_report(session: Session, generated: Raw, tmp_path: Path) 
     assert wrong.exit_code == 1 and "r.docx" in wrong.output
 
 
-def test_empty_year_prints_a_sentence(db_url: str) -> None:
+def test_empty_year_prints_a_sentence(db_url: str, tmp_path: Path) -> None:
     result = runner.invoke(app, ["stats", "--year", "2019"])
     assert result.exit_code == 0 and "Aucune séance publiée en 2019" in result.output
+    out = tmp_path / "vide.html"
+    report = runner.invoke(app, ["report", "--year", "2019", "--out", str(out)])
+    assert report.exit_code == 0, report.output
+    assert "L'année 2019 en chiffres" in out.read_text(encoding="utf-8")
 
 
 def test_charts_write_values_as_text() -> None:
@@ -309,3 +313,26 @@ def test_charts_write_values_as_text() -> None:
     assert "<circle" in whole and "100\u202f%" in whole
     many = charts.pie_chart([(f"P{n}", 10 - n) for n in range(10)], title="Profils", other="autres")
     assert "autres" in many and many.count("<path") == charts.MAX_SLICES
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_pdf_report_through_chromium(session: Session, tmp_path: Path) -> None:
+    import shutil
+    import subprocess
+
+    from relais.stats.report import BROWSERS
+
+    if not any(shutil.which(name) for name in BROWSERS) or shutil.which("pdftotext") is None:
+        pytest.skip("Chromium or pdftotext absent")
+    event = make_event(
+        session, title="Rencontre régionale", starts_at=parse_local("12/03/2031 09:30")
+    )
+    person = make_person(session)
+    assert event.id and person.id
+    attendance.mark(session, event.id, [person.id], AttendanceStatus.PRESENT, "cli")
+    session.commit()
+    out = tmp_path / "rapport-2031.pdf"
+    result = runner.invoke(app, ["report", "--year", "2031", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    text = subprocess.run(["pdftotext", str(out), "-"], capture_output=True, text=True).stdout
+    assert "L'année 2031 en chiffres" in text and "Par thématique" in text
