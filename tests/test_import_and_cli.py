@@ -107,3 +107,41 @@ def test_cli_import_error_report(db_url: str, tmp_path: Path) -> None:
     assert "rien n'a été importé" in result.stderr
     unknown = _relais("event", "show", "zzzzzz", cwd=tmp_path)
     assert unknown.returncode == 1 and "zzzzzz" in unknown.stderr
+
+
+def test_broken_files_get_one_clear_line(session: Session, tmp_path: Path) -> None:
+    from relais.errors import InvalidInput
+
+    cases = {
+        "binary.csv": (bytes(range(256)) * 8, "pas un fichier texte"),
+        "empty.csv": (b"", "vide"),
+        "quote.csv": (b'titre,debut\n"abc,01/01/2031 10:00\n', "champ obligatoire"),
+        "syntax.yaml": (b"events:\n  - [a\n", "syntaxe YAML ligne"),
+        "item.yaml": (b"events:\n  - juste du texte\n", "n° 1"),
+    }
+    for name, (content, expected) in cases.items():
+        path = tmp_path / name
+        path.write_bytes(content)
+        try:
+            report = import_file(session, path, "test")
+        except InvalidInput as error:
+            assert expected in error.message, (name, error.message)
+        else:
+            assert any(expected in message for _, message in report.errors), (name, report.errors)
+        session.rollback()
+    assert session.exec(select(Event)).all() == []
+
+
+def test_past_dates_and_french_statuses(session: Session, tmp_path: Path) -> None:
+    path = tmp_path / "dates.csv"
+    path.write_text(
+        "titre;debut;statut\nAncienne;01/01/2020 10:00;publié\nNouvelle;01/01/2031 10:00;brouillon\n",
+        encoding="utf-8",
+    )
+    report = import_file(session, path, "test", skip_errors=True)
+    session.commit()
+    assert [line for line, _ in report.errors] == [2]
+    assert "passée" in report.errors[0][1]
+    assert [(e.title, e.status.value) for e in session.exec(select(Event))] == [
+        ("Nouvelle", "draft")
+    ]

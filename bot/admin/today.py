@@ -46,15 +46,14 @@ def todays_events(session: Session, actor: Actor) -> list[Event]:
 def today(session: Session, actor: Actor, args: list[str]) -> Result:
     found = todays_events(session, actor)
     items = [(event, events.counts(session, event.id or 0), checkin_link(event)) for event in found]
-    rows: list[list[Button]] = []
-    for event in found:
-        rows.append([(short(event.title, 40), data("ev", event.id))])
-        rows.append(
-            [
-                (label("qr"), data("tq", event.id)),
-                (t("bot.presence.buttons.attendance"), f"pl:{event.id}:0"),
-            ]
-        )
+    rows: list[list[Button]] = [
+        [
+            (short(event.title, 30), data("ev", event.id)),
+            (label("qr"), data("tq", event.id)),
+            (t("bot.presence.buttons.attendance"), f"pl:{event.id}:0"),
+        ]
+        for event in found
+    ]
     rows.append([(label("back"), data("menu"))])
     return [Reply(page("today.html", items=items), rows)]
 

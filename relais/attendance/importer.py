@@ -24,7 +24,7 @@ from relais.attendance import services as attendance
 from relais.attendance.models import AttendanceMethod, AttendanceStatus
 from relais.errors import InvalidInput
 from relais.events.models import Event
-from relais.i18n import os_reason
+from relais.i18n import os_reason, t
 from relais.people.models import Person
 from relais.registrations.models import Registration, RegistrationStatus
 
@@ -63,12 +63,15 @@ def _decode(raw: bytes) -> str:
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError:
-        return raw.decode("cp1252")
+        return raw.decode("latin-1")
 
 
 def _cells(line: str) -> list[str]:
     delimiter = max("\t;,", key=line.count)
-    return [cell.strip() for cell in next(csv.reader([line], delimiter=delimiter))]
+    try:
+        return [cell.strip() for cell in next(csv.reader([line], delimiter=delimiter))]
+    except csv.Error:
+        return [line.strip()]
 
 
 def _header_key(cell: str) -> str:
@@ -107,6 +110,10 @@ def read_report(path: Path) -> list[ReportLine]:
         text = _decode(path.read_bytes())
     except OSError as error:
         raise InvalidInput("import_unreadable", file=path.name, reason=os_reason(error)) from None
+    except UnicodeDecodeError:
+        text = "\x00"
+    if "\x00" in text:
+        raise InvalidInput("import_unreadable", file=path.name, reason=t("import.binary"))
     lines = text.splitlines()
     for index, line in enumerate(lines):
         header = _cells(line) if line.strip() else []

@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 
 import typer
 from rich.console import Console
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from relais.errors import DomainError
 from relais.i18n import t
@@ -33,13 +34,25 @@ def friendly(function: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             get_settings()
+            from relais.db import get_engine
+            from relais.migrate import upgrade
             from relais.plugins import subscribe_all
 
+            upgrade(get_engine())  # a fresh or older database is brought up to date first
             subscribe_all()
             return function(*args, **kwargs)
         except SettingsError as error:
             raise fail(str(error), 2) from None
         except DomainError as error:
             raise fail(error.message) from None
+        except (OperationalError, InterfaceError):
+            raise fail(t("cli.database_unreachable", url=_database_label()), 3) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def _database_label() -> str:
+    """The database address without its password, to say which one could not be reached."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(get_settings().database_url).render_as_string(hide_password=True)

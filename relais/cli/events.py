@@ -13,7 +13,7 @@ from relais.cli.common import CLI_ACTOR, console, err_console, fail, friendly
 from relais.db import session_scope
 from relais.events import changes, importer
 from relais.events import services as events
-from relais.events.schemas import EventInput, describe_errors
+from relais.events.schemas import EventInput, describe_errors, future_problem
 from relais.i18n import t
 from relais.templating import render_text
 from relais.timefmt import format_datetime, parse_local
@@ -54,6 +54,9 @@ def add(
         )  # fmt: skip
     except ValidationError as error:
         raise fail("; ".join(describe_errors(error))) from None
+    problem = future_problem(data)
+    if problem:
+        raise fail(problem)
     with session_scope() as session:
         event = events.create(session, data, CLI_ACTOR)
     console.print(t("cli.event_created", title=event.title, code=event.code), markup=False)

@@ -18,7 +18,7 @@ from sqlmodel import Session
 
 from relais.errors import DomainError, InvalidInput
 from relais.events import services as events
-from relais.events.schemas import EventInput, describe_errors
+from relais.events.schemas import EventInput, describe_errors, future_problem
 from relais.i18n import os_reason, t
 
 #: French column names accepted beside the English ones.
@@ -51,6 +51,9 @@ def read_rows(path: Path) -> list[tuple[int, dict[str, Any]]]:
     except OSError as error:
         raise InvalidInput("import_unreadable", file=str(path), reason=os_reason(error)) from None
     text = raw.decode("utf-8-sig") if _is_utf8(raw) else raw.decode("latin-1")
+    if "\x00" in text or not text.strip():
+        reason = t("import.binary") if text.strip() else t("import.empty")
+        raise InvalidInput("import_unreadable", file=str(path), reason=reason)
     if suffix in (".yaml", ".yml"):
         return _yaml_rows(text, path)
     if suffix == ".csv":
@@ -71,14 +74,20 @@ def _yaml_rows(text: str, path: Path) -> list[tuple[int, dict[str, Any]]]:
         document = yaml.compose(text)
         data = yaml.safe_load(text)
     except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else "?"
         raise InvalidInput(
-            "import_unreadable", file=str(path), reason=str(error).splitlines()[0]
+            "import_unreadable", file=str(path), reason=t("import.yaml_syntax", line=line)
         ) from None
     if isinstance(data, dict) and "events" in data:
         data = data["events"]
         document = next(v for k, v in document.value if k.value == "events")  # type: ignore[union-attr]
-    if not isinstance(data, list) or not all(isinstance(item, dict) for item in data):
+    if not isinstance(data, list):
         raise InvalidInput("import_unreadable", file=str(path), reason=t("import.yaml_shape"))
+    for number, item in enumerate(data, start=1):
+        if not isinstance(item, dict):
+            reason = t("import.yaml_item", number=number)
+            raise InvalidInput("import_unreadable", file=str(path), reason=reason)
     lines = [node.start_mark.line + 1 for node in document.value]  # type: ignore[union-attr]
     return [(line, _normalise_keys(item)) for line, item in zip(lines, data, strict=True)]
 
@@ -88,10 +97,15 @@ def _csv_rows(text: str) -> list[tuple[int, dict[str, Any]]]:
     delimiter = ";" if sample.count(";") > sample.count(",") else ","
     reader = csv.DictReader(io.StringIO(text), delimiter=delimiter)
     rows = []
-    for row in reader:
-        cleaned = {k: v for k, v in row.items() if k is not None and v not in (None, "")}
-        if cleaned:
-            rows.append((reader.line_num, _normalise_keys(cleaned)))
+    try:
+        for row in reader:
+            cleaned = {k: v for k, v in row.items() if k is not None and v not in (None, "")}
+            if cleaned:
+                rows.append((reader.line_num, _normalise_keys(cleaned)))
+    except csv.Error:
+        raise InvalidInput(
+            "import_unreadable", file="CSV", reason=t("import.csv_broken", line=reader.line_num)
+        ) from None
     return rows
 
 
@@ -112,9 +126,15 @@ def import_file(
     for line, row in read_rows(path):
         cycle = row.pop("cycle", None)
         try:
-            valid.append((line, str(cycle).strip() if cycle else None, EventInput(**row)))
+            data = EventInput(**row)
         except ValidationError as error:
             report.errors.extend((line, message) for message in describe_errors(error))
+            continue
+        problem = future_problem(data)
+        if problem:
+            report.errors.append((line, problem))
+            continue
+        valid.append((line, str(cycle).strip() if cycle else None, data))
     cycles: dict[str, list[tuple[int, EventInput]]] = {}
     for line, cycle, data in valid:
         try:

@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from relais.events.models import EventFormat, EventStatus
 from relais.i18n import has, t, validation_reason
-from relais.timefmt import as_utc, parse_local
+from relais.timefmt import as_utc, parse_local, utcnow
 
 FORMAT_ALIASES = {
     "presentiel": EventFormat.PRESENTIEL, "présentiel": EventFormat.PRESENTIEL,
@@ -22,6 +22,10 @@ FORMAT_ALIASES = {
     "visio": EventFormat.DISTANCIEL, "hybride": EventFormat.HYBRIDE,
 }  # fmt: skip
 FRENCH_BOOLEANS = {"oui": True, "o": True, "non": False, "n": False}
+STATUS_ALIASES = {
+    "brouillon": EventStatus.DRAFT, "publié": EventStatus.PUBLISHED,
+    "publie": EventStatus.PUBLISHED, "annulé": EventStatus.CANCELLED,
+}  # fmt: skip
 
 
 def _moment(value: Any) -> Any:
@@ -85,6 +89,13 @@ class EventInput(BaseModel):
             return FRENCH_BOOLEANS.get(value.strip().lower(), value)
         return value
 
+    @field_validator("status", mode="before")
+    @classmethod
+    def _french_status(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return STATUS_ALIASES.get(value.strip().lower(), value.strip().lower())
+        return value
+
     @field_validator("visio_url")
     @classmethod
     def _http_link(cls, value: str) -> str:
@@ -103,6 +114,17 @@ class EventInput(BaseModel):
         if self.registration_deadline and self.registration_deadline > self.starts_at:
             raise ValueError(t("errors.deadline_after_start"))
         return self
+
+
+def future_problem(data: EventInput) -> str | None:
+    """Why a new event cannot be created at that date (in the past), or None.
+
+    Kept out of the model's own checks: a move or a test may describe a past
+    session, but a coordinator creating or importing one has made a typo.
+    """
+    if data.starts_at <= utcnow():
+        return t("errors.field_error", field=t("fields.starts_at"), reason=t("errors.in_the_past"))
+    return None
 
 
 def describe_errors(error: ValidationError) -> list[str]:

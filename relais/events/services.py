@@ -97,7 +97,8 @@ def _resolve_links(session: Session, data: EventInput) -> tuple[int | None, list
     if data.theme:
         theme = reference.find_theme(session, data.theme)
         if theme is None:
-            raise InvalidInput("unknown_theme", value=data.theme)
+            choices = ", ".join(theme.name for theme in reference.themes(session))
+            raise InvalidInput("unknown_theme", value=data.theme, choices=choices)
         theme_id = theme.id
     network_ids = []
     for name in data.networks:
@@ -112,7 +113,8 @@ def _resolve_links(session: Session, data: EventInput) -> tuple[int | None, list
     for name in data.audience_profiles:
         profile = reference.find_profile(session, name)
         if profile is None:
-            raise InvalidInput("unknown_profile", value=name)
+            choices = ", ".join(profile.name for profile in reference.profiles(session))
+            raise InvalidInput("unknown_profile", value=name, choices=choices)
         assert profile.id is not None
         profile_ids.append(profile.id)
     return theme_id, network_ids, profile_ids

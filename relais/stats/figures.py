@@ -152,10 +152,12 @@ class _Year:
         self.year = year
         self.now = now
         self.starts, self.ends = year_bounds(year)
+        # Sessions that have taken place: the report of the current year must not
+        # count the meetings still to come.
         self.in_scope = sa.and_(
             col(Event.status) == EventStatus.PUBLISHED,
             col(Event.starts_at) >= self.starts,
-            col(Event.starts_at) < self.ends,
+            col(Event.starts_at) < min(self.ends, now),
         )
         self.present = sa.and_(
             col(Attendance.event_id) == col(Event.id),
