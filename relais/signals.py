@@ -142,6 +142,8 @@ def emit(session: Session, domain_event: DomainEvent) -> None:
 
 @sa_event.listens_for(OrmSession, "after_commit")
 def _deliver_after_commit(session: OrmSession) -> None:
+    if session.in_nested_transaction():
+        return  # a savepoint released: the real commit is still to come
     pending: list[DomainEvent] = session.info.pop(_PENDING, [])
     for domain_event in pending:
         for handler in list(_after_commit[type(domain_event)]):
@@ -153,4 +155,6 @@ def _deliver_after_commit(session: OrmSession) -> None:
 
 @sa_event.listens_for(OrmSession, "after_rollback")
 def _drop_on_rollback(session: OrmSession) -> None:
+    if session.in_nested_transaction():
+        return  # only a savepoint rolled back: the transaction goes on
     session.info.pop(_PENDING, None)

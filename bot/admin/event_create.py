@@ -240,6 +240,11 @@ def tapped(session: Session, actor: Actor, args: list[str]) -> Result:
         if not answers.get("dates"):
             raise Stale
         return _advance(session, actor, answers, "start")
+    if field == "networks" and not answers.get("networks"):
+        limited = roles.require(session, actor.telegram_id, Action.EVENT_CREATE).networks
+        if limited is not None:
+            refusal = Reply(problem(InvalidInput("admin_network_required")))
+            return [refusal, _question(session, actor, "networks", answers)]
     if field in ("networks", "audience"):
         return _advance(session, actor, answers, field)
     answers[field] = _button_value(field, value)

@@ -15,7 +15,7 @@ from pydantic import ValidationError
 from sqlmodel import Session
 
 from relais.errors import InvalidInput
-from relais.events.models import Event
+from relais.events.models import Event, EventStatus
 from relais.events.schemas import EventInput, describe_errors
 from relais.reference import services as reference
 
@@ -81,6 +81,8 @@ def _validated(event: Event, edit: Edit) -> EventInput:
 
 def changes_for(session: Session, event: Event, edit: Edit) -> dict[str, Any]:
     """The fields to give :func:`relais.events.services.update`, only those that differ."""
+    if event.status == EventStatus.CANCELLED:
+        raise InvalidInput("event_is_cancelled")
     data = _validated(event, edit)
     wanted: dict[str, Any] = {
         "title": data.title,

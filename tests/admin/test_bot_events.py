@@ -6,6 +6,7 @@ import pytest
 from sqlmodel import Session, select
 
 from bot.application import BotComponent
+from relais.events import services as events
 from relais.events.models import Event, EventFormat, EventStatus, Series
 from relais.timefmt import local
 from tests.admin.conftest import coordinator, make_network
@@ -105,3 +106,52 @@ async def test_create_cycle(api: BotAPI, bot: BotComponent, session: Session) ->
         "Cycle de qualification laïcité – séance 2",
     ]
     assert {e.series_id for e in session.exec(select(Event))} == {series.id}
+
+
+async def test_limited_coordinator_targets_one_of_their_networks_and_an_audience(
+    api: BotAPI, bot: BotComponent, session: Session
+) -> None:
+    mine = make_network(session, "Réseau des médiateurs – 93")
+    make_network(session, "Réseau des référents PRE – 91")
+    claire = coordinator(api, session, networks=[mine.code])
+    await claire.send("/nouvel_evenement")
+    await claire.expect("Titre")
+    await claire.send("Rencontre des médiateurs")
+    await claire.expect("Thématique")
+    await claire.tap("Médiation sociale")
+    await claire.expect("Modalité")
+    await claire.tap("Présentiel")
+    await claire.expect("Date et heure")
+    await claire.send("10/06/2031 09:30")
+    await claire.expect("Durée")
+    await claire.tap("journée")
+    await claire.expect("Adresse du lieu")
+    await claire.send("Maison de quartier, Bondy")
+    await claire.expect("Nombre de places")
+    await claire.send("0")
+    await claire.expect("Date limite")
+    await claire.tap("Aucune")
+    networks_question = await claire.expect("Réseaux ciblés")
+    assert networks_question.message.button_texts()[:1] == ["Réseau des médiateurs – 93"]
+    await claire.tap("Terminé")
+    await claire.expect("Choisissez au moins un de vos réseaux")
+    await claire.tap("Réseau des médiateurs – 93")
+    await claire.expect("Réseaux ciblés")
+    await claire.tap("Terminé")
+    await claire.expect("Réserver à certains profils")
+    await claire.tap("Médiateur adulte-relais")
+    await claire.expect("Réserver à certains profils")
+    await claire.tap("Terminé")
+    await claire.expect("Présentation")
+    await claire.tap("Passer")
+    preview = await claire.expect("Aperçu")
+    assert (
+        "Public : Médiateur adulte-relais" in preview.text and "Places : illimité" in preview.text
+    )
+    await claire.tap("✅ Publier")
+    await claire.expect("Statut : publié")
+    event = session.exec(select(Event)).one()
+    assert events.network_ids(session, event.id or 0) == [mine.id]
+    assert len(events.audience_profile_ids(session, event.id or 0)) == 1
+    assert event.capacity is None and (event.ends_at - event.starts_at).total_seconds() == 7 * 3600
+    session.commit()

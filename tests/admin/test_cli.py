@@ -119,6 +119,8 @@ def test_cancel_duplicate_publish(session: Session) -> None:
     assert _reload(session, event.id).cancel_reason == "Intervenant malade"
     code, output = _run("event", "cancel", event.code, "--motif", "encore")
     assert code == 1 and "annulé" in output
+    code, output = _run("event", "edit", event.code, "--lieu", "Ailleurs")
+    assert code == 1 and "cet événement est annulé" in output
     code, output = _run("event", "duplicate", event.code, "--debut", "demain")
     assert code == 1 and "illisible" in output
 

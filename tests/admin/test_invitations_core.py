@@ -103,3 +103,20 @@ def test_broadcast_counts_telegram_members_and_refuses_bad_text(session: Session
         assert words in refused.value.message
     session.rollback()
     assert len(session.exec(select(Broadcast)).all()) == 1
+
+
+def test_after_commit_handlers_wait_for_the_real_commit(
+    session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A savepoint released (as the Telegram outbox does per row) is not the commit."""
+    delivered: list[signals.DomainEvent] = []
+    monkeypatch.setitem(signals._after_commit, signals.PersonErased, [delivered.append])
+    session.connection()
+    signals.emit(session, signals.PersonErased(person_id=1))
+    with session.begin_nested():
+        pass
+    assert delivered == []
+    with pytest.raises(ValueError), session.begin_nested():
+        raise ValueError
+    session.commit()
+    assert delivered == [signals.PersonErased(person_id=1)]
