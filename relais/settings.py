@@ -7,6 +7,7 @@ so :func:`load_settings` turns pydantic's errors into :class:`SettingsError`.
 
 from __future__ import annotations
 
+from email.utils import parseaddr
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
@@ -96,6 +97,18 @@ class Settings(BaseSettings):
         from relais.events.offsets import parse_offsets
 
         parse_offsets(value)
+        return value
+
+    @field_validator("mail_from", "mail_reply_to", "newsletter_unsubscribe_mailto")
+    @classmethod
+    def _mail_address(cls, value: str) -> str:
+        """« Nom <adresse> » or a bare address; ``localhost`` is allowed for trials."""
+        if value == "":
+            return value
+        _name, address = parseaddr(value)
+        local_part, _, domain = address.partition("@")
+        if not local_part or not domain or " " in address:
+            raise ValueError("not an e-mail address")
         return value
 
     @field_validator("timezone")

@@ -68,3 +68,11 @@ def test_command_line_prints_one_line_and_no_traceback(tmp_path: object) -> None
     assert result.stderr.strip().splitlines() == [
         next(line for line in result.stderr.splitlines() if "SMTP_PORT" in line)
     ]
+
+
+@pytest.mark.parametrize("value", ["pasunemail", "Relais <>", "a b@c.fr"])
+def test_sender_address_must_be_an_address(monkeypatch: pytest.MonkeyPatch, value: str) -> None:
+    monkeypatch.setenv("MAIL_FROM", value)
+    with pytest.raises(SettingsError) as caught:
+        load_settings()
+    assert str(caught.value).startswith("Réglage MAIL_FROM invalide")
