@@ -97,10 +97,7 @@ def changes_for(session: Session, event: Event, edit: Edit) -> dict[str, Any]:
     if edit.capacity is not None:
         wanted["capacity"] = parse_capacity(edit.capacity)
     if edit.theme is not None:
-        theme = reference.find_theme(session, edit.theme)
-        if theme is None:
-            raise InvalidInput("unknown_theme", value=edit.theme[:60])
-        wanted["theme_id"] = theme.id
+        wanted["theme_id"] = reference.theme_named(session, edit.theme).id
     if edit.registrations_open is not None:
         wanted["registrations_open"] = edit.registrations_open
     return {field: value for field, value in wanted.items() if getattr(event, field) != value}

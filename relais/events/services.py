@@ -98,11 +98,7 @@ def lock(session: Session, event_id: int) -> Event:
 def _resolve_links(session: Session, data: EventInput) -> tuple[int | None, list[int], list[int]]:
     theme_id = None
     if data.theme:
-        theme = reference.find_theme(session, data.theme)
-        if theme is None:
-            choices = ", ".join(theme.name for theme in reference.themes(session))
-            raise InvalidInput("unknown_theme", value=data.theme, choices=choices)
-        theme_id = theme.id
+        theme_id = reference.theme_named(session, data.theme).id
     network_ids = []
     for name in data.networks:
         network = session.exec(
@@ -114,12 +110,9 @@ def _resolve_links(session: Session, data: EventInput) -> tuple[int | None, list
         network_ids.append(network.id)
     profile_ids = []
     for name in data.audience_profiles:
-        profile = reference.find_profile(session, name)
-        if profile is None:
-            choices = ", ".join(profile.name for profile in reference.profiles(session))
-            raise InvalidInput("unknown_profile", value=name, choices=choices)
-        assert profile.id is not None
-        profile_ids.append(profile.id)
+        profile_id = reference.profile_named(session, name).id
+        assert profile_id is not None
+        profile_ids.append(profile_id)
     return theme_id, network_ids, profile_ids
 
 

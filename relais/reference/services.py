@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlmodel import Session, col, select
 
+from relais.errors import InvalidInput
 from relais.reference.models import Departement, Profile, Theme
 
 
@@ -27,3 +28,21 @@ def find_theme(session: Session, name: str) -> Theme | None:
 def find_profile(session: Session, name: str) -> Profile | None:
     wanted = name.strip().casefold()
     return next((p for p in profiles(session) if p.name.casefold() == wanted), None)
+
+
+def theme_named(session: Session, name: str) -> Theme:
+    """The theme of that name, or a French error listing the possible ones."""
+    theme = find_theme(session, name)
+    if theme is None:
+        choices = ", ".join(known.name for known in themes(session))
+        raise InvalidInput("unknown_theme", value=name[:60], choices=choices)
+    return theme
+
+
+def profile_named(session: Session, name: str) -> Profile:
+    """The professional profile of that name, or a French error listing the possible ones."""
+    profile = find_profile(session, name)
+    if profile is None:
+        choices = ", ".join(known.name for known in profiles(session))
+        raise InvalidInput("unknown_profile", value=name[:60], choices=choices)
+    return profile
