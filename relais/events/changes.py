@@ -99,7 +99,8 @@ def changes_for(session: Session, event: Event, edit: Edit) -> dict[str, Any]:
     if edit.theme is not None:
         theme = reference.find_theme(session, edit.theme)
         if theme is None:
-            raise InvalidInput("unknown_theme", value=edit.theme[:60])
+            choices = ", ".join(known.name for known in reference.themes(session))
+            raise InvalidInput("unknown_theme", value=edit.theme[:60], choices=choices)
         wanted["theme_id"] = theme.id
     if edit.registrations_open is not None:
         wanted["registrations_open"] = edit.registrations_open
