@@ -263,8 +263,8 @@ def _button_value(field: str, value: str) -> Any:
 
 def _inputs(session: Session, answers: dict[str, Any], status: EventStatus) -> list[EventInput]:
     """The event (or each session of the cycle) as the core validates it."""
-    theme = reference.themes(session)
-    theme_name = next((t.name for t in theme if t.id == answers.get("theme")), None)
+    themes = reference.themes(session)
+    theme_name = next((t.name for t in themes if t.id == answers.get("theme")), None)
     network_codes = [
         n.code
         for n in session.exec(
