@@ -77,3 +77,16 @@ def test_status_then_retry(session: Session, db_url: str, tmp_path: Path) -> Non
     assert states == ["pending", "pending", "sent"]
     again = relais("mail", "retry", cwd=tmp_path)
     assert "Aucun e-mail en échec" in again.stdout
+
+
+def test_resource_command_checks_the_link(session: Session, db_url: str, tmp_path: Path) -> None:
+    event = make_event(session, title="Rencontre des médiateurs")
+    refused = relais("mail", "resource", event.code, "Diaporama", "ftp://x", cwd=tmp_path)
+    assert refused.returncode == 1
+    assert "lien « ftp://x » invalide" in refused.stderr
+    added = relais("mail", "resource", event.code, "Diaporama", "https://crpv.example/d.pdf",
+                   cwd=tmp_path)  # fmt: skip
+    assert added.returncode == 0, added.stderr
+    assert "Ressource ajoutée à « Rencontre des médiateurs »" in added.stdout
+    unknown = relais("mail", "resource", "nexistepas", "Diaporama", "https://x.fr", cwd=tmp_path)
+    assert unknown.returncode == 1 and unknown.stderr.strip()
