@@ -15,7 +15,7 @@ from relais.people.models import Organisation
 from relais.reference.models import Departement, Profile
 from relais.registrations import services as registrations
 from relais.registrations.models import Registration, RegistrationStatus
-from relais.timefmt import format_range
+from relais.timefmt import format_range, short_day
 
 MAX_LISTED = 10
 MENU = (label("menu"), "m")
@@ -55,7 +55,14 @@ def my_registrations(actor: Actor) -> list[Reply]:
                 }
             )
         buttons = [
-            [(label("unsubscribe", title=short(event.title, 28)), f"u:{registration.id}")]
+            [
+                (
+                    label(
+                        "unsubscribe", title=short(event.title, 24), day=short_day(event.starts_at)
+                    ),
+                    f"u:{registration.id}",
+                )
+            ]
             for registration, event in rows
         ]
         text = page("registrations.html", lines=lines, hidden=hidden)

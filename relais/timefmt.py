@@ -72,6 +72,11 @@ def format_short(moment: datetime, zone: ZoneInfo | None = None) -> str:
     return f"{SHORT_DAYS[value.weekday()]} {day} {month} {value.year}, {format_time(moment, zone)}"
 
 
+def short_day(moment: datetime, zone: ZoneInfo | None = None) -> str:
+    """« 08/04 »: tells apart the sessions of a cycle on a narrow button."""
+    return f"{local(moment, zone):%d/%m}"
+
+
 def format_range(start: datetime, end: datetime, zone: ZoneInfo | None = None) -> str:
     """« mardi 8 avril 2025, 9 h 30 – 12 h » or across days with both dates."""
     if local(start, zone).date() == local(end, zone).date():

@@ -15,6 +15,7 @@ from relais.events import services as events
 from relais.people.models import Consent, Person
 from relais.registrations import services as registrations
 from relais.registrations.models import Registration, RegistrationStatus
+from relais.timefmt import short_day
 from tests.bot.helpers import assert_golden, known_user, sign_up
 from tests.botapi import BotAPI
 from tests.factories import make_event
@@ -92,7 +93,7 @@ async def test_waiting_list_then_promotion_after_a_cancellation(
     assert_golden("waitlisted", waiting.html)
     await first.send("/mes_inscriptions")
     await first.expect("Vos inscriptions")
-    await first.tap("Se désinscrire : Atelier laïcité")
+    await first.tap(f"Se désinscrire ({short_day(FIXED_START)}) : Atelier laïcité")
     await first.expect("Vous désinscrire")
     await first.tap("Oui, me désinscrire")
     await first.expect("désinscrit·e")
