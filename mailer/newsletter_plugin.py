@@ -1,11 +1,9 @@
-"""The newsletter's mail side as a Relais plugin: the ``relais newsletter`` commands,
-the renderers of its e-mails and the hooks that keep unsubscribed addresses unmailed."""
+"""The newsletter's mail side as a Relais plugin: the renderers of its e-mails and the
+hooks that keep unsubscribed addresses unmailed (its ``relais newsletter`` commands are
+declared in the ``relais.commands`` entry points)."""
 
 from __future__ import annotations
 
 from mailer.newsletter import subscribe
-from mailer.newsletter_cli import app
 
-__all__ = ["commands", "subscribe"]
-
-commands = [("newsletter", app)]
+__all__ = ["subscribe"]

@@ -6,12 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 from mailer import kinds, models, notify, reminders, telegram
-from mailer.cli import app as _mail_app
 from relais.settings import Settings
 
-__all__ = ["commands", "component", "models", "subscribe"]
-
-commands = [("mail", _mail_app)]
+__all__ = ["component", "models", "subscribe"]
 
 
 def subscribe() -> None:

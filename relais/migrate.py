@@ -39,3 +39,12 @@ def current_heads(engine: Engine) -> set[str]:
 
     with engine.connect() as connection:
         return set(MigrationContext.configure(connection).get_current_heads())
+
+
+def upgrade_if_needed(engine: Engine) -> None:
+    """Upgrade only when the database is behind: the check reads no plugin code."""
+    from alembic.script import ScriptDirectory
+
+    heads = set(ScriptDirectory.from_config(alembic_config(engine)).get_heads())
+    if current_heads(engine) != heads:
+        upgrade(engine)

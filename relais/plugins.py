@@ -4,10 +4,11 @@ The core never imports ``bot``, ``mailer`` or ``scheduler``: each declares in
 ``pyproject.toml`` a module exposing any of
 
 * ``subscribe()`` — attach its domain-event handlers (called once per process);
-* ``commands`` — a list of ``(name, typer.Typer)`` added to the ``relais`` command;
 * ``component(settings)`` — what ``relais run`` starts and stops.
 
-A second channel (a web form, another messenger) is added the same way.
+Sub-commands of ``relais`` (``relais mail …``) are declared apart, in the
+``relais.commands`` entry points, so that a command imports only its own
+channel. A second channel (a web form, another messenger) is added the same way.
 """
 
 from __future__ import annotations

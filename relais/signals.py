@@ -124,8 +124,29 @@ def after_commit(kind: type[E], handler: Callable[[E], None]) -> None:
         _after_commit[kind].append(handler)
 
 
+_loader: Callable[[], None] | None = None
+
+
+def load_subscribers_with(loader: Callable[[], None]) -> None:
+    """Attach the channels' handlers only when a domain event is first emitted.
+
+    A command that only reads (``relais stats``) then never imports the
+    channels (Telegram, SMTP), which keeps its start-up short.
+    """
+    global _loader
+    _loader = loader
+
+
+def _ensure_loaded() -> None:
+    global _loader
+    if _loader is not None:
+        loader, _loader = _loader, None
+        loader()
+
+
 def has_subscribers(kind: type[DomainEvent]) -> bool:
     """Whether any channel listens to ``kind`` (e.g. to warn that nothing will be sent)."""
+    _ensure_loaded()
     return bool(_in_transaction[kind] or _after_commit[kind])
 
 
@@ -135,6 +156,7 @@ def clear_subscribers() -> None:
 
 
 def emit(session: Session, domain_event: DomainEvent) -> None:
+    _ensure_loaded()
     for handler in list(_in_transaction[type(domain_event)]):
         handler(session, domain_event)
     session.info.setdefault(_PENDING, []).append(domain_event)

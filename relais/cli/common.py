@@ -34,12 +34,13 @@ def friendly(function: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             get_settings()
+            from relais import signals
             from relais.db import get_engine
-            from relais.migrate import upgrade
+            from relais.migrate import upgrade_if_needed
             from relais.plugins import subscribe_all
 
-            upgrade(get_engine())  # a fresh or older database is brought up to date first
-            subscribe_all()
+            upgrade_if_needed(get_engine())  # a fresh or older database is brought up to date
+            signals.load_subscribers_with(subscribe_all)
             return function(*args, **kwargs)
         except SettingsError as error:
             raise fail(str(error), 2) from None

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from functools import lru_cache
+from importlib.metadata import EntryPoint, entry_points
 
 import typer
+from typer._click import core as click
+from typer.core import TyperGroup
 
 from relais.cli import admin as admin_cli
 from relais.cli import attendance as attendance_cli
@@ -19,10 +23,37 @@ from relais.cli import stats as stats_cli
 from relais.cli.common import console, friendly
 from relais.db import get_engine
 from relais.i18n import t
-from relais.plugins import plugins
+from relais.plugins import subscribe_all
 from relais.settings import get_settings
 
+
+class _WithChannelCommands(TyperGroup):
+    """The core's commands plus the channels' (``relais.commands`` entry points).
+
+    A channel's commands are imported only when one of them runs or the help
+    lists them, so ``relais stats`` does not load Telegram or SMTP code.
+    """
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return [*super().list_commands(ctx), *sorted(_channel_commands())]
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        command = super().get_command(ctx, name)
+        entry = _channel_commands().get(name)
+        if command is None and entry is not None:
+            subscribe_all()  # a channel's commands need the channel wired (renderers, hooks)
+            command = typer.main.get_command(entry.load())
+            command.name = name
+        return command
+
+
+@lru_cache(maxsize=1)
+def _channel_commands() -> dict[str, EntryPoint]:
+    return {entry.name: entry for entry in entry_points(group="relais.commands")}
+
+
 app = typer.Typer(
+    cls=_WithChannelCommands,
     help="Relais : inscriptions par Telegram, invitations et rappels par e-mail pour les réseaux de pairs.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
@@ -87,11 +118,6 @@ def demo() -> None:
     console.print(t("cli.demo_done"), markup=False)
     for line in created:
         console.print(line, markup=False)
-
-
-for _plugin in plugins():
-    for _name, _sub_app in _plugin.attr("commands") or []:
-        app.add_typer(_sub_app, name=_name)
 
 
 def main() -> None:

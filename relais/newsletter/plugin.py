@@ -1,16 +1,15 @@
-"""The newsletter's core side as a plugin: the ``relais subscribers`` commands and the
-RGPD hooks (erasure and right of access reach the subscription)."""
+"""The newsletter's core side as a plugin: the RGPD hooks (erasure and right of access
+reach the subscription). Its ``relais subscribers`` commands are a ``relais.commands``
+entry point."""
 
 from __future__ import annotations
 
 from relais import signals
-from relais.newsletter import cli, services
+from relais.newsletter import services
 from relais.newsletter.models import Issue, Subscriber
 from relais.people import services as people
 
-__all__ = ["Issue", "Subscriber", "commands", "subscribe"]
-
-commands = [("subscribers", cli.app)]
+__all__ = ["Issue", "Subscriber", "subscribe"]
 
 
 def subscribe() -> None:
