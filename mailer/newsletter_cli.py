@@ -138,9 +138,13 @@ def _report(number: int) -> None:
         ),
         markup=False,
     )  # fmt: skip
-    if result.waiting or result.sending:
+    if result.waiting:
+        console.print(t("newsletter.cli.report_waiting", number=result.waiting), markup=False)
+    if result.sending:
+        minutes = max(1, round(get_settings().mail_claim_timeout / 60))
         console.print(
-            t("newsletter.cli.report_waiting", number=result.waiting + result.sending), markup=False
+            t("newsletter.cli.report_interrupted", number=result.sending, minutes=minutes),
+            markup=False,
         )
 
 
