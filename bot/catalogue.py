@@ -15,7 +15,7 @@ from relais.events import services as events
 from relais.events.models import Event, EventStatus, Series
 from relais.networks.models import Network
 from relais.reference import services as reference
-from relais.reference.models import Theme
+from relais.reference.models import Profile, Theme
 
 PAGE_SIZE = 3
 MAX_SESSIONS_SHOWN = 20
@@ -127,6 +127,16 @@ def event_detail(session: Session, event: Event) -> Reply:
         waiting=events.counts(session, event.id).waitlisted > 0,
         series=series,
         description=short(event.description, 1500),
+        reserved_profiles=session.exec(
+            select(Profile.name).where(
+                col(Profile.id).in_(events.audience_profile_ids(session, event.id))
+            )
+        ).all(),
+        members_of=session.exec(
+            select(Network.name).where(col(Network.id).in_(events.network_ids(session, event.id)))
+        ).all()
+        if event.members_only
+        else [],
     )
     buttons: list[list[Button]] = []
     if event.status == EventStatus.PUBLISHED:

@@ -70,7 +70,11 @@ async def test_every_refusal_reason_is_told(
     ]
     for event, _expected in cases:
         await user.send(f"/start {event.code}")
-        await user.expect(event.title)
+        card = await user.expect(event.title)
+        if event is reserved:
+            assert "🔒 Réservé aux profils : Délégué du préfet" in card.text
+        if event is members:
+            assert "🔒 Réservé aux membres :" in card.text
     events.set_registrations_open(session, closed.id or 0, False, "test")
     session.commit()
     for event, expected in cases:
