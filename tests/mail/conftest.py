@@ -51,8 +51,8 @@ def mail_plugin() -> None:
     subscribe_all()
 
 
-@pytest.fixture
-def smtp_server(db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[SmtpRecorder]:
+def serve_smtp(monkeypatch: pytest.MonkeyPatch, **settings: str) -> Iterator[SmtpRecorder]:
+    """A real aiosmtpd server on loopback, with the settings pointing the dispatcher at it."""
     from relais.settings import get_settings
 
     recorder = SmtpRecorder()
@@ -62,14 +62,23 @@ def smtp_server(db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[SmtpRe
     monkeypatch.setenv("SMTP_HOST", "127.0.0.1")
     monkeypatch.setenv("SMTP_PORT", str(port))
     monkeypatch.setenv("MAIL_RATE_PER_SECOND", "0")
-    monkeypatch.setenv("MAIL_REPLY_TO", "Équipe CRPV <contact@crpv.example>")
-    monkeypatch.setenv("MAIL_FROM", "CRPV Relais <relais@crpv.example>")
+    for name, value in settings.items():
+        monkeypatch.setenv(name, value)
     get_settings.cache_clear()
     try:
         yield recorder
     finally:
         controller.stop()
         get_settings.cache_clear()
+
+
+@pytest.fixture
+def smtp_server(db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[SmtpRecorder]:
+    yield from serve_smtp(
+        monkeypatch,
+        MAIL_REPLY_TO="Équipe CRPV <contact@crpv.example>",
+        MAIL_FROM="CRPV Relais <relais@crpv.example>",
+    )
 
 
 def parts(message: EmailMessage) -> list[str]:

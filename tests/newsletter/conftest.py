@@ -7,12 +7,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from aiosmtpd.controller import Controller
 from sqlmodel import Session
 from typer.testing import CliRunner
 
 from tests.bot.conftest import api, bot, bot_settings  # noqa: F401  (the bot fixtures, shared)
-from tests.mail.conftest import SmtpRecorder, free_port
+from tests.mail.conftest import SmtpRecorder, serve_smtp
 
 DATA = Path(__file__).parent / "data"
 
@@ -40,25 +39,14 @@ def assert_golden(name: str, actual: str) -> None:
 def smtp(db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[SmtpRecorder]:
     """A real aiosmtpd server on loopback that the dispatcher sends to, without pacing."""
     from relais.plugins import subscribe_all
-    from relais.settings import get_settings
 
     subscribe_all()
-    recorder = SmtpRecorder()
-    port = free_port()
-    controller = Controller(recorder, hostname="127.0.0.1", port=port)
-    controller.start()
-    monkeypatch.setenv("SMTP_HOST", "127.0.0.1")
-    monkeypatch.setenv("SMTP_PORT", str(port))
-    monkeypatch.setenv("MAIL_RATE_PER_SECOND", "0")
-    monkeypatch.setenv("MAIL_FROM", "CRPV Île-de-France <lettre@crpv.example>")
-    monkeypatch.setenv("PUBLIC_BASE_URL", "https://relais.crpv.example")
-    monkeypatch.setenv("NEWSLETTER_UNSUBSCRIBE_MAILTO", "desabonnement@crpv.example")
-    get_settings.cache_clear()
-    try:
-        yield recorder
-    finally:
-        controller.stop()
-        get_settings.cache_clear()
+    yield from serve_smtp(
+        monkeypatch,
+        MAIL_FROM="CRPV Île-de-France <lettre@crpv.example>",
+        PUBLIC_BASE_URL="https://relais.crpv.example",
+        NEWSLETTER_UNSUBSCRIBE_MAILTO="desabonnement@crpv.example",
+    )
 
 
 def add_subscribers(
