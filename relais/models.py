@@ -8,6 +8,7 @@ from sqlmodel import SQLModel
 
 from relais.attendance.models import Attendance, AttendanceMethod, AttendanceStatus
 from relais.audit import AuditEntry
+from relais.bounces.models import AddressBounce
 from relais.events.models import (
     Event,
     EventAudience,
@@ -20,14 +21,14 @@ from relais.invitations.models import Broadcast, Invitation
 from relais.networks.models import Network, NetworkMember
 from relais.people.models import Consent, ConsentPurpose, Organisation, OrganisationKind, Person
 from relais.reference.models import Departement, Profile, Theme
-from relais.registrations.models import Registration, RegistrationStatus
+from relais.registrations.models import CalendarAnswer, Registration, RegistrationStatus
 from relais.roles.models import Role, RoleGrant, RoleNetwork
 from relais.satisfaction.models import SatisfactionAnswer
 
 metadata = SQLModel.metadata
 
 __all__ = [
-    "Attendance", "AttendanceMethod", "AttendanceStatus", "AuditEntry", "Broadcast", "Consent",
+    "AddressBounce", "Attendance", "AttendanceMethod", "AttendanceStatus", "AuditEntry", "Broadcast", "CalendarAnswer", "Consent",
     "ConsentPurpose", "Departement", "Event", "EventAudience", "EventFormat", "EventNetwork",
     "EventStatus", "Invitation", "Network", "NetworkMember", "Organisation",
     "OrganisationKind", "Person", "Profile", "Registration", "RegistrationStatus", "Role",
