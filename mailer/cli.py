@@ -7,13 +7,18 @@ from urllib.parse import urlparse
 import typer
 
 from mailer import queue
+from mailer.inbox.cli import inbox
 from mailer.models import EventResource
 from relais.cli.common import console, fail, friendly
 from relais.db import session_scope
 from relais.events import services as events
 from relais.i18n import t
 
-app = typer.Typer(help="E-mails : file d'envoi, nouveaux essais, ressources.", no_args_is_help=True)
+app = typer.Typer(
+    help="E-mails : file d'envoi, nouveaux essais, ressources, boîte de réception.",
+    no_args_is_help=True,
+)
+app.command("inbox")(friendly(inbox))
 
 
 @app.command("status")

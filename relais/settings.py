@@ -115,7 +115,9 @@ class Settings(BaseSettings):
         parse_offsets(value)
         return value
 
-    @field_validator("mail_from", "mail_reply_to", "newsletter_unsubscribe_mailto", "mail_bounce_address")
+    @field_validator(
+        "mail_from", "mail_reply_to", "newsletter_unsubscribe_mailto", "mail_bounce_address"
+    )
     @classmethod
     def _mail_address(cls, value: str) -> str:
         """« Nom <adresse> » or a bare address; ``localhost`` is allowed for trials."""
