@@ -52,3 +52,17 @@ def corpus(name: str, **values: object) -> bytes:
         text = text.replace(f"@@{key.upper()}@@", str(value))
     assert "@@" not in text, f"placeholder left in {name}"
     return text.replace("\r\n", "\n").replace("\n", "\r\n").encode("utf-8")
+
+
+def read_mailbox(**overrides: object):  # type: ignore[no-untyped-def]
+    """One pass of the reader over the configured folder, through a real IMAP session."""
+    from mailer.inbox.imap import ImapMailbox
+    from mailer.inbox.process import InboxReader
+
+    settings = get_settings().model_copy(update=overrides)
+    mailbox = ImapMailbox(settings)
+    mailbox.connect()
+    try:
+        return InboxReader(settings).run_pass(mailbox)
+    finally:
+        mailbox.close()
