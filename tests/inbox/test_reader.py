@@ -270,3 +270,40 @@ def test_human_folder_and_crash_between_commit_and_move(
     assert dovecot.count(folder) == 0
     assert dovecot.count(f"{folder}-traites") == 1
     assert dovecot.count(f"{folder}-humains") == 1
+
+
+async def test_component_wakes_on_new_mail_while_idle(
+    session: Session, dovecot: Dovecot, folder: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With a poll interval far longer than the wait below, only IDLE can bring the mail in."""
+    import asyncio
+
+    from mailer.inbox.plugin import component
+    from relais.settings import get_settings
+
+    monkeypatch.setenv("IMAP_POLL_SECONDS", "300")
+    get_settings.cache_clear()
+    reader = component(get_settings())
+    assert reader is not None
+    await reader.start()
+    try:
+        await asyncio.sleep(1)  # connected, first pass done, now idling
+        dovecot.append(folder, corpus("auto_reply_en.eml", address="tom@asso-exemple.org"))
+        for _ in range(200):
+            if dovecot.count(f"{folder}-traites") == 1:
+                break
+            await asyncio.sleep(0.1)
+    finally:
+        await reader.stop()
+    assert dovecot.count(f"{folder}-traites") == 1
+    assert outcomes(session) == {
+        "mid:<ooo-20250320120038-4411@mail.association-exemple.org>": ("auto_reply", "ignored")
+    }
+
+
+def test_no_reader_without_imap_host() -> None:
+    from mailer.inbox.plugin import component
+    from relais.settings import load_settings
+
+    assert component(load_settings(imap_host="")) is None
+    assert component(load_settings(imap_host="imap.crpv.example")) is not None
