@@ -132,6 +132,8 @@ class Dovecot:
 
 
 def start_dovecot() -> Dovecot:
+    if not Path(DOVECOT).exists():
+        raise RuntimeError("dovecot is missing: apt-get install dovecot-imapd (see .ci/run)")
     root = Path(tempfile.mkdtemp(prefix="relais-dovecot-"))
     root.chmod(0o755)  # the login and mail processes traverse it under their own users
     internal, login, uid, gid = _accounts()
