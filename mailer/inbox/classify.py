@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import enum
 import re
+from email.header import decode_header, make_header
 from email.message import Message
 from email.utils import getaddresses, parseaddr
 
@@ -36,6 +37,18 @@ _AUTO_SUBJECT = re.compile(
 _UNSUBSCRIBE_WORDS = re.compile(r"d[ée]sabonne|d[ée]sinscri|unsubscribe", re.IGNORECASE)
 
 
+def header_text(message: Message, name: str) -> str:
+    """A header decoded from RFC 2047 words (« =?utf-8?q?…?= ») into one line of text."""
+    value = message.get(name)
+    if value is None:
+        return ""
+    try:
+        text = str(make_header(decode_header(str(value))))
+    except (ValueError, LookupError, UnicodeError):
+        text = str(value)
+    return " ".join(text.split())
+
+
 def sender(message: Message) -> str:
     return parseaddr(str(message.get("From", "")))[1].strip().lower()
 
@@ -58,7 +71,7 @@ def is_auto_reply(message: Message) -> bool:
         or message.get("X-Autoreply") is not None
         or message.get("X-Autorespond") is not None
         or precedence in ("auto_reply", "junk")
-        or bool(_AUTO_SUBJECT.search(str(message.get("Subject", ""))))
+        or bool(_AUTO_SUBJECT.search(header_text(message, "Subject")))
     )
 
 
@@ -74,7 +87,7 @@ def is_unsubscribe(message: Message, settings: Settings) -> bool:
     }
     if mailto not in shared:
         return True
-    subject = str(message.get("Subject", ""))
+    subject = header_text(message, "Subject")
     return subject.strip() == t("newsletter.mail.unsubscribe_subject") or bool(
         _UNSUBSCRIBE_WORDS.search(subject)
     )

@@ -88,7 +88,7 @@ def _original(message: Message) -> Message | None:
         if kind == "text/rfc822-headers":
             raw = part.get_payload(decode=True)
             if isinstance(raw, bytes):
-                return email.message_from_bytes(raw + b"\r\n\r\n", policy=email.policy.default)
+                return email.message_from_bytes(raw + b"\r\n\r\n", policy=email.policy.compat32)
     return None
 
 
