@@ -18,6 +18,11 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("outbox_message", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_outbox_message_to_address"), ["to_address"], unique=False
+        )
+
     op.create_table(
         "address_bounce",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -87,3 +92,5 @@ def downgrade() -> None:
     with op.batch_alter_table("address_bounce", schema=None) as batch_op:
         batch_op.drop_index("ix_address_bounce_address_at")
     op.drop_table("address_bounce")
+    with op.batch_alter_table("outbox_message", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_outbox_message_to_address"))
