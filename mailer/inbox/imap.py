@@ -184,7 +184,12 @@ class ImapMailbox:
             while not stop.is_set() and time.monotonic() < deadline:
                 readable, _, _ = select.select([conn.sock], [], [], 0.5)
                 pending = getattr(conn.sock, "pending", lambda: 0)()
-                if (readable or pending) and b"EXISTS" in conn.readline():
+                if not (readable or pending):
+                    continue
+                line = conn.readline()
+                if not line:
+                    raise ImapError("connection closed during IDLE")
+                if b"EXISTS" in line:
                     break
         finally:
             conn.send(b"DONE\r\n")
