@@ -28,7 +28,7 @@ from functools import partial
 from typing import Any
 
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 from sqlmodel import Session, col, select
 
 from mailer import verp
@@ -81,12 +81,13 @@ def parse(raw: bytes) -> Message:
     return email.message_from_bytes(raw, policy=email.policy.compat32)
 
 
-def message_key(message_id: str, raw: bytes) -> str:
-    """The Message-ID when there is a usable one, else a digest of the bytes."""
+def message_key(message_id: str, header: bytes) -> str:
+    """The Message-ID when there is a usable one, else a digest of the header block
+    (its Received and Date lines make it unique, and it is known before the body)."""
     value = " ".join(message_id.split())
     if value and len(value) <= 240:
         return f"mid:{value}"
-    return "sha256:" + hashlib.sha256(raw).hexdigest()
+    return "sha256:" + hashlib.sha256(header).hexdigest()
 
 
 def _reason(key: str, **context: object) -> str:
@@ -105,6 +106,8 @@ def handle(session: Session, message: Message, settings: Settings) -> Decision:
         kind = classify(message, settings)
         with session.begin_nested():
             return _ACTIONS[kind](session, message, settings)
+    except (OperationalError, InterfaceError):
+        raise  # the database is away, not the message's fault: the next pass retries it
     except Exception as error:
         log.exception("returned message could not be handled")
         return Decision(
