@@ -1,11 +1,13 @@
 """``relais mail inbox``: what was read from the mailbox and done, a dry run on one
-``.eml`` for support, and a coordinator's confirmation of an unverified calendar answer."""
+``.eml`` for support, and a coordinator's confirmation of an unverified calendar answer.
+
+Loaded only when the command runs (the options are declared in ``mailer/cli.py``),
+so ``relais mail status`` does not pay for the calendar and MIME parsers."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import typer
 from sqlmodel import Session, col, select
 
 from mailer.inbox.models import InboxMessage
@@ -22,20 +24,10 @@ from relais.settings import get_settings
 from relais.timefmt import format_short
 
 
-def inbox(
-    essai: Path | None = typer.Option(None, "--essai", help=t("inbox.cli.essai_help")),
-    confirmer: int | None = typer.Option(None, "--confirmer", help=t("inbox.cli.confirmer_help")),
-    limite: int = typer.Option(30, "--limite", min=1, max=1000, help=t("inbox.cli.limite_help")),
-) -> None:
-    """Messages lus dans la boîte de Relais et ce qui en a été fait (--essai : sans rien changer)."""
-    if essai is not None:
-        try_file(essai)
-    elif confirmer is not None:
-        with session_scope() as session:
-            answers.confirm(session, confirmer, CLI_ACTOR)
-        console.print(t("inbox.cli.confirmed", number=confirmer), markup=False)
-    else:
-        show(limite)
+def confirm(number: int) -> None:
+    with session_scope() as session:
+        answers.confirm(session, number, CLI_ACTOR)
+    console.print(t("inbox.cli.confirmed", number=number), markup=False)
 
 
 def show(limit: int) -> None:
