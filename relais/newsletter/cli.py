@@ -76,6 +76,7 @@ def _print_report(path: Path, report: importer.Report, dry_run: bool) -> None:
     counts = {outcome.value: report.count(outcome) for outcome in importer.Outcome}
     console.print(t("newsletter.cli.import_counts", **counts), markup=False)
     detailed = [line for line in report.lines if line.outcome != importer.Outcome.IMPORTED]
+    detailed = sorted([*detailed, *report.notes], key=lambda line: line.number)
     if detailed:
         table = Table()
         for column in t("newsletter.cli.import_columns").split("|"):
@@ -92,7 +93,7 @@ def _write_report(path: Path, report: importer.Report) -> None:
     with path.open("w", encoding="utf-8-sig", newline="") as out:
         writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
         writer.writerow(t("newsletter.cli.import_columns").split("|"))
-        for line in report.lines:
+        for line in sorted([*report.lines, *report.notes], key=lambda line: line.number):
             outcome = t(f"newsletter.import.outcomes.{line.outcome.value}")
             writer.writerow([str(line.number), export.safe_cell(line.email), outcome, line.reason])
     console.print(t("newsletter.cli.import_report_written", path=path), markup=False)
