@@ -19,7 +19,7 @@ from relais import audit
 from relais.events.models import Event
 from relais.i18n import t
 from relais.people.models import Organisation, Person
-from relais.reference.models import Profile
+from relais.reference.models import Profile, StructureType
 from relais.registrations import services as registrations
 from relais.registrations.models import Registration, RegistrationStatus
 from relais.timefmt import local
@@ -39,6 +39,7 @@ class Line:
     registration: Registration
     person: Person
     organisation: str
+    structure_type: str
     profile: str
     position: int | None
 
@@ -50,6 +51,7 @@ class Line:
             person.email or "",
             person.phone or "",
             self.organisation,
+            self.structure_type,
             self.profile,
             person.departement_code or "",
             t(f"labels.registration_statuses.{self.registration.status.value}"),
@@ -72,6 +74,7 @@ def lines(session: Session, event_id: int) -> list[Line]:
     """Confirmed first, then the waiting list in queue order, then cancellations."""
     organisations = {o.id: o.name for o in session.exec(select(Organisation))}
     profiles = {p.id: p.name for p in session.exec(select(Profile))}
+    types = {kind.id: kind.name for kind in session.exec(select(StructureType))}
     found = registrations.for_event(session, event_id)
     found.sort(key=lambda pair: STATUS_ORDER[pair[0].status])
     result: list[Line] = []
@@ -83,7 +86,8 @@ def lines(session: Session, event_id: int) -> list[Line]:
             position = waiting
         organisation = organisations.get(person.organisation_id, "")
         profile = profiles.get(person.profile_id, "")
-        result.append(Line(registration, person, organisation, profile, position))
+        kind = types.get(person.structure_type_id, "")
+        result.append(Line(registration, person, organisation, kind, profile, position))
     return result
 
 
