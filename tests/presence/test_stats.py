@@ -375,3 +375,51 @@ def test_pdf_report_through_chromium(session: Session, tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     text = subprocess.run(["pdftotext", str(out), "-"], capture_output=True, text=True).stdout
     assert "L'année 2025 en chiffres" in text and "Par thématique" in text
+
+
+GOLDEN = Path(__file__).resolve().parent.parent / "golden" / "presence"
+
+
+def test_structure_type_table_golden(session: Session) -> None:
+    """What the report and ``relais stats`` print for the types of structure, kept as a file."""
+    import os
+
+    from relais.reference import services as reference
+
+    kinds = {
+        name: reference.structure_type_named(session, name).id
+        for name in ("Association", "Collectivité territoriale", "Autre")
+    }
+    sessions = [
+        make_event(session, starts_at=parse_local(f"{day}/03/2031 09:30")) for day in (10, 17)
+    ]
+    crowd = [
+        make_person(session, structure_type_id=kinds["Association"]),
+        make_person(session, structure_type_id=kinds["Association"]),
+        make_person(session, structure_type_id=kinds["Collectivité territoriale"]),
+        make_person(session, structure_type_id=kinds["Autre"]),
+        make_person(session),
+    ]
+    for index, event in enumerate(sessions):
+        ids = [p.id for p in crowd[index:] if p.id]
+        attendance.mark(session, event.id or 0, ids, AttendanceStatus.PRESENT, "cli")
+    session.commit()
+    now = parse_local("01/01/2032 12:00")
+    table = tables.breakdown(
+        "structure_type",
+        figures.compute(session, 2031, now=now),
+        figures.compute(session, 2030, now=now),
+    )
+    text = "\n".join(
+        [
+            table.title,
+            " | ".join(table.columns),
+            *(" | ".join(row) for row in table.rows),
+            table.note,
+        ]
+    )
+    path = GOLDEN / "stats_structure_type.txt"
+    if os.environ.get("UPDATE_GOLDEN") == "1" or not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text + "\n", encoding="utf-8")
+    assert text + "\n" == path.read_text(encoding="utf-8")
