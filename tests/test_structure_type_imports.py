@@ -75,10 +75,19 @@ def test_cli_subscribers_import_says_which_type_was_left_out(
 ) -> None:
     monkeypatch.setenv("COLUMNS", "250")
     path = tmp_path / "abonnes.csv"
-    path.write_text("email,type of organisation\nz@x.fr,Martiens\n", encoding="utf-8")
+    path.write_text(
+        "email,type of organisation\nz@x.fr,Martiens\ny@x.fr,Local authority\n", encoding="utf-8"
+    )
     result = runner.invoke(app, ["subscribers", "import", str(path)])
     assert result.exit_code == 0, result.output
-    assert "1 importée(s)" in result.output and "« Martiens » inconnu" in result.output
+    assert "2 importée(s)" in result.output and "« Martiens » inconnu" in result.output
+    out = tmp_path / "export.csv"
+    assert runner.invoke(app, ["subscribers", "export", str(out)]).exit_code == 0
+    rows = [line.split(";") for line in out.read_text(encoding="utf-8-sig").splitlines()]
+    assert rows[0][4] == "type de structure"
+    assert {row[0]: row[4] for row in rows[1:]} == {
+        "y@x.fr": "Collectivité territoriale", "z@x.fr": "",
+    }  # fmt: skip
 
 
 def test_attendance_report_fills_only_missing_types(session: Session, tmp_path: Path) -> None:

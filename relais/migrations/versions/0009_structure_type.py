@@ -33,6 +33,25 @@ OLD_KINDS = {
 }
 
 
+def _add_type_column(table: str) -> None:
+    """A nullable ``structure_type_id`` pointing to the list.
+
+    SQLite adds such a column in place (``ADD COLUMN … REFERENCES``); going
+    through Alembic's batch mode would rebuild the table, and dropping a table
+    that other rows point to fails with foreign keys on.
+    """
+    if op.get_bind().dialect.name == "sqlite":
+        op.execute(
+            f"ALTER TABLE {table} ADD COLUMN structure_type_id INTEGER "
+            "REFERENCES structure_type (id)"
+        )
+        return
+    op.add_column(table, sa.Column("structure_type_id", sa.Integer(), nullable=True))
+    op.create_foreign_key(
+        f"fk_{table}_structure_type_id", table, "structure_type", ["structure_type_id"], ["id"]
+    )
+
+
 def upgrade() -> None:
     op.create_table(
         "structure_type",
@@ -54,25 +73,12 @@ def upgrade() -> None:
         [{"name": name, "active": True, "listed_last": False} for name in STRUCTURE_TYPES]
         + [{"name": OTHER_STRUCTURE_TYPE, "active": True, "listed_last": True}],
     )
-    with op.batch_alter_table("person", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("structure_type_id", sa.Integer(), nullable=True))
-        batch_op.add_column(
-            sa.Column("structure_type_declined_at", sa.DateTime(timezone=True), nullable=True)
-        )
-        batch_op.create_index(
-            batch_op.f("ix_person_structure_type_id"), ["structure_type_id"], unique=False
-        )
-        batch_op.create_foreign_key(
-            "fk_person_structure_type_id", "structure_type", ["structure_type_id"], ["id"]
-        )
-    with op.batch_alter_table("newsletter_subscriber", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("structure_type_id", sa.Integer(), nullable=True))
-        batch_op.create_foreign_key(
-            "fk_newsletter_subscriber_structure_type_id",
-            "structure_type",
-            ["structure_type_id"],
-            ["id"],
-        )
+    _add_type_column("person")
+    op.add_column(
+        "person", sa.Column("structure_type_declined_at", sa.DateTime(timezone=True), nullable=True)
+    )
+    op.create_index("ix_person_structure_type_id", "person", ["structure_type_id"], unique=False)
+    _add_type_column("newsletter_subscriber")
     for kind, name in OLD_KINDS.items():
         op.execute(
             sa.text(
@@ -81,29 +87,32 @@ def upgrade() -> None:
                 "WHERE organisation_id IN (SELECT id FROM organisation WHERE kind = :kind)"
             ).bindparams(name=name, kind=kind)
         )
-    with op.batch_alter_table("organisation", schema=None) as batch_op:
-        batch_op.drop_column("kind")
+    # SQLite ≥ 3.35 drops a plain column in place, without rebuilding the table.
+    op.execute("ALTER TABLE organisation DROP COLUMN kind")
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("organisation", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column(
-                "kind",
-                sa.Enum(
-                    "collectivite", "etat", "association", "bailleur", "education", "autre",
-                    name="organisationkind", native_enum=False, length=24,
-                ),
-                nullable=False,
-                server_default="autre",
-            )
-        )  # fmt: skip
-    with op.batch_alter_table("newsletter_subscriber", schema=None) as batch_op:
-        batch_op.drop_constraint("fk_newsletter_subscriber_structure_type_id", type_="foreignkey")
-        batch_op.drop_column("structure_type_id")
-    with op.batch_alter_table("person", schema=None) as batch_op:
-        batch_op.drop_constraint("fk_person_structure_type_id", type_="foreignkey")
-        batch_op.drop_index(batch_op.f("ix_person_structure_type_id"))
-        batch_op.drop_column("structure_type_declined_at")
-        batch_op.drop_column("structure_type_id")
+    """Back to ``organisation.kind`` (every organisation « autre »: the types were the people's).
+
+    SQLite cannot drop a column that has a foreign key, so there the two
+    tables are rebuilt: do it on a copy of the database if rows point to people.
+    """
+    op.add_column(
+        "organisation",
+        sa.Column("kind", sa.String(length=24), nullable=False, server_default="autre"),
+    )
+    op.drop_index("ix_person_structure_type_id", table_name="person")
+    sqlite = op.get_bind().dialect.name == "sqlite"
+    for table, columns in (
+        ("newsletter_subscriber", ["structure_type_id"]),
+        ("person", ["structure_type_id", "structure_type_declined_at"]),
+    ):
+        if sqlite:
+            with op.batch_alter_table(table, recreate="always") as batch_op:
+                for column in columns:
+                    batch_op.drop_column(column)
+            continue
+        op.drop_constraint(f"fk_{table}_structure_type_id", table, type_="foreignkey")
+        for column in columns:
+            op.drop_column(table, column)
     op.drop_table("structure_type")
