@@ -130,3 +130,17 @@ def test_attendance_report_in_english_with_type(session: Session, tmp_path: Path
     )
     lines = attendance_importer.read_report(report)
     assert [(line.email, line.structure_type) for line in lines] == [("al@x.fr", "School")]
+
+
+def test_cli_subscribers_add_with_a_type(db_url: str, session: Session) -> None:
+    base = ["subscribers", "add", "w@x.fr", "--source", "formulaire papier"]
+    bad = runner.invoke(app, [*base, "--type-structure", "Martiens"])
+    assert bad.exit_code == 1 and "type de structure « Martiens » inconnu" in bad.output
+    assert services.by_email(session, "w@x.fr") is None  # nothing half-written
+    session.commit()
+    good = runner.invoke(app, [*base, "--type-structure", "bailleur"])
+    assert good.exit_code == 0, good.output
+    subscriber = services.by_email(session, "w@x.fr")
+    assert subscriber is not None and subscriber.structure_type_id == (
+        reference.structure_type_named(session, "Bailleur social").id
+    )

@@ -14,6 +14,7 @@ from relais.i18n import t
 from relais.newsletter import export, importer, services
 from relais.newsletter.models import Subscriber, SubscriberStatus
 from relais.people import services as people
+from relais.reference import services as reference
 
 app = typer.Typer(
     help="Abonnés de la lettre « Ressources Info » : import, liste, comptage, export.",
@@ -160,6 +161,11 @@ def add(
     first_name: str = typer.Option("", "--prenom", help="Prénom."),
     last_name: str = typer.Option("", "--nom", help="Nom."),
     organisation: str = typer.Option("", "--structure", help="Structure."),
+    structure_type: str = typer.Option(
+        "",
+        "--type-structure",
+        help="Type de structure (voir « relais reference list structures »).",
+    ),
     source: str = typer.Option(
         ..., "--source", help="D'où vient le consentement, ex. « formulaire papier du 12/03/2026 »."
     ),
@@ -167,6 +173,7 @@ def add(
     """Abonner une adresse dont vous avez le consentement (noté avec sa source)."""
     address = people.normalize_email(email)
     with session_scope() as session:
+        kind = reference.structure_type_named(session, structure_type) if structure_type else None
         subscriber = services.by_email(session, address)
         if subscriber is None:
             person = people.by_email(session, address)
@@ -174,6 +181,7 @@ def add(
         subscriber.first_name = first_name or subscriber.first_name
         subscriber.last_name = last_name or subscriber.last_name
         subscriber.organisation = organisation or subscriber.organisation
+        subscriber.structure_type_id = kind.id if kind else subscriber.structure_type_id
         session.add(subscriber)
         session.flush()
         services.activate(session, subscriber, channel=CLI_ACTOR, source=source.strip())
