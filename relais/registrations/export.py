@@ -43,6 +43,14 @@ class Line:
     profile: str
     position: int | None
 
+    @property
+    def status_label(self) -> str:
+        return t(f"labels.registration_statuses.{self.registration.status.value}")
+
+    @property
+    def position_label(self) -> str:
+        return str(self.position) if self.position is not None else ""
+
     def cells(self) -> list[str]:
         person = self.person
         return [
@@ -54,8 +62,8 @@ class Line:
             self.structure_type,
             self.profile,
             person.departement_code or "",
-            t(f"labels.registration_statuses.{self.registration.status.value}"),
-            str(self.position) if self.position is not None else "",
+            self.status_label,
+            self.position_label,
             local(self.registration.created_at).strftime("%d/%m/%Y %H:%M"),
             self.registration.source,
         ]
