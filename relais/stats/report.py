@@ -75,8 +75,9 @@ def render(current: YearFigures, previous: YearFigures) -> str:
         "network": _bars(current, previous, "network", titles["network"], "participations"),
         "departement": _pie(current, "departement", titles["departement"], "participants"),
         "profile": _bars(current, previous, "profile", titles["profile"], "participants"),
-        "structure_type": _pie(
-            current, "structure_type", titles["structure_type"], "participants"
+        # Bars, not a pie: every type and « Non renseigné » keep their own line.
+        "structure_type": _bars(
+            current, previous, "structure_type", titles["structure_type"], "participants"
         ),
         "ratings": Markup(
             charts.bar_chart(
