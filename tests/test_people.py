@@ -81,7 +81,7 @@ def test_structure_type_is_checked_and_declining_is_remembered(session: Session)
     assert people.needs_structure_type(person)
     with pytest.raises(InvalidInput) as caught:
         people.set_structure_type(session, person.id, 9999)
-    assert "types possibles" in caught.value.message and "Autre" in caught.value.message
+    assert "n'est plus proposé" in caught.value.message and "Autre" in caught.value.message
     habitant = reference.structure_type_named(session, "habitant")
     people.set_structure_type(session, person.id, habitant.id)
     assert not people.needs_structure_type(person)

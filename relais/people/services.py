@@ -127,7 +127,7 @@ def _offered_type(session: Session, type_id: int) -> StructureType:
     found = reference.structure_type(session, type_id)
     if found is None:
         choices = ", ".join(known.name for known in reference.structure_types(session))
-        raise InvalidInput("unknown_structure_type", value=str(type_id), choices=choices)
+        raise InvalidInput("structure_type_not_offered", choices=choices)
     return found
 
 
