@@ -11,6 +11,9 @@ from relais.reference import services as reference
 from tests.factories import make_person
 
 runner = CliRunner()
+# These tests change the seeded lists, which PostgreSQL runs keep from test to test
+# (conftest.REFERENCE_TABLES): SQLite gets a fresh copy for each test.
+pytestmark = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 
 
 @pytest.fixture(autouse=True)
