@@ -121,3 +121,30 @@ async def test_a_type_removed_from_the_list_is_a_stale_button(
     await user.tap("Entreprise")
     await user.expect("n'est plus valable")
     assert _stored(session, person) == (None, False)
+
+
+async def test_a_cycle_registration_asks_once_too(
+    api: BotAPI, bot: BotComponent, session: Session
+) -> None:
+    from relais.events import services as events
+    from relais.events.schemas import EventInput
+
+    series, _sessions = events.create_series(
+        session,
+        "Cycle évaluation des contrats de ville",
+        [
+            EventInput(title=f"Séance {n}", starts_at=f"0{n}/06/2030 09:30", duration_minutes=180)
+            for n in (1, 2)
+        ],
+        "test",
+    )
+    session.commit()
+    user, person = known_user(api, session, "Ayo", structure_type=None)
+    await user.send(f"/start c_{series.code}")
+    await user.expect("Cycle évaluation")
+    await user.tap("✅ S'inscrire au cycle")
+    await user.expect("Inscription au cycle")
+    await user.expect("une seule fois")
+    await user.tap("Services de l'État")
+    await user.expect("Type de structure enregistré")
+    assert _stored(session, person) == ("Services de l'État", False)
