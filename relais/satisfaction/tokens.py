@@ -1,6 +1,6 @@
 """Signed survey links: whoever holds the link may answer for that person and session.
 
-The token carries the two ids and an HMAC of them under SECRET_KEY, so it
+The token carries the two ids and an HMAC of them under the installation key (:mod:`relais.keys`), so it
 cannot be forged or moved to another person; no table needed.
 """
 
@@ -13,6 +13,7 @@ import hmac
 from sqlmodel import Session
 
 from relais.errors import InvalidInput
+from relais.keys.services import signing_key
 from relais.registrations.models import Registration
 from relais.settings import get_settings
 
@@ -28,7 +29,7 @@ def _unb64(text: str) -> bytes:
 
 
 def _signature(payload: str) -> str:
-    digest = hmac.new(get_settings().signing_key, PURPOSE + payload.encode(), hashlib.sha256)
+    digest = hmac.new(signing_key(), PURPOSE + payload.encode(), hashlib.sha256)
     return _b64(digest.digest()[:16])
 
 
@@ -52,10 +53,15 @@ def read(token: str) -> tuple[int, int]:
 
 
 def _registration_signature(registration_id: int) -> str:
-    key = get_settings().signing_key
+    key = signing_key()
     return hmac.new(key, f"satisfaction:{registration_id}".encode(), hashlib.sha256).hexdigest()[
         :24
     ]
+
+
+def registration_token(registration_id: int) -> str:
+    """The follow-up e-mail's ``<registration id>.<hex signature>`` survey token."""
+    return f"{registration_id}.{_registration_signature(registration_id)}"
 
 
 def resolve(session: Session, token: str) -> tuple[int, int]:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
 import itertools
 from datetime import timedelta
 
@@ -351,7 +353,7 @@ async def test_webhook_mode_receives_updates_and_refuses_strangers(
 
     import httpx
 
-    from relais.settings import get_settings
+    from relais.settings import PUBLIC_DEVELOPMENT_KEY, get_settings
 
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -366,9 +368,15 @@ async def test_webhook_mode_receives_updates_and_refuses_strangers(
         user = api.user("Paul")
         await user.send("/aide")
         await user.expect("Ce que je sais faire")
+        public = hmac.new(PUBLIC_DEVELOPMENT_KEY.encode(), b"telegram-webhook", hashlib.sha256)
         async with httpx.AsyncClient() as client:
             forged = await client.post(api.webhook[0], json={"update_id": 999})
+            from_source = await client.post(
+                api.webhook[0], json={"update_id": 998},
+                headers={"X-Telegram-Bot-Api-Secret-Token": public.hexdigest()},
+            )  # fmt: skip
         assert forged.status_code == 403 and api.webhook_statuses == [200]
+        assert from_source.status_code == 403, "the secret must not derive from a public key"
         assert not api.calls_to("getUpdates")
     finally:
         await component.stop()
