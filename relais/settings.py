@@ -70,6 +70,7 @@ class Settings(BaseSettings):
     public_base_url: str = "http://localhost:8080"
     web_host: str = "127.0.0.1"
     web_port: int = Field(default=8080, ge=0, le=65535)
+    web_max_body_bytes: int = Field(default=32_768, ge=1024, le=10_000_000)
 
     timezone: str = "Europe/Paris"
     secret_key: str = ""

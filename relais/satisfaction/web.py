@@ -48,7 +48,17 @@ def show_form(request: Request) -> HTMLResponse:
         return HTMLResponse(render_html("satisfaction/error.html", error=error.message), 400)
 
 
+def _check_token(token: str) -> None:
+    with session_scope() as session:
+        tokens.resolve(session, token)
+
+
 async def submit(request: Request) -> HTMLResponse:
+    """The token is checked before the body is read: a forged link costs no reading."""
+    try:
+        await run_in_threadpool(_check_token, request.path_params["token"])
+    except DomainError as error:
+        return HTMLResponse(render_html("satisfaction/error.html", error=error.message), 400)
     form = parse_qs((await request.body()).decode("utf-8", "replace"))
     rating = form.get("note", [""])[0]
     comment = form.get("commentaire", [""])[0]
