@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from sqlmodel import Session, col, select
 
 from bot.texts import Button, Reply, label, page, say, short, trusted
+from relais import identifiers
 from relais.events import services as events
 from relais.events.models import Event, EventStatus, Series
 from relais.networks.models import Network
@@ -34,8 +35,10 @@ class Filters:
     def parse(cls, parts: list[str]) -> tuple[int, Filters]:
         """From the fields after ``l:``; ValueError on anything malformed."""
         page_text, theme, network, departement = parts
-        return int(page_text), cls(
-            int(theme) if theme else None, int(network) if network else None, departement or None
+        return identifiers.number(page_text), cls(
+            identifiers.number(theme) if theme else None,
+            identifiers.number(network) if network else None,
+            departement or None,
         )
 
     @property

@@ -31,6 +31,7 @@ from bot.guard import FloodGuard
 from bot.outbox import mark_blocked, mark_returned
 from bot.texts import Button, Reply, label, page, problem, say
 from bot.work import in_thread
+from relais import identifiers
 from relais.db import session_scope
 from relais.errors import DomainError, NotFound
 from relais.events import codes
@@ -229,7 +230,7 @@ def _list_route(actor: Actor, args: list[str]) -> list[Reply]:
 
 def _card_route(actor: Actor, args: list[str]) -> list[Reply]:
     with session_scope() as session:
-        return [catalogue.event_detail(session, events.get(session, int(args[0])))]
+        return [catalogue.event_detail(session, events.get(session, identifiers.number(args[0])))]
 
 
 ROUTES: dict[str, Route] = {
@@ -241,20 +242,22 @@ ROUTES: dict[str, Route] = {
     "fn": lambda actor, args: _with_session(catalogue.network_choices),
     "fd": lambda actor, args: _with_session(catalogue.departement_choices),
     "e": _card_route,
-    "r": lambda actor, args: signup.register_event(actor, int(args[0])),
-    "c": lambda actor, args: signup.register_cycle(actor, int(args[0])),
+    "r": lambda actor, args: signup.register_event(actor, identifiers.number(args[0])),
+    "c": lambda actor, args: signup.register_cycle(actor, identifiers.number(args[0])),
     "me": lambda actor, args: signup.restart_profile(actor),
     "mine": lambda actor, args: account.my_registrations(actor),
     "prof": lambda actor, args: account.profile(actor),
-    "u": lambda actor, args: account.ask_unsubscribe(actor, int(args[0])),
-    "uy": lambda actor, args: account.unsubscribe(actor, int(args[0])),
+    "u": lambda actor, args: account.ask_unsubscribe(actor, identifiers.number(args[0])),
+    "uy": lambda actor, args: account.unsubscribe(actor, identifiers.number(args[0])),
     "un": lambda actor, args: [Reply(say("kept"), edit=True)],
     "x": lambda actor, args: account.erase(actor, args[0] == "y"),
     "pe": lambda actor, args: signup.answer_button(actor, "email_confirm", args[0]),
     "pk": lambda actor, args: signup.answer_button(actor, "email_code", args[0]),
     "pp": lambda actor, args: signup.answer_button(actor, "profile", args[0]),
     "pd": lambda actor, args: signup.answer_button(actor, "departement", args[0]),
-    "pdp": lambda actor, args: signup.answer_button(actor, "departement", f"page:{int(args[0])}"),
+    "pdp": lambda actor, args: signup.answer_button(
+        actor, "departement", f"page:{identifiers.number(args[0])}"
+    ),
     "ps": lambda actor, args: signup.answer_button(actor, "phone", ""),
     "pc": lambda actor, args: signup.answer_button(actor, "consent", args[0]),
 }

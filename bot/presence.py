@@ -27,6 +27,7 @@ from bot.conversation import State
 from bot.outbox import queue_message, wake
 from bot.texts import Button, Reply, problem, say, short
 from bot.work import in_thread
+from relais import identifiers
 from relais.attendance import services as attendance
 from relais.attendance.models import Attendance, AttendanceMethod, AttendanceStatus
 from relais.db import session_scope
@@ -146,7 +147,7 @@ def survey(actor: Actor, code: str) -> list[Reply]:
 
 
 def rate(actor: Actor, args: list[str]) -> list[Reply]:
-    event_id, rating = int(args[0]), int(args[1])
+    event_id, rating = identifiers.number(args[0]), identifiers.number(args[1])
     with session_scope() as session:
         person = linked_person(session, actor.telegram_id)
         if person is None or person.id is None:
@@ -267,7 +268,7 @@ def roster(session: Session, event_id: int, page_number: int, *, edit: bool = Fa
 
 
 def roster_route(actor: Actor, args: list[str]) -> list[Reply]:
-    event_id, page_number = int(args[0]), int(args[1])
+    event_id, page_number = identifiers.number(args[0]), identifiers.number(args[1])
     try:
         with session_scope() as session:
             roles.require_event(session, actor.telegram_id, roles.Action.REGISTRATIONS, event_id)
@@ -278,7 +279,11 @@ def roster_route(actor: Actor, args: list[str]) -> list[Reply]:
 
 def toggle(actor: Actor, args: list[str]) -> list[Reply]:
     """Next status for one person; the list is redrawn in place (the role checked again)."""
-    event_id, person_id, page_number = int(args[0]), int(args[1]), int(args[2])
+    event_id, person_id, page_number = (
+        identifiers.number(args[0]),
+        identifiers.number(args[1]),
+        identifiers.number(args[2]),
+    )
     try:
         with session_scope() as session:
             roles.require_event(session, actor.telegram_id, roles.Action.REGISTRATIONS, event_id)

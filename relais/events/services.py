@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from relais import audit, signals
+from relais import audit, identifiers, signals
 from relais.errors import InvalidInput, NotFound
 from relais.events import codes
 from relais.events.models import (
@@ -66,8 +66,9 @@ def lookup(session: Session, reference_text: str) -> Event:
     try:
         return by_code(session, text)
     except NotFound:
-        if text.isdigit():
-            return get(session, int(text))
+        number = identifiers.parse(text, minimum=1)
+        if number is not None:
+            return get(session, number)
         raise
 
 

@@ -15,10 +15,11 @@ import hmac
 import re
 from typing import Literal
 
+from relais import identifiers
 from relais.keys.services import signing_key
 
 Purpose = Literal["unsubscribe", "confirm"]
-_SHAPE = re.compile(r"^([1-9][0-9]{0,17})\.([A-Za-z0-9_-]{22})$")
+_SHAPE = re.compile(r"^([0-9]{1,10})\.([A-Za-z0-9_-]{22})$")
 
 
 def _mac(purpose: Purpose, subscriber_id: int, email: str) -> str:
@@ -34,7 +35,7 @@ def make(purpose: Purpose, subscriber_id: int, email: str) -> str:
 def subscriber_id(token: str) -> int | None:
     """The id a well-formed token claims; it still has to be :func:`verify`-ed."""
     match = _SHAPE.fullmatch(token)
-    return int(match.group(1)) if match else None
+    return identifiers.parse(match.group(1), minimum=1) if match else None
 
 
 def verify(purpose: Purpose, token: str, subscriber_id: int, email: str) -> bool:

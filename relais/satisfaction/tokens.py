@@ -12,6 +12,7 @@ import hmac
 
 from sqlmodel import Session
 
+from relais import identifiers
 from relais.errors import InvalidInput
 from relais.keys.services import signing_key
 from relais.registrations.models import Registration
@@ -41,7 +42,8 @@ def make(event_id: int, person_id: int) -> str:
 def read(token: str) -> tuple[int, int]:
     """(event_id, person_id) of a genuine token; InvalidInput otherwise."""
     parts = token.strip().split(".")
-    if len(parts) == 3 and parts[0].isdigit() and parts[1].isdigit():
+    ids = [identifiers.parse(part, minimum=1) for part in parts[:2]]
+    if len(parts) == 3 and None not in ids:
         payload = f"{parts[0]}.{parts[1]}"
         try:
             genuine = hmac.compare_digest(_unb64(parts[2]), _unb64(_signature(payload)))
@@ -71,10 +73,11 @@ def resolve(session: Session, token: str) -> tuple[int, int]:
     e-mail's ``<registration id>.<hex signature>`` links are accepted.
     """
     parts = token.strip().split(".")
-    if len(parts) == 2 and parts[0].isdigit():
-        expected = _registration_signature(int(parts[0]))
+    registration_id = identifiers.parse(parts[0], minimum=1)
+    if len(parts) == 2 and registration_id is not None:
+        expected = _registration_signature(registration_id)
         if hmac.compare_digest(parts[1].encode(), expected.encode()):
-            registration = session.get(Registration, int(parts[0]))
+            registration = session.get(Registration, registration_id)
             if registration is not None:
                 return registration.event_id, registration.person_id
         raise InvalidInput("presence.token_invalid")

@@ -19,6 +19,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
+from relais import identifiers
 from relais.db import get_engine, session_scope
 from relais.errors import DomainError
 from relais.newsletter import archive, tokens
@@ -132,8 +133,11 @@ def archive_index(_request: Request) -> Response:
 
 
 def archive_issue(request: Request) -> Response:
+    number = identifiers.parse(request.path_params["number"], minimum=1)
+    if number is None:
+        return notice("issue_not_found", 404)
     with session_scope() as session:
-        issue = archive.published_issue(session, request.path_params["number"])
+        issue = archive.published_issue(session, number)
         if issue is None:
             return notice("issue_not_found", 404)
         headers = {
@@ -177,7 +181,7 @@ def routes() -> list[Route]:
         Route("/confirmation/{token}", confirm, methods=["POST"]),
         Route("/agenda.ics", agenda, methods=["GET"]),
         Route("/lettre/", archive_index, methods=["GET"]),
-        Route("/lettre/{number:int}", archive_issue, methods=["GET"]),
+        Route("/lettre/{number}", archive_issue, methods=["GET"]),
         *satisfaction_routes(),
     ]
 
