@@ -1,7 +1,9 @@
 """Browsing: the paged list of upcoming events, its filters, event and cycle cards.
 
 Callback data stays under Telegram's 64 bytes: ``l:<page>:<theme>:<network>:<dép.>``
-for a list page, ``e:<id>`` for a card, ``r:<id>`` / ``c:<id>`` to register.
+for a list page, ``e:<code>`` for a card, ``r:<code>`` / ``c:<cycle code>`` to register.
+Events are named by their public code, never by their sequential id, so a forged
+button cannot walk through the ids (and :mod:`relais.events.visibility` hides drafts).
 """
 
 from __future__ import annotations
@@ -97,8 +99,8 @@ def events_page(session: Session, page_number: int, filters: Filters) -> Reply:
     for number, event in enumerate(shown, start=offset + 1):
         buttons.append(
             [
-                (f"{number}. " + label("register"), f"r:{event.id}"),
-                (label("details", title=short(event.title, 24)), f"e:{event.id}"),
+                (f"{number}. " + label("register"), f"r:{event.code}"),
+                (label("details", title=short(event.title, 24)), f"e:{event.code}"),
             ]
         )
     buttons += [row for row in (navigation, tools) if row]
@@ -143,9 +145,9 @@ def event_detail(session: Session, event: Event) -> Reply:
     )
     buttons: list[list[Button]] = []
     if event.status == EventStatus.PUBLISHED:
-        buttons.append([(label("register"), f"r:{event.id}")])
+        buttons.append([(label("register"), f"r:{event.code}")])
     if series is not None:
-        buttons.append([(label("register_cycle"), f"c:{series.id}")])
+        buttons.append([(label("register_cycle"), f"c:{series.code}")])
     buttons.append([(label("events"), Filters().data(0)), (label("menu"), "m")])
     return Reply(text, buttons)
 
@@ -161,7 +163,7 @@ def series_detail(session: Session, series: Series) -> Reply:
         description=short(series.description, 1000),
         sessions=sessions,
     )
-    return Reply(text, [[(label("register_cycle"), f"c:{series.id}")], [(label("menu"), "m")]])
+    return Reply(text, [[(label("register_cycle"), f"c:{series.code}")], [(label("menu"), "m")]])
 
 
 def filter_menu() -> Reply:

@@ -31,9 +31,11 @@ from relais import identifiers
 from relais.attendance import services as attendance
 from relais.attendance.models import Attendance, AttendanceMethod, AttendanceStatus
 from relais.db import session_scope
-from relais.errors import DomainError, InvalidInput
+from relais.errors import DomainError, InvalidInput, NotFound
 from relais.events import services as events
+from relais.events import visibility
 from relais.events.models import Event, EventNetwork, EventStatus
+from relais.events.visibility import Viewer
 from relais.i18n import t
 from relais.people import services as people
 from relais.people.models import Person
@@ -99,7 +101,7 @@ def check_in(actor: Actor, code: str) -> list[Reply]:
     """One tap for a known person; the profile questions first for a newcomer."""
     try:
         with session_scope() as session:
-            event = events.by_code(session, code)
+            event = visibility.event_by_code(session, code, Viewer(actor.telegram_id))
             assert event.id is not None
             person = registered_person(session, actor.telegram_id)
             if person is None:
@@ -130,7 +132,7 @@ def survey(actor: Actor, code: str) -> list[Reply]:
     """The 1–5 question of a session's survey."""
     try:
         with session_scope() as session:
-            event = events.by_code(session, code)
+            event = visibility.event_by_code(session, code, Viewer(actor.telegram_id))
             person = linked_person(session, actor.telegram_id)
             if person is None or person.id is None or event.id is None:
                 return [Reply(_say("survey_unknown_person"))]
@@ -152,6 +154,10 @@ def rate(actor: Actor, args: list[str]) -> list[Reply]:
         person = linked_person(session, actor.telegram_id)
         if person is None or person.id is None:
             raise Stale
+        try:
+            visibility.event_by_id(session, event_id, Viewer(actor.telegram_id, person.id))
+        except NotFound:
+            raise Stale from None
         satisfaction.answer(session, event_id, person.id, rating, channel="telegram")
         conversation.save(session, actor.telegram_id, State(COMMENT_STEP, {"event": event_id}))
     return [

@@ -135,6 +135,7 @@ def create(session: Session, data: EventInput, actor: str, series_id: int | None
         registration_deadline=data.registration_deadline,
         members_only=data.members_only,
         status=data.status,
+        published_at=None if data.status == EventStatus.DRAFT else utcnow(),
         series_id=series_id,
         reminder_offsets=data.reminder_offsets,
     )
@@ -296,6 +297,7 @@ def publish(session: Session, event_id: int, actor: str) -> Event:
     if event.status == EventStatus.CANCELLED:
         raise InvalidInput("event_is_cancelled")
     event.status = EventStatus.PUBLISHED
+    event.published_at = event.published_at or utcnow()
     session.add(event)
     audit.record(session, actor, "event.published", "event", event_id)
     session.flush()

@@ -15,7 +15,9 @@ from starlette.routing import Route
 
 from relais.db import session_scope
 from relais.errors import DomainError
+from relais.events import visibility
 from relais.events.models import Event
+from relais.events.visibility import Viewer
 from relais.satisfaction import services, tokens
 from relais.templating import render_html
 
@@ -27,7 +29,7 @@ def _page(
 ) -> HTMLResponse:
     with session_scope() as session:
         event_id, person_id = tokens.resolve(session, token)
-        event = session.get(Event, event_id)
+        event = visibility.event_by_id(session, event_id, Viewer(person_id=person_id))
         existing = services.find(session, event_id, person_id)
         if rating is None and existing is not None:
             rating, comment = existing.rating, comment or existing.comment

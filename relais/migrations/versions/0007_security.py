@@ -1,4 +1,4 @@
-"""Installation secrets (the signing key generated on first start)
+"""Installation secrets (the signing key generated on first start), events' publication time
 
 Revision ID: 0007_security
 Revises: 0006_admin
@@ -27,6 +27,14 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("name"),
     )
+    with op.batch_alter_table("event", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("published_at", sa.DateTime(timezone=True), nullable=True))
+    # Events already public: published ones, and cancelled ones people had registered to.
+    op.execute("UPDATE event SET published_at = created_at WHERE status = 'published'")
+    op.execute(
+        "UPDATE event SET published_at = updated_at WHERE status = 'cancelled' AND EXISTS "
+        "(SELECT 1 FROM registration WHERE registration.event_id = event.id)"
+    )
     # The key is drawn here, before any process signs anything: a fresh install never
     # signs with a constant, and an upgraded one stops accepting the old public key.
     secrets_table = sa.table(
@@ -48,4 +56,6 @@ def _now() -> datetime:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("event", schema=None) as batch_op:
+        batch_op.drop_column("published_at")
     op.drop_table("installation_secret")
