@@ -52,7 +52,7 @@ async def _answers(user: ScriptedUser, text: str) -> list[str]:
     return seen
 
 
-def _chat(api: BotAPI, user: ScriptedUser) -> str:
+def _chat(api: BotAPI, user: ScriptedUser) -> str:  # noqa: F811
     return " ".join(m.text for m in api.messages.values() if m.chat_id == user.id)
 
 
