@@ -159,3 +159,25 @@ def test_every_response_carries_the_security_headers(
     assert pages["stylesheet"].headers["content-type"].startswith("text/css")
     assert '<link rel="stylesheet" href="/static/web.css">' in pages["personal"].text
     assert survey_css.status_code == 200 and ".notes" in survey_css.text
+
+
+def test_the_archived_newsletter_allows_its_inline_styles_but_no_script(
+    relais_run: RunningRelais, session: Session
+) -> None:
+    """The archive shows the e-mail as sent (styles inlined for mail clients)."""
+    from datetime import timedelta
+
+    from relais.newsletter import archive, issues
+    from relais.timefmt import utcnow
+    from tests.newsletter.conftest import DATA
+
+    source = issues.parse((DATA / "lettre-42.md").read_text(encoding="utf-8"))
+    archive.freeze(session, source, issues.render(session, source), utcnow() - timedelta(minutes=1))
+    session.commit()
+    with httpx.Client(base_url=relais_run.base_url) as http:
+        page = http.get("/lettre/42")
+    assert page.status_code == 200 and "Trois ans de Cités éducatives" in page.text
+    policy = page.headers["content-security-policy"]
+    assert "default-src 'none'" in policy and "frame-ancestors 'none'" in policy
+    assert "script" not in policy and "<script" not in page.text
+    assert page.headers["x-frame-options"] == "DENY"
