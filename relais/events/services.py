@@ -338,6 +338,7 @@ def duplicate(session: Session, event_id: int, new_start: datetime, actor: str) 
                 "id",
                 "code",
                 "status",
+                "published_at",
                 "sequence",
                 "cancel_reason",
                 "created_at",

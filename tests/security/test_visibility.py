@@ -113,3 +113,25 @@ async def test_coordinators_see_the_drafts_of_their_scope_only(
     for allowed in (inside, everywhere):
         await allowed.send(f"/start {draft.code}")
         assert "Projet confidentiel" in (await allowed.next_message()).text
+
+
+async def test_a_cancelled_draft_stays_hidden_a_cancelled_public_event_does_not(
+    api: BotAPI,  # noqa: F811
+    bot: BotComponent,  # noqa: F811
+    session: Session,
+) -> None:
+    """People who saw an event must learn it is cancelled; a copy never published must not leak."""
+    public = make_event(session, title="Rencontre publiée puis annulée")
+    assert public.id is not None
+    copy = events.duplicate(session, public.id, public.starts_at + timedelta(days=7), "test")
+    copy.title = "Copie jamais publiée"
+    assert copy.id is not None
+    for event_id in (public.id, copy.id):
+        events.cancel(session, event_id, "salle indisponible", "test")
+    session.commit()
+    stranger, _person = known_user(api, session, "Yanis")
+    await stranger.send(f"/start {public.code}")
+    assert "Rencontre publiée puis annulée" in (await stranger.next_message()).text
+    await stranger.send(f"/start {copy.code}")
+    assert "Aucun événement" in (await stranger.next_message()).text
+    assert "Copie jamais publiée" not in _chat(api, stranger)
