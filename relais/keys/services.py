@@ -2,12 +2,13 @@
 
 A constant written in the source would let anyone forge unsubscribe,
 confirmation and survey links and compute the Telegram webhook secret. So
-when ``SECRET_KEY`` is empty, the first process to start draws a random key
-and stores it in ``installation_secret``; every other process of the
-installation (``relais run``, the command line, a second worker) reads the
-same row. Two processes starting together both try an insert that does
-nothing when the row exists, then read the row back: they agree on the key
-whichever insert won.
+when ``SECRET_KEY`` is empty, the key is a random one stored in
+``installation_secret``: the migration that creates the table draws it, and
+every process of the installation (``relais run``, the command line, a second
+worker) reads the same row. Should the row be missing (deleted, partial
+restore), the processes that need it each try an insert that does nothing
+when the row exists, then read the row back: they agree on the key whichever
+insert won.
 """
 
 from __future__ import annotations
