@@ -11,6 +11,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from sqlmodel import Session
 
 from bot.application import BotComponent
 from relais.identifiers import MAX_ID, parse
@@ -87,3 +88,24 @@ def test_command_line_numbers_are_bounded(tmp_path: Path, db_url: str) -> None:
         assert done.returncode != 0, arguments
         assert "Traceback" not in output and "OverflowError" not in output, output
         assert "Erreur" in output, output
+
+
+def test_a_genuine_survey_link_with_a_unicode_note_gets_a_french_answer(
+    relais_run: RunningRelais, session: Session
+) -> None:
+    from relais.satisfaction import tokens
+    from tests.presence.test_satisfaction import _past_session_with
+
+    event, person_id = _past_session_with(session, None)
+    assert event.id is not None
+    path = f"/satisfaction/{tokens.make(event.id, person_id)}"
+    with httpx.Client(base_url=relais_run.base_url) as http:
+        for response in (
+            http.get(f"{path}?note=%C2%B2"),
+            http.get(f"{path}?note={HUGE}"),
+            http.post(path, data={"note": "²", "commentaire": "Très bien"}),
+        ):
+            assert response.status_code == 400
+            assert "la note doit être un nombre entier de 1 à 5" in response.text
+    output = relais_run.stop()
+    assert "Traceback" not in output and "ValueError" not in output, output
