@@ -13,6 +13,7 @@ from sqlmodel import Session
 
 from bot.actor import Actor, linked_person
 from bot.texts import Button, Reply, label, say
+from relais import identifiers
 from relais.db import session_scope
 from relais.people import services as people
 from relais.people.models import Person
@@ -57,7 +58,7 @@ def choose(actor: Actor, value: str) -> list[Reply]:
         if value == SKIP:
             people.decline_structure_type(session, person.id, actor.audit)
             return [Reply(say("structure.declined"), edit=True)]
-        chosen = reference.structure_type(session, int(value))
+        chosen = reference.structure_type(session, identifiers.number(value))
         if chosen is None:
             raise Stale
         people.set_structure_type(session, person.id, chosen.id, actor.audit)

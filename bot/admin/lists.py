@@ -15,6 +15,7 @@ from bot.actor import Actor
 from bot.admin.common import Result, ask, current, data, label, route, say, step
 from bot.conversation import State
 from bot.texts import Button, Reply, short
+from relais import identifiers
 from relais.i18n import t
 from relais.reference import editing
 from relais.roles.services import Action
@@ -31,7 +32,7 @@ def choose_list(session: Session, actor: Actor, args: list[str]) -> Result:
 
 def _entry(session: Session, key: str, raw_id: str) -> Any:
     chosen = editing.reference_list(key)
-    entry = session.get(chosen.model, int(raw_id))
+    entry = session.get(chosen.model, identifiers.number(raw_id))
     if entry is None:
         raise ValueError(raw_id)
     return entry
