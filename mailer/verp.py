@@ -12,6 +12,7 @@ import hmac
 import re
 from email.utils import parseaddr
 
+from relais.keys.services import signing_key
 from relais.settings import Settings
 
 _TAG = re.compile(r"^r(\d{1,12})-([0-9a-f]{6})$")
@@ -23,7 +24,8 @@ def bounce_address(settings: Settings) -> str:
 
 
 def _signature(settings: Settings, row_id: int) -> str:
-    digest = hmac.new(settings.signing_key, f"verp:{row_id}".encode(), hashlib.sha256)
+    key = settings.secret_key.encode() if settings.secret_key else signing_key()
+    digest = hmac.new(key, f"verp:{row_id}".encode(), hashlib.sha256)
     return digest.hexdigest()[:6]
 
 

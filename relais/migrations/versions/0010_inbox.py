@@ -1,7 +1,7 @@
 """Mail that comes back: messages read from the mailbox, bounces per address, calendar answers
 
 Revision ID: 0010_inbox
-Revises: 0006_admin
+Revises: 0008_structure_type
 Create Date: 2026-11-30 06:05:00.000000
 """
 
@@ -12,7 +12,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = "0010_inbox"
-down_revision: str | None = "0006_admin"
+down_revision: str | None = "0008_structure_type"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
