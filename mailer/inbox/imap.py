@@ -1,8 +1,9 @@
 """A small IMAP client over the standard library's ``imaplib``, run in a thread.
 
-Why ``imaplib`` and not an asyncio client: the work done per message (parsing,
-a database transaction) is synchronous anyway, the mailbox is read by one
-connection, and the standard library needs no new dependency to keep up to date.
+Why ``imaplib`` and not an asyncio client (aioimaplib is maintained, but one
+more dependency to pin and follow): the work done per message (parsing, a
+database transaction) is synchronous anyway and would block the event loop,
+the mailbox is read by one connection, and the standard library is enough.
 IDLE (RFC 2177) is spoken by hand when the server offers it; otherwise the
 reader polls. MOVE (RFC 6851) is used when offered, else COPY + \\Deleted +
 (UID) EXPUNGE. Nothing is ever deleted without having been copied first.
