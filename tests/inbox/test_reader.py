@@ -307,3 +307,29 @@ def test_no_reader_without_imap_host() -> None:
 
     assert component(load_settings(imap_host="")) is None
     assert component(load_settings(imap_host="imap.crpv.example")) is not None
+
+
+@pytest.mark.parametrize("without", [{"MOVE"}, {"MOVE", "UIDPLUS"}])
+def test_servers_without_move_copy_then_expunge(
+    session: Session, dovecot: Dovecot, folder: str, without: set[str]
+) -> None:
+    """COPY, then \\Deleted and (UID) EXPUNGE: the message is in the processed folder once."""
+    from mailer.inbox.process import InboxReader
+    from relais.settings import get_settings
+
+    dovecot.append(
+        folder,
+        corpus("auto_reply_en.eml", address="tom@asso-exemple.org"),
+        corpus("auto_reply_fr.eml", address="julie@mairie-exemple.fr"),
+        corpus("human.eml", address="nadia@mairie-exemple.fr"),
+    )
+    mailbox = ImapMailbox(get_settings())
+    mailbox.connect()
+    mailbox.capabilities -= without
+    try:
+        result = InboxReader(get_settings()).run_pass(mailbox)
+    finally:
+        mailbox.close()
+    assert (result.read, result.moved) == (3, 2)
+    assert dovecot.count(folder) == 1
+    assert dovecot.count(f"{folder}-traites") == 2
