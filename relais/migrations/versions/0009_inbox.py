@@ -1,6 +1,6 @@
 """Mail that comes back: messages read from the mailbox, bounces per address, calendar answers
 
-Revision ID: 0010_inbox
+Revision ID: 0009_inbox
 Revises: 0008_structure_type
 Create Date: 2026-11-30 06:05:00.000000
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-revision: str = "0010_inbox"
+revision: str = "0009_inbox"
 down_revision: str | None = "0008_structure_type"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
