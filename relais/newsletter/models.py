@@ -20,6 +20,7 @@ from sqlalchemy import BigInteger, Column, Index, Text
 from sqlmodel import Field, SQLModel
 
 from relais.dbtypes import UTCDateTime, enum_type
+from relais.text import single_line_fields
 from relais.timefmt import utcnow
 
 
@@ -90,3 +91,7 @@ class Issue(SQLModel, table=True):
     queue_complete: bool = False
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+single_line_fields(Subscriber, "first_name", "last_name", "organisation", "consent_source")
+single_line_fields(Issue, "title", "subject")
