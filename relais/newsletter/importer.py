@@ -13,11 +13,14 @@ from __future__ import annotations
 import csv
 import io
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
 from sqlmodel import Session
 
+from relais.csvread import is_too_long, too_long
 from relais.errors import DomainError, InvalidInput
 from relais.i18n import t
 from relais.newsletter import services
@@ -120,18 +123,35 @@ def import_csv(session: Session, raw: bytes, *, actor: str = "cli") -> Report:
     """Import every line; the caller's transaction makes it all-or-nothing."""
     text = decode(raw)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text))
-    header = next(reader, None)
+    header = next(_checked(reader), None)
     if header is None:
         raise InvalidInput("newsletter_import_empty")
     where = columns(header)
     source = t("newsletter.import.consent_source", day=local(utcnow()).strftime("%d/%m/%Y"))
     report = Report()
     seen: dict[str, int] = {}
-    for row in reader:
+    for row in _checked(reader):
         if not any(cell.strip() for cell in row):
             continue
         _import_row(session, row, reader.line_num, where, source, seen, report)
     return report
+
+
+def _checked(reader: Any) -> Iterator[list[str]]:
+    """The reader's rows; a cell too long for the csv module names its line."""
+    last_line = reader.line_num
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as error:
+            if is_too_long(error):
+                raise too_long(last_line + 1) from None
+            reason = t("import.csv_broken", line=last_line + 1)
+            raise InvalidInput("import_unreadable", file="CSV", reason=reason) from None
+        last_line = reader.line_num
+        yield row
 
 
 def _import_row(
