@@ -16,6 +16,7 @@ from relais.events.models import (
     EventStatus,
     Series,
 )
+from relais.imports.models import ImportRun
 from relais.invitations.models import Broadcast, Invitation
 from relais.networks.models import Network, NetworkMember
 from relais.people.models import Consent, ConsentPurpose, Organisation, OrganisationKind, Person
@@ -29,7 +30,7 @@ metadata = SQLModel.metadata
 __all__ = [
     "Attendance", "AttendanceMethod", "AttendanceStatus", "AuditEntry", "Broadcast", "Consent",
     "ConsentPurpose", "Departement", "Event", "EventAudience", "EventFormat", "EventNetwork",
-    "EventStatus", "Invitation", "Network", "NetworkMember", "Organisation",
+    "EventStatus", "ImportRun", "Invitation", "Network", "NetworkMember", "Organisation",
     "OrganisationKind", "Person", "Profile", "Registration", "RegistrationStatus", "Role",
     "RoleGrant", "RoleNetwork", "SatisfactionAnswer", "Series", "Theme", "metadata",
 ]  # fmt: skip

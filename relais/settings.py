@@ -63,6 +63,9 @@ class Settings(BaseSettings):
     reminder_webinar_offsets: str = "1h"
 
     newsletter_unsubscribe_mailto: str = ""
+    newsletter_confirmations_per_address: int = Field(default=3, ge=1, le=100)
+    newsletter_confirmations_per_account: int = Field(default=5, ge=1, le=100)
+    import_chunk_lines: int = Field(default=500, ge=1, le=100_000)
 
     public_base_url: str = "http://localhost:8080"
     web_host: str = "127.0.0.1"
