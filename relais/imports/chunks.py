@@ -2,7 +2,7 @@
 
 One transaction for 45,000 lines held SQLite's write lock for more than a
 minute: the bot, ``/healthz`` and the mailer stalled behind it. Each chunk
-here is its own short transaction (a few hundred lines or a tenth of a
+here is its own short transaction (a few hundred lines or a quarter of a
 second, whichever comes first, with a pause between chunks on SQLite so
 that waiting connections get their turn), and the chunk also moves the import's
 progress row (:class:`ImportRun`), so a crash leaves the file exactly half
@@ -29,7 +29,7 @@ from relais.timefmt import utcnow
 
 T = TypeVar("T")
 #: A chunk is committed once it has taken this long, even if it has fewer lines.
-CHUNK_SECONDS = 0.1
+CHUNK_SECONDS = 0.25
 #: On SQLite, the write lock is left free this long between chunks. A waiting
 #: connection polls the lock with sleeps of up to 100 ms (SQLite's busy
 #: handler); without a longer gap the import would take the lock back every
