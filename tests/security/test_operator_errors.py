@@ -20,6 +20,7 @@ from sqlmodel import Session
 from mailer.dispatch import Dispatcher
 from mailer.models import OutboxMessage
 from relais.db import session_scope
+from relais.plugins import subscribe_all
 from relais.registrations import services as registrations
 from relais.settings import get_settings
 from relais.timefmt import utcnow
@@ -47,6 +48,7 @@ class Refuser(SmtpRecorder):
 @pytest.fixture
 def strict_relay(db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Refuser]:
     """A real aiosmtpd that requires a login and refuses the password (535)."""
+    subscribe_all()
     recorder = Refuser()
     port = free_port()
     controller = Controller(

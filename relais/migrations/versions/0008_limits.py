@@ -1,7 +1,7 @@
 """Limits: confirmation requests and import progress
 
 Revision ID: 0008_limits
-Revises: 0006_admin
+Revises: 0008_structure_type
 Create Date: 2026-11-30 06:06:13.998902
 """
 
@@ -12,7 +12,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = "0008_limits"
-down_revision: str | None = "0006_admin"
+down_revision: str | None = "0008_structure_type"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
