@@ -27,6 +27,7 @@ from bot.models import BotOutboxMessage, OutboxState
 from bot.work import in_thread
 from relais.db import session_scope
 from relais.people.models import Person
+from relais.text import safe_filename
 from relais.timefmt import utcnow
 
 log = logging.getLogger(__name__)
@@ -300,7 +301,7 @@ class OutboxSender:
             await self.bot.send_document(
                 message.chat_id,
                 document=content,
-                filename=name,
+                filename=safe_filename(name),
                 caption=message.text_html or None,
                 parse_mode="HTML",
             )

@@ -31,6 +31,7 @@ from jinja2 import Template
 from relais.i18n import t
 from relais.settings import get_settings
 from relais.templating import html_environment, text_environment
+from relais.text import single_line
 from relais.timefmt import utcnow
 
 
@@ -64,15 +65,28 @@ def subject(key: str, **context: Any) -> str:
 
 
 class _Compat32(Compat32):
-    """compat32 with a shortcut for the usual header: short, ASCII, one line.
+    """compat32 that never emits a line break inside a header, with a fast path.
+
+    Every header value is made one line when it is set (words people type reach
+    the Subject: a CR LF there would start a new header, « Bcc: »), and again
+    when it is written, whatever set it. Cleaning rather than refusing: the
+    registrant must still be told, with a subject that reads a little oddly.
 
     The stock folding builds an ``email.header.Header`` for every header of
-    every part; at 10,000 messages that is most of the serialisation time.
+    every part; at 10,000 messages that is most of the serialisation time, so
+    short ASCII values take a shortcut.
     """
 
+    def header_store_parse(self, name: str, value: Any) -> tuple[str, Any]:
+        if isinstance(value, str):
+            value = single_line(value)
+        return super().header_store_parse(name, value)
+
     def _fold(self, name: str, value: Any, sanitize: bool) -> str:
-        if isinstance(value, str) and value.isascii() and "\n" not in value:
-            return fold_ascii(f"{name}: {value}", self.linesep)
+        if isinstance(value, str):
+            value = single_line(value)
+            if value.isascii():
+                return fold_ascii(f"{name}: {value}", self.linesep)
         return str(super()._fold(name, value, sanitize))  # type: ignore[misc]
 
 

@@ -22,7 +22,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, create_engine, select
 
 from mailer import compose, verp
-from mailer.delivery import EmlFolder, Prepared, Result, SmtpConnection
+from mailer.delivery import EmlFolder, Prepared, Result, SmtpConnection, relay_problem
 from mailer.models import OutboxMessage, OutboxState
 from mailer.outbox import hard_bounce_hooks, renderer_for
 from relais.db import get_engine, is_postgresql, session_scope
@@ -99,6 +99,7 @@ class Dispatcher:
         self._window = max(4 * len(self.transports), settings.mail_batch_size)
         self._unrecorded = 0
         self._recorded = asyncio.Event()
+        self._relay_problem = ""
 
     def _transports(self) -> list[Transport]:
         if not self.settings.smtp_host:
@@ -189,9 +190,19 @@ class Dispatcher:
                 reachable = False
             self._put(results, result)
             run.accepted += int(result.accepted)
+            self._log_relay_problem(result)
             if not reachable:
                 run.reachable = False
                 run.taken.set()
+
+    def _log_relay_problem(self, result: Result) -> None:
+        """Say once in the log why the relay refuses us (password, TLS), not at every pass."""
+        if result.accepted:
+            self._relay_problem = ""
+            return
+        if relay_problem(result.reply) and result.reply != self._relay_problem:
+            self._relay_problem = result.reply
+            log.error("the SMTP relay cannot be used: %s", result.reply)
 
     def _put(self, results: asyncio.Queue[Result | None], *answers: Result) -> None:
         for answer in answers:

@@ -142,6 +142,8 @@ def render_test(_session: Session, row: OutboxMessage) -> EmailMessage:
 
 def render_confirmation(session: Session, row: OutboxMessage) -> EmailMessage:
     subscriber = session.get(Subscriber, row.payload.get("subscriber"))
+    if row.payload.get("already") and subscriber is not None and subscriber.mailable:
+        return _already_subscribed(subscriber)
     if subscriber is None or subscriber.status != SubscriberStatus.PENDING:
         raise Unrenderable(f"subscription {row.payload.get('subscriber')} no longer pending")
     assert subscriber.id is not None
@@ -156,6 +158,16 @@ def render_confirmation(session: Session, row: OutboxMessage) -> EmailMessage:
         subject=t("newsletter.mail.confirm_subject"),
         text=render_text("newsletter/confirm.txt", **context),
         html=compose.inline_css(render_html("newsletter/confirm.html", **context)),
+    )
+
+
+def _already_subscribed(subscriber: Subscriber) -> EmailMessage:
+    """Someone asked to subscribe an address already on the list: its owner is told so."""
+    context = {"subscriber": subscriber, "organisation": get_settings().organisation_name}
+    return compose.message(
+        subject=t("newsletter.mail.already_subject"),
+        text=render_text("newsletter/already_subscribed.txt", **context),
+        html=compose.inline_css(render_html("newsletter/already_subscribed.html", **context)),
     )
 
 
@@ -339,13 +351,12 @@ def resume(session: Session, number: int) -> Issue:
 
 def on_subscription_requested(session: Session, ev: subscriptions.SubscriptionRequested) -> None:
     subscriber = session.get(Subscriber, ev.subscriber_id)
-    if subscriber is None or subscriber.confirm_sent_at is None:
+    if subscriber is None or (subscriber.confirm_sent_at is None and not ev.already):
         return
-    stamp = subscriber.confirm_sent_at.strftime("%Y%m%d%H%M%S%f")
     enqueue(
         session, kind=CONFIRM_KIND, to=subscriber.email, person_id=subscriber.person_id,
-        idempotency_key=f"{CONFIRM_KIND}:{ev.subscriber_id}:{stamp}",
-        payload={"subscriber": ev.subscriber_id},
+        idempotency_key=f"{CONFIRM_KIND}:{ev.subscriber_id}:{ev.request_id}",
+        payload={"subscriber": ev.subscriber_id, "already": ev.already},
     )  # fmt: skip
 
 
