@@ -1,11 +1,13 @@
 """The dispatcher: claims due outbox rows, sends them, records each answer.
 
-A row is claimed (state ``sending`` with a lease), rendered, sent, and only
-then marked ``sent`` in its own short transaction. A crash between acceptance
-and that transaction re-sends just the messages in flight, with the same
-Message-ID; a crash anywhere else re-sends nothing. Claiming uses
-``FOR UPDATE SKIP LOCKED`` on PostgreSQL (two workers never take the same
-row) and the SQLite write lock (``BEGIN IMMEDIATE``) on SQLite.
+A row is claimed (state ``sending``, with the id of this process's liveness
+record), rendered, sent, and only then marked ``sent`` in its own short
+transaction. A crash between acceptance and that transaction re-sends just
+the messages in flight, with the same Message-ID; a crash anywhere else
+re-sends nothing. Rows claimed by a process that died are taken back by the
+next claim, at once (:mod:`relais.workers`); rows of a live process never
+are. Claiming uses ``FOR UPDATE SKIP LOCKED`` on PostgreSQL (several workers
+never take the same row) and the SQLite write lock (``BEGIN IMMEDIATE``).
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from relais.events.models import Event
 from relais.people.models import Person
 from relais.settings import Settings
 from relais.timefmt import utcnow
+from relais.workers import Liveness, register
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -101,6 +104,14 @@ class Dispatcher:
         self._window = max(4 * len(self.transports), settings.mail_batch_size)
         self._unrecorded = 0
         self._recorded = asyncio.Event()
+        self._liveness: Liveness | None = None
+
+    @property
+    def liveness(self) -> Liveness:
+        """Registered at the first claim: a dispatcher that never claims holds no lock."""
+        if self._liveness is None:
+            self._liveness = register(self.engine)
+        return self._liveness
 
     def _transports(self) -> list[Transport]:
         if not self.settings.smtp_host:
@@ -242,11 +253,16 @@ class Dispatcher:
 
     def claim(self) -> list[OutboxMessage]:
         """Due rows (and rows whose sender died) become ``sending``, in one short transaction."""
+        liveness = self.liveness
         with session_scope(self.engine) as session:
             now = utcnow()
             limit = self._due_limit(session, now)
             if limit <= 0:
                 return []
+            orphaned = liveness.taken_back(
+                session, col(OutboxMessage.state), col(OutboxMessage.claimed_by),
+                OutboxState.SENDING,
+            )  # fmt: skip
             query = (
                 select(OutboxMessage)
                 .where(
@@ -255,10 +271,7 @@ class Dispatcher:
                             col(OutboxMessage.state) == OutboxState.PENDING,
                             col(OutboxMessage.next_attempt_at) <= now,
                         ),
-                        and_(
-                            col(OutboxMessage.state) == OutboxState.SENDING,
-                            col(OutboxMessage.claimed_until) < now,
-                        ),
+                        orphaned,
                     )
                 )
                 .order_by(col(OutboxMessage.next_attempt_at), col(OutboxMessage.id))
@@ -266,11 +279,10 @@ class Dispatcher:
             )
             if is_postgresql(session):
                 query = query.with_for_update(skip_locked=True)
-            lease = now + timedelta(seconds=self.settings.mail_claim_timeout)
             claimed = list(session.exec(query))
             for row in claimed:
                 row.state = OutboxState.SENDING
-                row.claimed_until = lease
+                row.claimed_by = liveness.id
                 row.attempts += 1
                 session.add(row)
             return claimed  # still readable once committed (expire_on_commit=False)
@@ -313,7 +325,7 @@ class Dispatcher:
                     .values(
                         state=OutboxState.SENT,
                         sent_at=now,
-                        claimed_until=None,
+                        claimed_by=None,
                         last_reply=bindparam("b_reply"),
                     ),
                     sent,
@@ -327,7 +339,7 @@ class Dispatcher:
         if row is None or row.state != OutboxState.SENDING:
             return
         row.last_reply = result.reply
-        row.claimed_until = None
+        row.claimed_by = None
         give_up_at = row.due_at + timedelta(hours=self.settings.mail_retry_hours)
         next_attempt = now + retry_delay(self.settings, row.attempts)
         if result.retry and next_attempt <= give_up_at:
@@ -352,3 +364,6 @@ class Dispatcher:
             await transport.close()
         if self._reader is not self.engine:
             self._reader.dispose()
+        if self._liveness is not None:
+            self._liveness.close()
+            self._liveness = None

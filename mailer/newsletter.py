@@ -23,7 +23,7 @@ from functools import lru_cache
 from typing import Any
 from urllib.parse import quote, urlparse
 
-from sqlalchemy import func, update
+from sqlalchemy import and_, func, or_, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
@@ -301,6 +301,26 @@ def progress(session: Session, number: int) -> Progress:
         failed=failed,
         bounced=bounced,
         skipped=skipped,
+    )
+
+
+def unfinished_now(session: Session, number: int) -> int:
+    """Deliveries of the issue in flight somewhere, or due now: what « resume » waits for."""
+    return int(
+        session.exec(
+            select(func.count())
+            .select_from(OutboxMessage)
+            .where(OutboxMessage.kind == KIND, _rows(number))
+            .where(
+                or_(
+                    col(OutboxMessage.state) == OutboxState.SENDING,
+                    and_(
+                        col(OutboxMessage.state) == OutboxState.PENDING,
+                        col(OutboxMessage.next_attempt_at) <= utcnow(),
+                    ),
+                )
+            )
+        ).one()
     )
 
 
