@@ -111,6 +111,7 @@ class Dispatcher:
         """Registered at the first claim: a dispatcher that never claims holds no lock."""
         if self._liveness is None:
             self._liveness = register(self.engine)
+            log.info("mail dispatcher claims as worker %s", self._liveness.id)
         return self._liveness
 
     def _transports(self) -> list[Transport]:
