@@ -162,6 +162,7 @@ class Liveness:
     def __init__(self, record: _Record) -> None:
         self._record = record
         self._guard = threading.Lock()
+        self._closed = False
 
     @property
     def id(self) -> int:
@@ -189,7 +190,9 @@ class Liveness:
     def close(self) -> None:
         """Release the record (a process that dies without calling this is released too)."""
         with self._guard:
-            self._record.close()
+            if not self._closed:
+                self._closed = True
+                self._record.close()
 
 
 def register(engine: Engine) -> Liveness:
