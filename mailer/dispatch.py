@@ -303,11 +303,14 @@ class Dispatcher:
         assert row.id is not None
         try:
             mail = renderer_for(row.kind)(session, row)
-            compose.address_headers(mail, to=row.to_address, message_id=row.message_id)
-            for name, value in row.headers.items():
-                del mail[name]
-                mail[name] = value
-            data = compose.to_bytes(mail)
+            if isinstance(mail, bytes):
+                data = mail
+            else:
+                compose.address_headers(mail, to=row.to_address, message_id=row.message_id)
+                for name, value in row.headers.items():
+                    del mail[name]
+                    mail[name] = value
+                data = compose.to_bytes(mail)
         except Exception as error:
             log.exception("outbox row %s (%s) cannot be rendered", row.id, row.kind)
             return Result(row.id, False, f"mise en forme impossible : {type(error).__name__}")
