@@ -43,8 +43,8 @@ def test_wire_message_equals_a_full_rendering(prefix: str, monkeypatch: pytest.M
     longest = max(len(line) for line in full_bytes.split(b"\r\n"))
     assert max(len(line) for line in wire.split(b"\r\n")) <= longest
     expected = _parsed(full_bytes)
-    names = [name for name in expected.keys() if name != "Date"]
-    assert [name for name in got.keys() if name != "Date"] == names
+    names = [name for name in expected if name != "Date"]
+    assert [name for name in got if name != "Date"] == names
     for name in names:
         if name != "Content-Type":  # the multipart boundary differs
             assert str(got[name]) == str(expected[name]), name
