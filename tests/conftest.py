@@ -40,7 +40,7 @@ def _own_settings() -> None:
 _own_settings()
 
 PG_BASE = os.environ.get("RELAIS_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-REFERENCE_TABLES = {"theme", "profile", "departement", "alembic_version"}
+REFERENCE_TABLES = {"theme", "profile", "structure_type", "departement", "alembic_version"}
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -93,12 +93,14 @@ def assert_golden(name: str, actual: str) -> None:
 
 def reset_caches() -> None:
     from relais.db import get_engine
+    from relais.keys.services import clear_cache
     from relais.settings import get_settings
 
     with contextlib.suppress(Exception):
         get_engine().dispose()
     get_engine.cache_clear()
     get_settings.cache_clear()
+    clear_cache()
 
 
 @pytest.fixture(scope="session")
