@@ -1,4 +1,4 @@
-"""Migration 0009: the old organisation kinds become the people's type of structure."""
+"""Migration 0008: the old organisation kinds become the people's type of structure."""
 
 from __future__ import annotations
 

@@ -5,8 +5,8 @@ default) is replaced by the person's own type of structure. Kinds someone did
 set are carried over to the people of that organisation; « autre », the
 default, meant « never asked » and becomes « non renseigné ».
 
-Revision ID: 0009_structure_type
-Revises: 0006_admin
+Revision ID: 0008_structure_type
+Revises: 0007_security
 Create Date: 2026-11-30 06:10:00.000000
 """
 
@@ -18,8 +18,8 @@ from alembic import op
 
 from relais.reference.seed import OTHER_STRUCTURE_TYPE, STRUCTURE_TYPES
 
-revision: str = "0009_structure_type"
-down_revision: str | None = "0006_admin"
+revision: str = "0008_structure_type"
+down_revision: str | None = "0007_security"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
