@@ -25,6 +25,7 @@ def test_wire_message_equals_a_full_rendering(prefix: str, monkeypatch: pytest.M
     from relais.settings import get_settings
 
     monkeypatch.setenv("PUBLIC_BASE_URL", "https://relais.crpv.example")
+    monkeypatch.setenv("SECRET_KEY", "cle-de-test-pour-les-liens-signes")
     monkeypatch.setenv("MAIL_FROM", "CRPV Île-de-France <lettre@crpv.example>")
     get_settings.cache_clear()
     frozen = newsletter.Frozen(
