@@ -1,7 +1,7 @@
 """Claims name their worker: rows of a dead worker are taken back at once
 
 Revision ID: 0013_workers
-Revises: 0008_structure_type
+Revises: 0009_inbox
 Create Date: 2026-11-30 06:20:00
 
 ``outbox_message.claimed_until`` (a lease) becomes ``claimed_by`` (the
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0013_workers"
-down_revision: str | None = "0008_structure_type"
+down_revision: str | None = "0009_inbox"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
