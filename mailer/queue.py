@@ -67,7 +67,7 @@ def retry_failed(session: Session, ids: list[int] | None = None) -> int:
             next_attempt_at=now,
             due_at=now,
             attempts=0,
-            claimed_until=None,
+            claimed_by=None,
         )
     )
     return int(result.rowcount)

@@ -61,7 +61,6 @@ class Settings(BaseSettings):
     mail_rate_per_hour: int = Field(default=0, ge=0)
     mail_retry_hours: float = Field(default=48.0, gt=0)
     mail_retry_first_delay: float = Field(default=60.0, gt=0)
-    mail_claim_timeout: float = Field(default=600.0, gt=0)
     mail_batch_size: int = Field(default=50, ge=1, le=10_000)
     mail_poll_seconds: float = Field(default=5.0, gt=0)
     reminder_offsets: str = "7d,1d"

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import email
 import email.policy
-import os
 from datetime import UTC, datetime
 from email.message import EmailMessage
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,10 +15,9 @@ from mailer import kinds
 from mailer.models import EventResource, OutboxMessage
 from mailer.outbox import renderer_for
 from relais.events.models import EventFormat
+from tests.conftest import assert_golden
 from tests.factories import make_event, make_person
 from tests.mail.conftest import part_of
-
-GOLDEN = Path(__file__).resolve().parent.parent / "golden" / "mail"
 
 CASES: dict[str, dict[str, Any]] = {
     kinds.REGISTERED: {},
@@ -35,11 +32,7 @@ CASES: dict[str, dict[str, Any]] = {
 
 
 def compare(name: str, actual: str) -> None:
-    path = GOLDEN / name
-    if os.environ.get("UPDATE_GOLDEN") == "1":
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(actual, encoding="utf-8")
-    assert actual == path.read_text(encoding="utf-8"), f"{name} differs from its golden file"
+    assert_golden(f"mail/{name}", actual)
 
 
 @pytest.mark.parametrize("kind", sorted(CASES))
