@@ -22,7 +22,7 @@ demo: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy relais bot mailer scheduler
+	$(BIN)/mypy relais bot mailer scheduler web
 
 test: $(STAMP) lint
 	$(BIN)/pytest -q

@@ -1,0 +1,241 @@
+"""The agenda, the event and cycle pages, and registering from them.
+
+A GET never changes anything; every POST carries the CSRF token, passes the
+rate limits and the honeypot, and then goes through the same core services
+as the bot (:mod:`relais.access.services`, :mod:`relais.registrations`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+
+from relais.access import links
+from relais.access import services as access
+from relais.access.services import Target
+from relais.db import session_scope
+from relais.errors import DomainError, NotFound
+from relais.events import services as events
+from relais.events.ical import vevent
+from relais.events.models import Event, EventStatus, Series
+from relais.reference import services as reference
+from web import agenda, forms, guard
+from web.render import notice, page
+
+
+async def form_data(request: Request) -> dict[str, str]:
+    form = await request.form()
+    return {key: value for key, value in form.items() if isinstance(value, str)}
+
+
+def agenda_page(request: Request) -> Response:
+    filters = agenda.Filters.parse(dict(request.query_params))
+    with session_scope() as session:
+        months = agenda.by_month(agenda.upcoming_cards(session, filters))
+        return page(
+            request, "agenda.html", months=months, filters=filters,
+            choices=agenda.choices(session),
+        )  # fmt: skip
+
+
+def _event(session: Session, code: str) -> Event | None:
+    try:
+        event = events.by_code(session, code)
+    except NotFound:
+        return None
+    return event if agenda.visible(event) else None
+
+
+def _form_context(session: Session) -> dict[str, Any]:
+    return {
+        "profiles": reference.profiles(session),
+        "departements": reference.departements(session),
+    }
+
+
+def _closed_reason(session: Session, target: Target) -> str:
+    """Why nobody can register now ("" when the form is open); the audience is checked later."""
+    try:
+        access.check_open(session, target, None)
+    except DomainError as error:
+        return "" if error.code == "refused.reserved_profile" else error.message
+    return ""
+
+
+def _event_context(session: Session, event: Event) -> dict[str, Any]:
+    closed = _closed_reason(session, Target("e", event.id or 0))
+    return {
+        "card": agenda.cards(session, [event])[0],
+        "event": event,
+        "audience": agenda.audience(session, event),
+        "telegram_link": links.event_telegram_link(event),
+        "open_now": not closed,
+        "closed_reason": closed,
+        "cancelled": event.status == EventStatus.CANCELLED,
+        **_form_context(session),
+    }
+
+
+def event_page(request: Request) -> Response:
+    with session_scope() as session:
+        event = _event(session, request.path_params["code"])
+        if event is None:
+            return notice(request, "event_not_found", 404)
+        return page(request, "event.html", **_event_context(session, event), values={}, errors={})
+
+
+def event_ics(request: Request) -> Response:
+    import icalendar
+
+    with session_scope() as session:
+        event = _event(session, request.path_params["code"])
+        if event is None:
+            return notice(request, "event_not_found", 404)
+        calendar = icalendar.Calendar()
+        calendar.add("prodid", "-//Relais//Evenement//FR")
+        calendar.add("version", "2.0")
+        calendar.add("method", "PUBLISH")
+        calendar.add_component(vevent(event, with_private_link=False))
+        return Response(
+            calendar.to_ical(),
+            media_type="text/calendar; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{event.code}.ics"'},
+        )
+
+
+def _series(session: Session, code: str) -> tuple[Series, list[agenda.Card]] | None:
+    try:
+        series = events.series_by_code(session, code)
+    except NotFound:
+        return None
+    assert series.id is not None
+    sessions = [e for e in events.series_sessions(session, series.id) if agenda.visible(e)]
+    if not sessions:
+        return None
+    return series, agenda.cards(session, sessions)
+
+
+def _series_context(session: Session, series: Series, cards: list[agenda.Card]) -> dict[str, Any]:
+    closed = _closed_reason(session, Target("s", series.id or 0))
+    return {
+        "series": series,
+        "cards": cards,
+        "telegram_link": links.series_telegram_link(series),
+        "open_now": not closed,
+        "closed_reason": closed,
+        **_form_context(session),
+    }
+
+
+def series_page(request: Request) -> Response:
+    with session_scope() as session:
+        found = _series(session, request.path_params["code"])
+        if found is None:
+            return notice(request, "event_not_found", 404)
+        context = _series_context(session, *found)
+        return page(request, "series.html", **context, values={}, errors={})
+
+
+async def register_event(request: Request) -> Response:
+    return await _register(request, "e")
+
+
+async def register_series(request: Request) -> Response:
+    return await _register(request, "s")
+
+
+async def _register(request: Request, kind: str) -> Response:
+    form = await form_data(request)
+    if not guard.csrf_valid(request, form.get(guard.FIELD, "")):
+        return notice(request, "csrf", 403)
+    typed_email = form.get("email", "")[:254] or None
+    if not guard.allowed(request, typed_email):
+        return notice(request, "too_many", 429)
+    code = request.path_params["code"]
+    return await run_in_threadpool(_register_sync, request, kind, code, form)
+
+
+def _register_sync(request: Request, kind: str, code: str, form: dict[str, str]) -> Response:
+    with session_scope() as session:
+        if kind == "e":
+            event = _event(session, code)
+            if event is None:
+                return notice(request, "event_not_found", 404)
+            target, template = Target("e", event.id or 0), "event.html"
+            context = _event_context(session, event)
+        else:
+            found = _series(session, code)
+            if found is None:
+                return notice(request, "event_not_found", 404)
+            target, template = Target("s", found[0].id or 0), "series.html"
+            context = _series_context(session, *found)
+        checked = forms.check_profile(session, form, consent=True)
+        if checked.profile is None:
+            return page(
+                request, template, 422, **context, values=checked.values, errors=checked.errors
+            )
+        if guard.is_bot(form):
+            return page(request, "check_mail.html", email=checked.profile.email)
+        title = access.title_of(session, target)
+    try:
+        with session_scope() as session:
+            access.register_by_address(session, target, checked.profile, channel="web")
+    except DomainError as error:
+        return page(request, "refused.html", 409, reason=error.message, title=title, back=code)
+    return page(request, "check_mail.html", email=checked.profile.email)
+
+
+def confirm_form(request: Request) -> Response:
+    """The link from the e-mail: a page with a button (link scanners follow GETs)."""
+    token = request.path_params["token"]
+    with session_scope() as session:
+        found = _confirmation(request, session, token)
+        if isinstance(found, Response):
+            return found
+        _person, target = found
+        return page(
+            request, "confirm.html", title=access.title_of(session, target),
+            sessions=access.sessions_of(session, target), action=request.url.path,
+        )  # fmt: skip
+
+
+def _confirmation(request: Request, session: Session, token: str) -> Response | tuple[Any, Target]:
+    from relais.access import tokens
+
+    target = access.target_of(token)
+    try:
+        person = access.person_from(session, "confirm", token) if target else None
+    except tokens.Expired:
+        return notice(request, "expired", 410)
+    if person is None or target is None:
+        return notice(request, "invalid_link", 404)
+    return person, target
+
+
+async def confirm(request: Request) -> Response:
+    form = await form_data(request)
+    if not guard.csrf_valid(request, form.get(guard.FIELD, "")):
+        return notice(request, "csrf", 403)
+    return await run_in_threadpool(_confirm_sync, request, request.path_params["token"])
+
+
+def _confirm_sync(request: Request, token: str) -> Response:
+    try:
+        with session_scope() as session:
+            found = _confirmation(request, session, token)
+            if isinstance(found, Response):
+                return found
+            person, target = found
+            title = access.title_of(session, target)
+            outcomes = access.register(session, target, person.id, "web")
+            manage = access.manage_url(person)
+            lines = [
+                {"title": o.event.title, "event": o.event, "position": o.position} for o in outcomes
+            ]
+    except DomainError as error:
+        return page(request, "refused.html", 409, reason=error.message, title="", back="")
+    return page(request, "registered.html", title=title, lines=lines, manage_url=manage)

@@ -1,0 +1,47 @@
+"""Rendering a public page: the CRPV's branding, the CSRF token, no-store headers."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+
+from relais.settings import get_settings
+from relais.templating import render_html, render_text
+from web.guard import Csrf
+
+HEADERS = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
+
+
+def page(request: Request, template: str, status_code: int = 200, **context: object) -> Response:
+    """``templates/web/public/<template>`` with what every page needs."""
+    settings = get_settings()
+    csrf = Csrf.of(request)
+    html = render_html(
+        f"web/public/{template}",
+        organisation=settings.organisation_name,
+        logo_url=settings.organisation_logo_url,
+        privacy_url=settings.privacy_url,
+        csrf=csrf.token,
+        **context,
+    )
+    return csrf.attach(HTMLResponse(html, status_code, headers=HEADERS))
+
+
+def notice(request: Request, kind: str, status_code: int = 200, **context: object) -> Response:
+    """A short French page of ``notice.html`` (bad link, too many tries…)."""
+    return page(request, "notice.html", status_code, kind=kind, **context)
+
+
+_css: dict[str, bytes] = {}
+
+
+def stylesheet(_request: Request) -> Response:
+    """The one stylesheet, with the CRPV's colour (no inline style: the CSP forbids it)."""
+    colour = get_settings().organisation_colour
+    if colour not in _css:
+        _css[colour] = render_text("web/public/relais.css", colour=colour).encode()
+    return Response(
+        _css[colour],
+        media_type="text/css; charset=utf-8",
+        headers={"Cache-Control": "public, max-age=3600"},
+    )
