@@ -8,6 +8,7 @@ as the bot (:mod:`relais.access.services`, :mod:`relais.registrations`).
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import parse_qsl
 
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
@@ -27,9 +28,22 @@ from web import agenda, forms, guard
 from web.render import notice, page
 
 
+MAX_FORM_BYTES = 32_000
+
+
 async def form_data(request: Request) -> dict[str, str]:
-    form = await request.form()
-    return {key: value for key, value in form.items() if isinstance(value, str)}
+    """The url-encoded form (the only kind these pages send); a last value wins.
+
+    Parsed here rather than with python-multipart: no file upload is accepted,
+    and an oversized body is cut rather than read whole.
+    """
+    body = b""
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_FORM_BYTES:
+            break
+    text = body[:MAX_FORM_BYTES].decode("utf-8", errors="replace")
+    return dict(parse_qsl(text, keep_blank_values=True))
 
 
 def agenda_page(request: Request) -> Response:
