@@ -27,7 +27,6 @@ from relais.reference import services as reference
 from web import agenda, forms, guard
 from web.render import notice, page
 
-
 MAX_FORM_BYTES = 32_000
 
 

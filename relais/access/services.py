@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Literal
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from relais import signals
@@ -147,23 +148,10 @@ def register_by_address(
     """
     check_open(session, target, profile.profile_id)
     known = people.by_email(session, profile.email)
-    if known is not None and known.id is not None:
-        url = confirm_url(known, target)
-        event_id = target.id if target.kind == "e" else None
-        series_id = target.id if target.kind == "s" else None
-        signals.emit(session, signals.RegistrationLinkRequested(known.id, url, event_id, series_id))
+    person = None if known is not None else _create(session, profile, channel)
+    if person is None:
+        _send_confirmation(session, profile.email, target)
         return
-    person = people.save_profile(
-        session,
-        email=profile.email,
-        first_name=profile.first_name,
-        last_name=profile.last_name,
-        organisation=profile.organisation,
-        profile_id=profile.profile_id,
-        departement_code=profile.departement_code,
-        phone=profile.phone,
-        actor=channel,
-    )
     assert person.id is not None
     people.record_consent(
         session,
@@ -173,6 +161,36 @@ def register_by_address(
         source=f"{channel}; notice: {get_settings().privacy_url or '-'}",
     )
     register(session, target, person.id, channel)
+
+
+def _create(session: Session, profile: ProfileInput, channel: str) -> Person | None:
+    """The new person, or None when the same address was saved meanwhile (then it is known)."""
+    try:
+        with session.begin_nested():
+            return people.save_profile(
+                session,
+                email=profile.email,
+                first_name=profile.first_name,
+                last_name=profile.last_name,
+                organisation=profile.organisation,
+                profile_id=profile.profile_id,
+                departement_code=profile.departement_code,
+                phone=profile.phone,
+                actor=channel,
+            )
+    except IntegrityError:
+        return None
+
+
+def _send_confirmation(session: Session, email: str, target: Target) -> None:
+    """A known address: only a link to that address, which takes the seat when followed."""
+    known = people.by_email(session, email)
+    if known is None or known.id is None:
+        return
+    url = confirm_url(known, target)
+    event_id = target.id if target.kind == "e" else None
+    series_id = target.id if target.kind == "s" else None
+    signals.emit(session, signals.RegistrationLinkRequested(known.id, url, event_id, series_id))
 
 
 def title_of(session: Session, target: Target) -> str:

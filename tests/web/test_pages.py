@@ -118,7 +118,10 @@ def test_every_field_wrong_gets_its_message_and_keeps_what_was_typed(
     assert page.status_code == 422
     assert "8 champs à corriger" in page.text
     for name in ("nom", "prenom", "email", "structure", "profil", "departement", "telephone"):
-        assert f'aria-describedby="{name}-erreur"' in page.text or f"{name}-aide {name}-erreur" in page.text
+        assert (
+            f'aria-describedby="{name}-erreur"' in page.text
+            or f"{name}-aide {name}-erreur" in page.text
+        )
         assert f'<a href="#{name}">' in page.text
     assert "Le champ nom est vide." in page.text
     assert "n&#39;est pas une adresse e-mail valide" in page.text
@@ -129,8 +132,12 @@ def test_every_field_wrong_gets_its_message_and_keeps_what_was_typed(
 
 def test_refusals_are_precise_and_write_nothing(live: Live, session: Session) -> None:
     full = make_event(session, title="Petit atelier", capacity=1, waitlist_enabled=False)
-    reserved = make_event(session, title="Entre PRE", audience_profiles=["Référent de parcours PRE"])
-    late = make_event(session, title="Trop tard", registration_deadline=utcnow() - timedelta(hours=1))
+    reserved = make_event(
+        session, title="Entre PRE", audience_profiles=["Référent de parcours PRE"]
+    )
+    late = make_event(
+        session, title="Trop tard", registration_deadline=utcnow() - timedelta(hours=1)
+    )
     with httpx.Client(base_url=live.base, follow_redirects=True) as client:
         post_form(client, f"/e/{full.code}", profile_form(email="first@exemple.fr"))
         assert "complet et n&#39;a pas de liste d&#39;attente" in client.get(f"/e/{full.code}").text
@@ -159,7 +166,9 @@ def test_waiting_list_position_then_promotion_after_a_web_cancellation(
         manage = link_in(mails["a@exemple.fr"]).replace(live.base, "")
         overview = client.get(manage)
         assert "Inscription confirmée" in overview.text
-        cancel_link = next(p.split('"')[0] for p in overview.text.split('href="') if "/annuler/" in p)
+        cancel_link = next(
+            p.split('"')[0] for p in overview.text.split('href="') if "/annuler/" in p
+        )
         form = client.get(cancel_link)
         assert "Confirmer ma désinscription" in form.text
         after = client.post(cancel_link, data={"csrf": csrf_of(form.text)})
