@@ -41,7 +41,10 @@ class Live:
             finally:
                 await dispatcher.close()
 
-        asyncio.run(once())
+        # In a thread of its own: Playwright's sync API keeps a loop running in this one.
+        worker = threading.Thread(target=asyncio.run, args=(once(),))
+        worker.start()
+        worker.join(timeout=60)
         return self.smtp.messages
 
 
