@@ -141,7 +141,8 @@ def _deep_link(actor: Actor, payload: str) -> list[Reply]:
                 return [
                     catalogue.series_detail(session, events.series_by_code(session, payload[2:]))
                 ]
-            return [catalogue.event_detail(session, events.by_code(session, payload))]
+            event = events.by_code(session, payload)
+            return [catalogue.event_detail(session, event, catalogue.viewer(session, actor))]
     except NotFound as error:
         return _series_without_prefix(payload) or [Reply(problem(error)), *welcome(actor)]
     except DomainError as error:
@@ -159,7 +160,8 @@ def _series_without_prefix(code: str) -> list[Reply] | None:
 
 def _events(actor: Actor, page_number: int = 0, filters: Filters | None = None) -> list[Reply]:
     with session_scope() as session:
-        return [catalogue.events_page(session, page_number, filters or Filters())]
+        viewer = catalogue.viewer(session, actor)
+        return [catalogue.events_page(session, page_number, filters or Filters(), viewer)]
 
 
 async def list_events(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -229,7 +231,8 @@ def _list_route(actor: Actor, args: list[str]) -> list[Reply]:
 
 def _card_route(actor: Actor, args: list[str]) -> list[Reply]:
     with session_scope() as session:
-        return [catalogue.event_detail(session, events.get(session, int(args[0])))]
+        event = events.get(session, int(args[0]))
+        return [catalogue.event_detail(session, event, catalogue.viewer(session, actor))]
 
 
 ROUTES: dict[str, Route] = {

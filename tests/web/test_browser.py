@@ -21,7 +21,14 @@ from tests.factories import make_event, make_person
 from tests.web.conftest import Live, link_in, text_of
 
 CHROMIUM = os.environ.get("RELAIS_CHROMIUM", "/usr/bin/chromium")
-AXE = Path(__file__).resolve().parents[2] / ".cache" / "axe" / "node_modules" / "axe-core" / "axe.min.js"
+AXE = (
+    Path(__file__).resolve().parents[2]
+    / ".cache"
+    / "axe"
+    / "node_modules"
+    / "axe-core"
+    / "axe.min.js"
+)
 GOLDEN = Path(__file__).resolve().parent.parent / "golden" / "web"
 SHOTS = Path(os.environ.get("RELAIS_SCREENSHOTS", "/tmp/relais-screenshots"))
 ARGS = [
@@ -64,7 +71,9 @@ def check_accessibility(page: Page) -> None:
 
 def compare_golden(name: str, page: Page) -> None:
     """The words of the page, kept as a file (``UPDATE_GOLDEN=1`` rewrites it)."""
-    actual = re.sub(r"/mes-inscriptions/[A-Za-z0-9._-]+", "/mes-inscriptions/<lien>", text_of(page.content()))
+    actual = re.sub(
+        r"/mes-inscriptions/[A-Za-z0-9._-]+", "/mes-inscriptions/<lien>", text_of(page.content())
+    )
     path = GOLDEN / name
     if os.environ.get("UPDATE_GOLDEN") == "1":
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -177,7 +186,7 @@ def test_expired_link_and_other_public_pages(live: Live, session: Session, page:
     page.get_by_label("Adresse e-mail").fill("lien@exemple.fr")
     page.get_by_role("button", name="Recevoir mon lien").click()
     check_accessibility(page)
-    link = link_in([m for m in live.deliver() if "Votre lien" in m["Subject"]][0])
+    link = link_in(next(m for m in live.deliver() if "Votre lien" in m["Subject"]))
     for path in ("", "/profil", "/supprimer"):
         page.goto(link + path)
         check_accessibility(page)
