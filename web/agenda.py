@@ -98,7 +98,12 @@ def cards(session: Session, found: list[Event]) -> list[Card]:
     ids = [e.id for e in found if e.id is not None]
     if not ids:
         return []
-    themes = {t.id: t.name for t in session.exec(select(Theme))}
+    theme_ids = {e.theme_id for e in found if e.theme_id is not None}
+    themes = (
+        dict(session.exec(select(Theme.id, Theme.name).where(col(Theme.id).in_(theme_ids))).all())
+        if theme_ids
+        else {}
+    )
     networks: dict[int, list[str]] = defaultdict(list)
     for event_id, name in session.exec(
         select(EventNetwork.event_id, Network.name)

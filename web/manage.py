@@ -27,10 +27,9 @@ from relais.events.models import Event
 from relais.people import erasure
 from relais.people import services as people
 from relais.people.models import Organisation, Person
-from relais.reference import services as reference
 from relais.registrations import services as registrations
 from relais.registrations.models import Registration, RegistrationStatus
-from web import agenda, forms, guard
+from web import agenda, choices, forms, guard
 from web.pages import form_data
 from web.render import notice, page
 
@@ -209,7 +208,7 @@ def _profile_page(
     return page(
         request, "profile.html", 422 if errors else 200, values=values, errors=errors,
         base=_base(request), action=request.url.path,
-        profiles=reference.profiles(session), departements=reference.departements(session),
+        **choices.form_choices(session),
     )  # fmt: skip
 
 

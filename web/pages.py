@@ -23,8 +23,7 @@ from relais.errors import DomainError, NotFound
 from relais.events import services as events
 from relais.events.ical import vevent
 from relais.events.models import Event, EventStatus, Series
-from relais.reference import services as reference
-from web import agenda, forms, guard
+from web import agenda, choices, forms, guard
 from web.render import notice, page
 
 MAX_FORM_BYTES = 32_000
@@ -64,10 +63,7 @@ def _event(session: Session, code: str) -> Event | None:
 
 
 def _form_context(session: Session) -> dict[str, Any]:
-    return {
-        "profiles": reference.profiles(session),
-        "departements": reference.departements(session),
-    }
+    return dict(choices.form_choices(session))
 
 
 def _closed_reason(session: Session, target: Target) -> str:

@@ -18,7 +18,7 @@ from mailer.dispatch import Dispatcher
 from relais.settings import get_settings
 from relais.web.server import WebServer
 from tests.mail.conftest import SmtpRecorder, free_port, serve_smtp
-from web import guard
+from web import choices, guard
 
 CSRF = re.compile(r'name="csrf" value="([0-9a-f]{64})"')
 LINK = re.compile(r"https?://\S+?/(?:mes-inscriptions|inscription/confirmer)/[A-Za-z0-9._-]+")
@@ -77,6 +77,7 @@ class _ServerThread(threading.Thread):
 def _fresh_limits() -> Iterator[None]:
     guard.per_ip.reset()
     guard.per_email.reset()
+    choices.clear()
     yield
     guard.per_ip.reset()
     guard.per_email.reset()
