@@ -251,3 +251,28 @@ def test_csrf_honeypot_and_rate_limits(
             post_form(client, "/mes-inscriptions", {"email": "same@exemple.fr"})
         limited = post_form(client, "/mes-inscriptions", {"email": "same@exemple.fr"})
         assert limited.status_code == 429 and "Trop de demandes" in limited.text
+
+
+def test_a_cycle_page_registers_to_every_session(live: Live, session: Session) -> None:
+    from relais.events import services as events
+    from relais.events.schemas import EventInput
+
+    start = utcnow() + timedelta(days=5)
+    sessions = [
+        EventInput(title=f"Séance {n}", starts_at=start + timedelta(days=7 * n), capacity=5)
+        for n in range(3)
+    ]
+    series, created = events.create_series(session, "Cycle qualification", sessions, "test")
+    session.commit()
+    with httpx.Client(base_url=live.base, follow_redirects=True) as client:
+        page = client.get(f"/c/{series.code}")
+        assert "Cycle de 3 séances" in page.text
+        assert f"https://t.me/RelaisCRPVBot?start=c_{series.code}" in page.text
+        event_page = client.get(f"/e/{created[0].code}")
+        assert f'href="/c/{series.code}"' in event_page.text
+        done = post_form(client, f"/c/{series.code}", profile_form(email="cycle@exemple.fr"))
+    assert "Regardez votre messagerie" in done.text
+    for event in created:
+        [registration] = _registrations(session, event.id)
+        assert registration.status == RegistrationStatus.CONFIRMED
+    assert len(live.deliver()) == 3
