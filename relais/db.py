@@ -51,6 +51,30 @@ def get_engine() -> Engine:
     return make_engine(get_settings().database_url)
 
 
+@lru_cache(maxsize=1)
+def _reader_for(url: str) -> Engine:
+    return create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+
+
+def get_reader_engine() -> Engine:
+    """For pages that only read: on SQLite an engine without ``BEGIN IMMEDIATE``, whose
+    reads (WAL) run beside each other and never hold the write lock registrations need."""
+    engine = get_engine()
+    if engine.dialect.name != "sqlite":
+        return engine
+    return _reader_for(str(engine.url))
+
+
+@contextmanager
+def read_scope() -> Iterator[Session]:
+    """A session for reading only: nothing it holds is committed."""
+    with Session(get_reader_engine(), expire_on_commit=False) as session:
+        try:
+            yield session
+        finally:
+            session.rollback()
+
+
 def is_postgresql(session: Session) -> bool:
     bind = session.get_bind()
     return bind.dialect.name == "postgresql"

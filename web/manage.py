@@ -19,7 +19,7 @@ from starlette.responses import RedirectResponse, Response
 
 from relais.access import services as access
 from relais.access import tokens
-from relais.db import session_scope
+from relais.db import read_scope, session_scope
 from relais.errors import DomainError
 from relais.events import services as events
 from relais.events.ical import vevent
@@ -72,7 +72,7 @@ def _base(request: Request) -> str:
 
 
 def overview(request: Request) -> Response:
-    with session_scope() as session:
+    with read_scope() as session:
         person = _person(request, session)
         if isinstance(person, Response):
             return person
@@ -104,7 +104,7 @@ def _own(session: Session, person: Person, request: Request) -> Registration | N
 
 
 def cancel_form(request: Request) -> Response:
-    with session_scope() as session:
+    with read_scope() as session:
         person = _person(request, session)
         if isinstance(person, Response):
             return person
@@ -146,7 +146,7 @@ def _cancel_sync(request: Request) -> Response:
 def invitation(request: Request) -> Response:
     import icalendar
 
-    with session_scope() as session:
+    with read_scope() as session:
         person = _person(request, session)
         if isinstance(person, Response):
             return person
@@ -170,7 +170,7 @@ def invitation(request: Request) -> Response:
 
 
 def export(request: Request) -> Response:
-    with session_scope() as session:
+    with read_scope() as session:
         person = _person(request, session)
         if isinstance(person, Response):
             return person
@@ -213,7 +213,7 @@ def _profile_page(
 
 
 def profile_form(request: Request) -> Response:
-    with session_scope() as session:
+    with read_scope() as session:
         person = _person(request, session)
         if isinstance(person, Response):
             return person
@@ -250,7 +250,7 @@ def _profile_save_sync(request: Request, form: dict[str, str]) -> Response:
 
 
 def erase_form(request: Request) -> Response:
-    with session_scope() as session:
+    with read_scope() as session:
         person = _person(request, session)
         if isinstance(person, Response):
             return person

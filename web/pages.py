@@ -18,7 +18,7 @@ from starlette.responses import Response
 from relais.access import links
 from relais.access import services as access
 from relais.access.services import Target
-from relais.db import session_scope
+from relais.db import read_scope, session_scope
 from relais.errors import DomainError, NotFound
 from relais.events import services as events
 from relais.events.ical import vevent
@@ -46,7 +46,7 @@ async def form_data(request: Request) -> dict[str, str]:
 
 def agenda_page(request: Request) -> Response:
     filters = agenda.Filters.parse(dict(request.query_params))
-    with session_scope() as session:
+    with read_scope() as session:
         months = agenda.by_month(agenda.upcoming_cards(session, filters))
         return page(
             request, "agenda.html", months=months, filters=filters,
@@ -90,7 +90,7 @@ def _event_context(session: Session, event: Event) -> dict[str, Any]:
 
 
 def event_page(request: Request) -> Response:
-    with session_scope() as session:
+    with read_scope() as session:
         event = _event(session, request.path_params["code"])
         if event is None:
             return notice(request, "event_not_found", 404)
@@ -100,7 +100,7 @@ def event_page(request: Request) -> Response:
 def event_ics(request: Request) -> Response:
     import icalendar
 
-    with session_scope() as session:
+    with read_scope() as session:
         event = _event(session, request.path_params["code"])
         if event is None:
             return notice(request, "event_not_found", 404)
@@ -141,7 +141,7 @@ def _series_context(session: Session, series: Series, cards: list[agenda.Card]) 
 
 
 def series_page(request: Request) -> Response:
-    with session_scope() as session:
+    with read_scope() as session:
         found = _series(session, request.path_params["code"])
         if found is None:
             return notice(request, "event_not_found", 404)
@@ -169,7 +169,7 @@ async def _register(request: Request, kind: str) -> Response:
 
 
 def _register_sync(request: Request, kind: str, code: str, form: dict[str, str]) -> Response:
-    with session_scope() as session:
+    with read_scope() as session:
         if kind == "e":
             event = _event(session, code)
             if event is None:
@@ -201,7 +201,7 @@ def _register_sync(request: Request, kind: str, code: str, form: dict[str, str])
 def confirm_form(request: Request) -> Response:
     """The link from the e-mail: a page with a button (link scanners follow GETs)."""
     token = request.path_params["token"]
-    with session_scope() as session:
+    with read_scope() as session:
         found = _confirmation(request, session, token)
         if isinstance(found, Response):
             return found
