@@ -7,6 +7,8 @@ as the bot (:mod:`relais.access.services`, :mod:`relais.registrations`).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -168,33 +170,56 @@ async def _register(request: Request, kind: str) -> Response:
     return await run_in_threadpool(_register_sync, request, kind, code, form)
 
 
+@dataclass(frozen=True)
+class _Form:
+    """What a registration form is for: its target, its page, and that page's context."""
+
+    target: Target
+    template: str
+    title: str
+    context: Callable[[], dict[str, Any]]
+
+
+def _form_for(session: Session, kind: str, code: str) -> _Form | None:
+    if kind == "e":
+        event = _event(session, code)
+        if event is None:
+            return None
+        return _Form(
+            Target("e", event.id or 0), "event.html", event.title,
+            lambda: _event_context(session, event),
+        )  # fmt: skip
+    found = _series(session, code)
+    if found is None:
+        return None
+    series, cards = found
+    return _Form(
+        Target("s", series.id or 0), "series.html", series.title,
+        lambda: _series_context(session, series, cards),
+    )  # fmt: skip
+
+
 def _register_sync(request: Request, kind: str, code: str, form: dict[str, str]) -> Response:
     with read_scope() as session:
-        if kind == "e":
-            event = _event(session, code)
-            if event is None:
-                return notice(request, "event_not_found", 404)
-            target, template = Target("e", event.id or 0), "event.html"
-            context = _event_context(session, event)
-        else:
-            found = _series(session, code)
-            if found is None:
-                return notice(request, "event_not_found", 404)
-            target, template = Target("s", found[0].id or 0), "series.html"
-            context = _series_context(session, *found)
+        wanted = _form_for(session, kind, code)
+        if wanted is None:
+            return notice(request, "event_not_found", 404)
         checked = forms.check_profile(session, form, consent=True)
         if checked.profile is None:
             return page(
-                request, template, 422, **context, values=checked.values, errors=checked.errors
-            )
+                request, wanted.template, 422, **wanted.context(),
+                values=checked.values, errors=checked.errors,
+            )  # fmt: skip
         if guard.is_bot(form):
             return page(request, "check_mail.html", email=checked.profile.email)
-        title = access.title_of(session, target)
     try:
         with session_scope() as session:
-            access.register_by_address(session, target, checked.profile, channel="web")
+            access.register_by_address(session, wanted.target, checked.profile, channel="web")
     except DomainError as error:
-        return page(request, "refused.html", 409, reason=error.message, title=title, back=code)
+        return page(
+            request, "refused.html", 409, reason=error.message, title=wanted.title,
+            back=f"/{'e' if kind == 'e' else 'c'}/{code}",
+        )  # fmt: skip
     return page(request, "check_mail.html", email=checked.profile.email)
 
 
