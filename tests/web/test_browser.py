@@ -192,3 +192,51 @@ def test_expired_link_and_other_public_pages(live: Live, session: Session, page:
         check_accessibility(page)
     page.goto(f"{live.base}/e/inconnu")
     check_accessibility(page)
+
+
+def test_cycle_confirmation_refusal_and_limit_pages_are_accessible(
+    live: Live, session: Session, page: Page, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from relais.events import services as events
+    from relais.events.schemas import EventInput
+    from relais.settings import get_settings
+
+    start = datetime(2031, 6, 2, 7, 0, tzinfo=UTC)
+    sessions = [
+        EventInput(title=f"Séance {n}", starts_at=start + timedelta(days=7 * n), capacity=5)
+        for n in range(1, 3)
+    ]
+    series, _created = events.create_series(
+        session, "Cycle intelligence territoriale", sessions, "t"
+    )
+    make_person(session, email="connue@exemple.fr", first_name="Nadia")
+    full = make_event(session, title="Complet", capacity=1, waitlist_enabled=False)
+    session.commit()
+    page.goto(f"{live.base}/c/{series.code}")
+    check_accessibility(page)
+    compare_golden("series.txt", page)
+    fill_profile(page, "connue@exemple.fr")
+    page.get_by_role("button", name="Envoyer mon inscription").click()
+    link = link_in(next(m for m in live.deliver() if "Confirmez" in m["Subject"]))
+    page.goto(link)
+    check_accessibility(page)
+    page.get_by_role("button", name="Confirmer mon inscription").click()
+    assert page.get_by_role("heading", level=1).inner_text() == "Inscription enregistrée"
+    check_accessibility(page)
+
+    page.goto(f"{live.base}/e/{full.code}")
+    fill_profile(page, "premiere@exemple.fr")  # meanwhile, someone takes the last seat
+    registrations.register(session, full.id, make_person(session).id, source="telegram")
+    session.commit()
+    page.get_by_role("button", name="Envoyer mon inscription").click()
+    assert page.get_by_role("heading", level=1).inner_text() == "Inscription impossible"
+    check_accessibility(page)
+
+    monkeypatch.setenv("WEB_RATE_PER_EMAIL", "1")
+    get_settings.cache_clear()
+    for _ in range(2):
+        page.goto(f"{live.base}/mes-inscriptions")
+        page.get_by_label("Adresse e-mail").fill("meme@exemple.fr")
+        page.get_by_role("button", name="Recevoir mon lien").click()
+    assert page.get_by_role("heading", level=1).inner_text() == "Trop de demandes"
+    check_accessibility(page)
