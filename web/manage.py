@@ -22,7 +22,6 @@ from relais.access import tokens
 from relais.db import read_scope, session_scope
 from relais.errors import DomainError
 from relais.events import services as events
-from relais.events.ical import vevent
 from relais.events.models import Event
 from relais.people import erasure
 from relais.people import services as people
@@ -31,7 +30,7 @@ from relais.registrations import services as registrations
 from relais.registrations.models import Registration, RegistrationStatus
 from web import agenda, choices, forms, guard
 from web.pages import form_data
-from web.render import notice, page
+from web.render import calendar_file, notice, page
 
 
 def request_form(request: Request) -> Response:
@@ -111,14 +110,14 @@ def cancel_form(request: Request) -> Response:
         registration = _own(session, person, request)
         if registration is None or registration.status == RegistrationStatus.CANCELLED:
             return notice(request, "not_found", 404)
-        card = agenda.cards(session, [agenda_event(session, registration)])[0]
+        card = agenda.cards(session, [_event_of(session, registration)])[0]
         return page(
             request, "cancel.html", card=card, registration=registration,
             base=_base(request), action=request.url.path,
         )  # fmt: skip
 
 
-def agenda_event(session: Session, registration: Registration) -> Event:
+def _event_of(session: Session, registration: Registration) -> Event:
     return events.get(session, registration.event_id)
 
 
@@ -144,8 +143,6 @@ def _cancel_sync(request: Request) -> Response:
 
 
 def invitation(request: Request) -> Response:
-    import icalendar
-
     with read_scope() as session:
         person = _person(request, session)
         if isinstance(person, Response):
@@ -153,20 +150,7 @@ def invitation(request: Request) -> Response:
         registration = _own(session, person, request)
         if registration is None or registration.status != RegistrationStatus.CONFIRMED:
             return notice(request, "not_found", 404)
-        event = agenda_event(session, registration)
-        calendar = icalendar.Calendar()
-        calendar.add("prodid", "-//Relais//Invitation//FR")
-        calendar.add("version", "2.0")
-        calendar.add("method", "PUBLISH")
-        calendar.add_component(vevent(event, with_private_link=True))
-        return Response(
-            calendar.to_ical(),
-            media_type="text/calendar; charset=utf-8",
-            headers={
-                "Content-Disposition": f'attachment; filename="{event.code}.ics"',
-                "Cache-Control": "no-store",
-            },
-        )
+        return calendar_file(_event_of(session, registration), with_private_link=True)
 
 
 def export(request: Request) -> Response:

@@ -17,16 +17,15 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from relais.access import links
+from relais.access import links, tokens
 from relais.access import services as access
 from relais.access.services import Target
 from relais.db import read_scope, session_scope
 from relais.errors import DomainError, NotFound
 from relais.events import services as events
-from relais.events.ical import vevent
 from relais.events.models import Event, EventStatus, Series
 from web import agenda, choices, forms, guard
-from web.render import notice, page
+from web.render import calendar_file, notice, page
 
 MAX_FORM_BYTES = 32_000
 
@@ -100,22 +99,11 @@ def event_page(request: Request) -> Response:
 
 
 def event_ics(request: Request) -> Response:
-    import icalendar
-
     with read_scope() as session:
         event = _event(session, request.path_params["code"])
         if event is None:
             return notice(request, "event_not_found", 404)
-        calendar = icalendar.Calendar()
-        calendar.add("prodid", "-//Relais//Evenement//FR")
-        calendar.add("version", "2.0")
-        calendar.add("method", "PUBLISH")
-        calendar.add_component(vevent(event, with_private_link=False))
-        return Response(
-            calendar.to_ical(),
-            media_type="text/calendar; charset=utf-8",
-            headers={"Content-Disposition": f'attachment; filename="{event.code}.ics"'},
-        )
+        return calendar_file(event, with_private_link=False)
 
 
 def _series(session: Session, code: str) -> tuple[Series, list[agenda.Card]] | None:
@@ -238,8 +226,6 @@ def confirm_form(request: Request) -> Response:
 
 
 def _confirmation(request: Request, session: Session, token: str) -> Response | tuple[Any, Target]:
-    from relais.access import tokens
-
     target = access.target_of(token)
     try:
         person = access.person_from(session, "confirm", token) if target else None

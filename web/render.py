@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import icalendar
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
+from relais.events.ical import vevent
+from relais.events.models import Event
 from relais.settings import get_settings
 from relais.templating import render_html, render_text
 from web.guard import Csrf
@@ -44,4 +47,21 @@ def stylesheet(_request: Request) -> Response:
         _css[colour],
         media_type="text/css; charset=utf-8",
         headers={"Cache-Control": "public, max-age=3600"},
+    )
+
+
+def calendar_file(event: Event, *, with_private_link: bool) -> Response:
+    """One event as an ``.ics`` file to add to one's calendar (PUBLISH: not an invitation)."""
+    calendar = icalendar.Calendar()
+    calendar.add("prodid", "-//Relais//Evenement//FR")
+    calendar.add("version", "2.0")
+    calendar.add("method", "PUBLISH")
+    calendar.add_component(vevent(event, with_private_link=with_private_link))
+    return Response(
+        calendar.to_ical(),
+        media_type="text/calendar; charset=utf-8",
+        headers={
+            "Content-Disposition": f'attachment; filename="{event.code}.ics"',
+            "Cache-Control": "no-store",
+        },
     )

@@ -31,10 +31,6 @@ def event_page(event: Event) -> str:
     return f"{get_settings().public_base_url}/e/{event.code}"
 
 
-def series_page(series: Series) -> str:
-    return f"{get_settings().public_base_url}/c/{series.code}"
-
-
 def register_link(event: Event) -> str:
     """Where « S'inscrire » leads in e-mails: the event page, or Telegram if so configured."""
     if get_settings().register_link == "telegram":
