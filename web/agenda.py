@@ -65,7 +65,7 @@ class Filters:
     def parse(cls, query: dict[str, str]) -> Filters:
         def number(name: str) -> int | None:
             value = query.get(name, "")
-            return int(value) if value.isdigit() and len(value) < 10 else None
+            return int(value) if _number(value) else None
 
         departement = query.get("departement", "")[:3] or None
         wanted_format = query.get("format", "")
@@ -213,3 +213,8 @@ def audience(session: Session, event: Event) -> list[str]:
     if not ids:
         return []
     return [p.name for p in session.exec(select(Profile).where(col(Profile.id).in_(ids)))]
+
+
+def _number(text: str) -> bool:
+    """ASCII digits of a size a database id can have (``"²".isdigit()`` is true)."""
+    return 0 < len(text) < 10 and text.isascii() and text.isdigit()

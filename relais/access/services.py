@@ -82,7 +82,7 @@ def person_from(session: Session, purpose: tokens.Purpose, token: str) -> Person
     if claimed is None:
         return None
     person_part = claimed.split("-", 1)[0]
-    if not person_part.isdigit():
+    if not (person_part.isascii() and person_part.isdigit() and len(person_part) < 10):
         return None
     person = session.get(Person, int(person_part))
     if person is None or person.erased_at is not None or not person.email:
@@ -108,7 +108,13 @@ def target_of(token: str) -> Target | None:
     """The event or cycle a confirmation token names (it still has to be verified)."""
     claimed = tokens.subject(token) or ""
     _person, _, key = claimed.partition("-")
-    if len(key) > 1 and key[0] in ("e", "s") and key[1:].isdigit():
+    if (
+        len(key) > 1
+        and key[0] in ("e", "s")
+        and key[1:].isascii()
+        and key[1:].isdigit()
+        and len(key) < 11
+    ):
         return Target("e" if key[0] == "e" else "s", int(key[1:]))
     return None
 

@@ -276,3 +276,17 @@ def test_a_cycle_page_registers_to_every_session(live: Live, session: Session) -
         [registration] = _registrations(session, event.id)
         assert registration.status == RegistrationStatus.CONFIRMED
     assert len(live.deliver()) == 3
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/?thematique=²&reseau=99999999999999",
+        "/mes-inscriptions/99999999999999999999.9999999999.AAAAAAAAAAAAAAAAAAAAAA",
+        "/inscription/confirmer/1-e99999999999999.9999999999.AAAAAAAAAAAAAAAAAAAAAA",
+    ],
+)
+def test_strange_numbers_get_a_page_not_an_error(live: Live, path: str) -> None:
+    with httpx.Client(base_url=live.base) as client:
+        answer = client.get(path)
+    assert answer.status_code in (200, 404) and "Problème technique" not in answer.text
