@@ -15,11 +15,19 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from relais.events import services as events
-from relais.events.models import Event, EventFormat, EventNetwork, EventStatus, Series
+from relais.events.models import (
+    Event,
+    EventAudience,
+    EventFormat,
+    EventNetwork,
+    EventStatus,
+    Series,
+)
 from relais.networks.models import Network
 from relais.reference.models import Departement, Profile, Theme
 from relais.registrations.models import Registration, RegistrationStatus
 from relais.timefmt import MONTHS, local
+from web.forms import is_id
 
 FORMATS = {"presentiel": "présentiel", "distanciel": "webinaire", "hybride": "hybride"}
 
@@ -65,7 +73,7 @@ class Filters:
     def parse(cls, query: dict[str, str]) -> Filters:
         def number(name: str) -> int | None:
             value = query.get(name, "")
-            return int(value) if _number(value) else None
+            return int(value) if is_id(value) else None
 
         departement = query.get("departement", "")[:3] or None
         wanted_format = query.get("format", "")
@@ -208,13 +216,12 @@ def visible(event: Event | None) -> bool:
 
 
 def audience(session: Session, event: Event) -> list[str]:
-    assert event.id is not None
-    ids = events.audience_profile_ids(session, event.id)
-    if not ids:
-        return []
-    return [p.name for p in session.exec(select(Profile).where(col(Profile.id).in_(ids)))]
-
-
-def _number(text: str) -> bool:
-    """ASCII digits of a size a database id can have (``"²".isdigit()`` is true)."""
-    return 0 < len(text) < 10 and text.isascii() and text.isdigit()
+    """The professional profiles the event is reserved to (none: open to all)."""
+    return list(
+        session.exec(
+            select(Profile.name)
+            .join(EventAudience, col(EventAudience.profile_id) == Profile.id)
+            .where(EventAudience.event_id == event.id)
+            .order_by(col(Profile.name))
+        )
+    )

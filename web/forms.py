@@ -32,6 +32,11 @@ FIELDS = {
 LIMITS = {"nom": 100, "prenom": 100, "email": 254, "structure": 200, "telephone": 30}
 
 
+def is_id(text: str) -> bool:
+    """ASCII digits of a size a database id can have (``"²".isdigit()`` is true)."""
+    return 0 < len(text) < 10 and text.isascii() and text.isdigit()
+
+
 @dataclass
 class Checked:
     values: dict[str, str]
@@ -57,7 +62,7 @@ def _one(session: Session, name: str, value: str) -> str:
     if name == "telephone":
         return people.clean_phone(value) if value.strip() else ""
     if name == "profil":
-        if not _number(value) or session.get(Profile, int(value)) is None:
+        if not is_id(value) or session.get(Profile, int(value)) is None:
             raise InvalidInput("web_choose", field=FIELDS[name])
         return value
     if name == "departement":
@@ -108,8 +113,3 @@ def check_email(form: dict[str, str]) -> tuple[str, str | None]:
         return people.normalize_email(typed), None
     except InvalidInput as error:
         return typed, _sentence(error.message)
-
-
-def _number(text: str) -> bool:
-    """ASCII digits of a size a database id can have (``"²".isdigit()`` is true)."""
-    return 0 < len(text) < 10 and text.isascii() and text.isdigit()

@@ -29,6 +29,7 @@ from relais.people.models import Organisation, Person
 from relais.registrations import services as registrations
 from relais.registrations.models import Registration, RegistrationStatus
 from web import agenda, choices, forms, guard
+from web.forms import is_id
 from web.pages import form_data
 from web.render import calendar_file, notice, page
 
@@ -96,7 +97,7 @@ def overview(request: Request) -> Response:
 
 def _own(session: Session, person: Person, request: Request) -> Registration | None:
     raw = request.path_params["registration"]
-    registration = session.get(Registration, int(raw)) if _number(raw) else None
+    registration = session.get(Registration, int(raw)) if is_id(raw) else None
     if registration is None or registration.person_id != person.id:
         return None
     return registration
@@ -256,8 +257,3 @@ def _erase_sync(request: Request) -> Response:
         assert person.id is not None
         erasure.erase(session, person.id, f"person:{person.id}")
     return notice(request, "erased")
-
-
-def _number(text: str) -> bool:
-    """ASCII digits of a size a database id can have (``"²".isdigit()`` is true)."""
-    return 0 < len(text) < 10 and text.isascii() and text.isdigit()
