@@ -18,6 +18,7 @@ from bot.actor import Actor, registered_person
 from bot.calendar import invitation
 from bot.conversation import State
 from bot.texts import Button, Reply, label, page, problem, say
+from relais import identifiers
 from relais.db import session_scope
 from relais.errors import DomainError, InvalidInput, NotFound
 from relais.events import services as events
@@ -233,12 +234,12 @@ def answer_button(actor: Actor, step: str, value: str) -> list[Reply]:
             return [question(session, state)]
         if step == "profile":
             profile_ids = {p.id for p in reference.profiles(session)}
-            if int(value) not in profile_ids:
+            if identifiers.number(value) not in profile_ids:
                 raise Stale
-            state.data["profile_id"] = int(value)
+            state.data["profile_id"] = identifiers.number(value)
             return [_advance(session, actor, state, edit=True)]
         if step == "departement" and value.startswith("page:"):
-            state.data["dep_page"] = int(value[5:])
+            state.data["dep_page"] = identifiers.number(value[5:])
             conversation.save(session, actor.telegram_id, state)
             return [question(session, state, edit=True)]
         if step == "departement":

@@ -14,10 +14,12 @@ from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session, create_engine
 
 from relais.settings import get_settings
+
+READ_ONLY = "relais_read_only"
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -43,7 +45,8 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        deferred = connection.get_execution_options().get(READ_ONLY, False)
+        connection.exec_driver_sql("BEGIN" if deferred else "BEGIN IMMEDIATE")
 
 
 @lru_cache(maxsize=1)
@@ -51,24 +54,19 @@ def get_engine() -> Engine:
     return make_engine(get_settings().database_url)
 
 
-@lru_cache(maxsize=1)
-def _reader_for(url: str) -> Engine:
-    return create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
-
-
-def get_reader_engine() -> Engine:
-    """For pages that only read: on SQLite an engine without ``BEGIN IMMEDIATE``, whose
-    reads (WAL) run beside each other and never hold the write lock registrations need."""
-    engine = get_engine()
-    if engine.dialect.name != "sqlite":
-        return engine
-    return _reader_for(str(engine.url))
+@contextmanager
+def read_only(engine: Engine | None = None) -> Iterator[Connection]:
+    """A connection for reads only: on SQLite it takes no write lock (plain ``BEGIN``),
+    so it is not held up by a write transaction that the caller itself has open."""
+    with (engine or get_engine()).connect() as connection:
+        yield connection.execution_options(**{READ_ONLY: True})
 
 
 @contextmanager
 def read_scope() -> Iterator[Session]:
-    """A session for reading only: nothing it holds is committed."""
-    with Session(get_reader_engine(), expire_on_commit=False) as session:
+    """A session for pages that only read: on SQLite no write lock (see :func:`read_only`),
+    so the agenda and the event pages run beside registrations; nothing is committed."""
+    with read_only() as connection, Session(bind=connection, expire_on_commit=False) as session:
         try:
             yield session
         finally:

@@ -17,6 +17,7 @@ from relais.events.models import (
     Series,
 )
 from relais.invitations.models import Broadcast, Invitation
+from relais.keys.models import InstallationSecret
 from relais.networks.models import Network, NetworkMember
 from relais.people.models import Consent, ConsentPurpose, Organisation, OrganisationKind, Person
 from relais.reference.models import Departement, Profile, Theme
@@ -29,7 +30,7 @@ metadata = SQLModel.metadata
 __all__ = [
     "Attendance", "AttendanceMethod", "AttendanceStatus", "AuditEntry", "Broadcast", "Consent",
     "ConsentPurpose", "Departement", "Event", "EventAudience", "EventFormat", "EventNetwork",
-    "EventStatus", "Invitation", "Network", "NetworkMember", "Organisation",
+    "EventStatus", "InstallationSecret", "Invitation", "Network", "NetworkMember", "Organisation",
     "OrganisationKind", "Person", "Profile", "Registration", "RegistrationStatus", "Role",
     "RoleGrant", "RoleNetwork", "SatisfactionAnswer", "Series", "Theme", "metadata",
 ]  # fmt: skip

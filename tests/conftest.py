@@ -42,12 +42,14 @@ PG_SKIP_REASON = _pg_reachable()
 
 def reset_caches() -> None:
     from relais.db import get_engine
+    from relais.keys.services import clear_cache
     from relais.settings import get_settings
 
     with contextlib.suppress(Exception):
         get_engine().dispose()
     get_engine.cache_clear()
     get_settings.cache_clear()
+    clear_cache()
 
 
 @pytest.fixture(scope="session")

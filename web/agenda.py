@@ -14,20 +14,19 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from relais import identifiers
 from relais.events import services as events
 from relais.events.models import (
     Event,
     EventAudience,
     EventFormat,
     EventNetwork,
-    EventStatus,
     Series,
 )
 from relais.networks.models import Network
 from relais.reference.models import Departement, Profile, Theme
 from relais.registrations.models import Registration, RegistrationStatus
 from relais.timefmt import MONTHS, local
-from web.forms import is_id
 
 FORMATS = {"presentiel": "présentiel", "distanciel": "webinaire", "hybride": "hybride"}
 
@@ -73,7 +72,7 @@ class Filters:
     def parse(cls, query: dict[str, str]) -> Filters:
         def number(name: str) -> int | None:
             value = query.get(name, "")
-            return int(value) if is_id(value) else None
+            return identifiers.parse(value)
 
         departement = query.get("departement", "")[:3] or None
         wanted_format = query.get("format", "")
@@ -208,11 +207,6 @@ def choices(session: Session) -> dict[str, list[tuple[str, str]]]:
         "departement": [(d.code, f"{d.code} {d.name}") for d in departements],
         "format": list(FORMATS.items()),
     }
-
-
-def visible(event: Event | None) -> bool:
-    """The one rule for the public: published (or cancelled, to say so); never a draft."""
-    return event is not None and event.status != EventStatus.DRAFT
 
 
 def audience(session: Session, event: Event) -> list[str]:

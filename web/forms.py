@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from sqlmodel import Session
 
+from relais import identifiers
 from relais.access.services import ProfileInput
 from relais.errors import InvalidInput
 from relais.i18n import t
@@ -30,11 +31,6 @@ FIELDS = {
     "consentement": "accord",
 }
 LIMITS = {"nom": 100, "prenom": 100, "email": 254, "structure": 200, "telephone": 30}
-
-
-def is_id(text: str) -> bool:
-    """ASCII digits of a size a database id can have (``"²".isdigit()`` is true)."""
-    return 0 < len(text) < 10 and text.isascii() and text.isdigit()
 
 
 @dataclass
@@ -62,7 +58,8 @@ def _one(session: Session, name: str, value: str) -> str:
     if name == "telephone":
         return people.clean_phone(value) if value.strip() else ""
     if name == "profil":
-        if not is_id(value) or session.get(Profile, int(value)) is None:
+        number = identifiers.parse(value)
+        if number is None or session.get(Profile, number) is None:
             raise InvalidInput("web_choose", field=FIELDS[name])
         return value
     if name == "departement":

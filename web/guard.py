@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from starlette.requests import Request
 from starlette.responses import Response
 
+from relais.keys.services import signing_key
 from relais.settings import get_settings
 
 COOKIE = "relais_csrf"
@@ -30,7 +31,7 @@ WINDOW_SECONDS = 3600.0
 
 
 def _sign(cookie: str) -> str:
-    key = get_settings().signing_key
+    key = signing_key()
     return hmac.new(key, f"csrf:{cookie}".encode(), hashlib.sha256).hexdigest()
 
 

@@ -17,6 +17,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from relais import identifiers
 from relais.access import services as access
 from relais.access import tokens
 from relais.db import read_scope, session_scope
@@ -29,7 +30,6 @@ from relais.people.models import Organisation, Person
 from relais.registrations import services as registrations
 from relais.registrations.models import Registration, RegistrationStatus
 from web import agenda, choices, forms, guard
-from web.forms import is_id
 from web.pages import form_data
 from web.render import calendar_file, notice, page
 
@@ -97,7 +97,8 @@ def overview(request: Request) -> Response:
 
 def _own(session: Session, person: Person, request: Request) -> Registration | None:
     raw = request.path_params["registration"]
-    registration = session.get(Registration, int(raw)) if is_id(raw) else None
+    number = identifiers.parse(raw)
+    registration = session.get(Registration, number) if number is not None else None
     if registration is None or registration.person_id != person.id:
         return None
     return registration

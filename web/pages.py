@@ -23,6 +23,7 @@ from relais.access.services import Target
 from relais.db import read_scope, session_scope
 from relais.errors import DomainError, NotFound
 from relais.events import services as events
+from relais.events import visibility
 from relais.events.models import Event, EventStatus, Series
 from web import agenda, choices, forms, guard
 from web.render import calendar_file, notice, page
@@ -56,11 +57,11 @@ def agenda_page(request: Request) -> Response:
 
 
 def _event(session: Session, code: str) -> Event | None:
+    """The event a stranger may see (the one visibility rule), or None."""
     try:
-        event = events.by_code(session, code)
+        return visibility.event_by_code(session, code, visibility.ANONYMOUS)
     except NotFound:
         return None
-    return event if agenda.visible(event) else None
 
 
 def _form_context(session: Session) -> dict[str, Any]:
@@ -108,13 +109,11 @@ def event_ics(request: Request) -> Response:
 
 def _series(session: Session, code: str) -> tuple[Series, list[agenda.Card]] | None:
     try:
-        series = events.series_by_code(session, code)
+        series = visibility.series_by_code(session, code, visibility.ANONYMOUS)
     except NotFound:
         return None
     assert series.id is not None
-    sessions = [e for e in events.series_sessions(session, series.id) if agenda.visible(e)]
-    if not sessions:
-        return None
+    sessions = [e for e in events.series_sessions(session, series.id) if visibility.is_public(e)]
     return series, agenda.cards(session, sessions)
 
 

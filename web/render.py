@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlparse
+
 import icalendar
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
@@ -10,9 +12,20 @@ from relais.events.ical import vevent
 from relais.events.models import Event
 from relais.settings import get_settings
 from relais.templating import render_html, render_text
+from relais.web import guard as web_guard
 from web.guard import Csrf
 
 HEADERS = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
+
+
+def _headers() -> dict[str, str]:
+    """The usual headers; with a logo, the policy lets the CRPV's logo (and only it) load."""
+    logo = get_settings().organisation_logo_url
+    if not logo:
+        return HEADERS
+    origin = "{0.scheme}://{0.netloc}".format(urlparse(logo))
+    policy = web_guard.POLICY.replace("img-src 'self'", f"img-src 'self' {origin}", 1)
+    return {**HEADERS, "Content-Security-Policy": policy}
 
 
 def page(request: Request, template: str, status_code: int = 200, **context: object) -> Response:
@@ -27,7 +40,7 @@ def page(request: Request, template: str, status_code: int = 200, **context: obj
         csrf=csrf.token,
         **context,
     )
-    return csrf.attach(HTMLResponse(html, status_code, headers=HEADERS))
+    return csrf.attach(HTMLResponse(html, status_code, headers=_headers()))
 
 
 def notice(request: Request, kind: str, status_code: int = 200, **context: object) -> Response:

@@ -24,7 +24,7 @@ from typing import Literal
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from relais import signals
+from relais import identifiers, signals
 from relais.access import tokens
 from relais.errors import NotFound
 from relais.events import services as events
@@ -82,9 +82,10 @@ def person_from(session: Session, purpose: tokens.Purpose, token: str) -> Person
     if claimed is None:
         return None
     person_part = claimed.split("-", 1)[0]
-    if not (person_part.isascii() and person_part.isdigit() and len(person_part) < 10):
+    person_id = identifiers.parse(person_part)
+    if person_id is None:
         return None
-    person = session.get(Person, int(person_part))
+    person = session.get(Person, person_id)
     if person is None or person.erased_at is not None or not person.email:
         return None
     return person if tokens.verify(purpose, token, person.email) else None
@@ -108,15 +109,10 @@ def target_of(token: str) -> Target | None:
     """The event or cycle a confirmation token names (it still has to be verified)."""
     claimed = tokens.subject(token) or ""
     _person, _, key = claimed.partition("-")
-    if (
-        len(key) > 1
-        and key[0] in ("e", "s")
-        and key[1:].isascii()
-        and key[1:].isdigit()
-        and len(key) < 11
-    ):
-        return Target("e" if key[0] == "e" else "s", int(key[1:]))
-    return None
+    number = identifiers.parse(key[1:])
+    if key[:1] not in ("e", "s") or number is None:
+        return None
+    return Target("e" if key[0] == "e" else "s", number)
 
 
 def sessions_of(session: Session, target: Target) -> list[Event]:

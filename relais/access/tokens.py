@@ -16,7 +16,7 @@ import re
 from datetime import timedelta
 from typing import Literal
 
-from relais.settings import get_settings
+from relais.keys.services import signing_key
 from relais.timefmt import utcnow
 
 Purpose = Literal["manage", "confirm"]
@@ -25,7 +25,7 @@ _SHAPE = re.compile(r"^([a-z0-9-]{1,40})\.([0-9]{1,12})\.([A-Za-z0-9_-]{22})$")
 
 def _mac(purpose: Purpose, subject: str, expires: int, email: str) -> str:
     message = f"access:{purpose}:{subject}:{expires}:{email.lower()}".encode()
-    digest = hmac.new(get_settings().signing_key, message, hashlib.sha256).digest()
+    digest = hmac.new(signing_key(), message, hashlib.sha256).digest()
     return base64.urlsafe_b64encode(digest[:16]).decode().rstrip("=")
 
 

@@ -48,7 +48,10 @@ def browser() -> Iterator[Browser]:
 
 @pytest.fixture
 def page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="fr-FR")
+    # bypass_csp: only so that axe-core can be injected; the pages' own policy stays strict.
+    context = browser.new_context(
+        viewport={"width": 390, "height": 844}, locale="fr-FR", bypass_csp=True
+    )
     opened = context.new_page()
     yield opened
     context.close()

@@ -290,3 +290,18 @@ def test_strange_numbers_get_a_page_not_an_error(live: Live, path: str) -> None:
     with httpx.Client(base_url=live.base) as client:
         answer = client.get(path)
     assert answer.status_code in (200, 404) and "Problème technique" not in answer.text
+
+
+def test_pages_keep_the_strict_policy_and_let_only_the_logo_in(
+    live: Live, session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from relais.settings import get_settings
+
+    with httpx.Client(base_url=live.base) as client:
+        plain = client.get("/").headers["content-security-policy"]
+        assert "script-src" not in plain and "img-src 'self' data:" in plain
+        monkeypatch.setenv("ORGANISATION_LOGO_URL", "https://crpv.example/logo.png")
+        get_settings.cache_clear()
+        page = client.get("/")
+    assert "img-src 'self' https://crpv.example data:" in page.headers["content-security-policy"]
+    assert '<img src="https://crpv.example/logo.png"' in page.text
