@@ -145,7 +145,7 @@ def _deep_link(actor: Actor, payload: str) -> list[Reply]:
                 series = visibility.series_by_code(session, payload[2:], viewer)
                 return [catalogue.series_detail(session, series)]
             event = visibility.event_by_code(session, payload, viewer)
-            return [catalogue.event_detail(session, event)]
+            return [catalogue.event_detail(session, event, catalogue.viewer(session, actor))]
     except NotFound as error:
         return _series_without_prefix(actor, payload) or [Reply(problem(error)), *welcome(actor)]
     except DomainError as error:
@@ -164,7 +164,8 @@ def _series_without_prefix(actor: Actor, code: str) -> list[Reply] | None:
 
 def _events(actor: Actor, page_number: int = 0, filters: Filters | None = None) -> list[Reply]:
     with session_scope() as session:
-        return [catalogue.events_page(session, page_number, filters or Filters())]
+        viewer = catalogue.viewer(session, actor)
+        return [catalogue.events_page(session, page_number, filters or Filters(), viewer)]
 
 
 async def list_events(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -260,7 +261,8 @@ def _visible_series(actor: Actor, code: str) -> int:
 def _card_route(actor: Actor, args: list[str]) -> list[Reply]:
     event_id = _visible_event(actor, args[0])
     with session_scope() as session:
-        return [catalogue.event_detail(session, events.get(session, event_id))]
+        event = events.get(session, event_id)
+        return [catalogue.event_detail(session, event, catalogue.viewer(session, actor))]
 
 
 ROUTES: dict[str, Route] = {

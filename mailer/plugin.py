@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from mailer import kinds, models, notify, reminders, telegram
+from mailer import access, kinds, models, notify, reminders, telegram
 from relais.settings import Settings
 
 __all__ = ["component", "models", "subscribe", "worker_component"]
@@ -14,6 +14,7 @@ __all__ = ["component", "models", "subscribe", "worker_component"]
 def subscribe() -> None:
     kinds.register_all()
     notify.subscribe()
+    access.subscribe()
     reminders.subscribe()
     reminders.add_channel(telegram.send_by_telegram)
 

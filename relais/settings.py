@@ -96,6 +96,13 @@ class Settings(BaseSettings):
     secret_key: str = ""
     organisation_name: str = "Centre de ressources politique de la ville"
     privacy_url: str = ""
+    organisation_logo_url: str = ""
+    organisation_colour: str = "#1d4e89"
+
+    register_link: Literal["web", "telegram"] = "web"
+    manage_link_days: int = Field(default=7, ge=1, le=90)
+    web_rate_per_ip: int = Field(default=30, ge=1)
+    web_rate_per_email: int = Field(default=5, ge=1)
 
     checkin_window_hours: float = Field(default=2.0, ge=0, le=12)
     funder_names: str = ""
@@ -139,6 +146,22 @@ class Settings(BaseSettings):
             raise ValueError("not an e-mail address")
         return value
 
+    @field_validator("organisation_colour")
+    @classmethod
+    def _readable_colour(cls, value: str) -> str:
+        """A ``#rrggbb`` colour dark enough for white text (contrast ≥ 4.5:1, RGAA AA)."""
+        if len(value) != 7 or value[0] != "#":
+            raise ValueError("colour")
+        try:
+            channels = [int(value[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+        except ValueError:
+            raise ValueError("colour") from None
+        linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+        luminance = 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+        if 1.05 / (luminance + 0.05) < 4.5:
+            raise ValueError("colour")
+        return value.lower()
+
     @field_validator("timezone")
     @classmethod
     def _known_timezone(cls, value: str) -> str:
@@ -148,7 +171,9 @@ class Settings(BaseSettings):
             raise ValueError("unknown timezone") from exc
         return value
 
-    @field_validator("public_base_url", "telegram_api_base_url", "telegram_webhook_url")
+    @field_validator(
+        "public_base_url", "telegram_api_base_url", "telegram_webhook_url", "organisation_logo_url"
+    )
     @classmethod
     def _http_url(cls, value: str) -> str:
         if value == "":
