@@ -16,6 +16,7 @@ from relais.access.services import ProfileInput
 from relais.errors import InvalidInput
 from relais.i18n import t
 from relais.people import services as people
+from relais.reference import services as reference
 from relais.reference.models import Departement, Profile
 
 #: Field name in the form → what it is called in sentences; the order of the error summary.
@@ -24,7 +25,7 @@ FIELDS = {
     "prenom": "prénom",
     "email": "e-mail",
     "structure": "structure",
-    # « type de structure » (branch structure) goes here, between structure and profil.
+    "type_structure": "type de structure",
     "profil": "profil professionnel",
     "departement": "département",
     "telephone": "téléphone",
@@ -62,6 +63,11 @@ def _one(session: Session, name: str, value: str) -> str:
         if number is None or session.get(Profile, number) is None:
             raise InvalidInput("web_choose", field=FIELDS[name])
         return value
+    if name == "type_structure":
+        # a retired type (a form left open, a forged value) is refused like an unknown one
+        if reference.structure_type(session, identifiers.parse(value)) is None:
+            raise InvalidInput("web_choose", field=FIELDS[name])
+        return value
     if name == "departement":
         if not value or session.get(Departement, value) is None:
             raise InvalidInput("web_choose", field=FIELDS[name])
@@ -90,6 +96,7 @@ def check_profile(session: Session, form: dict[str, str], *, consent: bool) -> C
             last_name=cleaned["nom"],
             organisation=cleaned["structure"],
             profile_id=int(cleaned["profil"]),
+            structure_type_id=int(cleaned["type_structure"]),
             departement_code=cleaned["departement"],
             phone=cleaned["telephone"] or None,
         )
