@@ -168,7 +168,7 @@ def test_every_field_wrong_in_the_browser(live: Live, session: Session, page: Pa
     page.get_by_role("button", name="Envoyer mon inscription").click()
     assert page.title().startswith("Erreur : ")
     summary = page.get_by_role("alert")
-    assert "8 champs à corriger" in summary.inner_text()
+    assert "9 champs à corriger" in summary.inner_text()
     email = page.get_by_label("Adresse e-mail")
     assert email.input_value() == "pas-une-adresse"
     assert email.get_attribute("aria-invalid") == "true"
