@@ -16,6 +16,7 @@ from relais.access.services import ProfileInput
 from relais.errors import InvalidInput
 from relais.i18n import t
 from relais.people import services as people
+from relais.people.models import Person
 from relais.reference import services as reference
 from relais.reference.models import Departement, Profile
 
@@ -101,6 +102,22 @@ def check_profile(session: Session, form: dict[str, str], *, consent: bool) -> C
             phone=cleaned["telephone"] or None,
         )
     return checked
+
+
+def keep_structure_type(session: Session, person: Person, typed: str) -> str | None:
+    """The type chosen on the confirmation page (a link proves the address): saved, or the reason.
+
+    Only asked of a person who has none and never declined; left empty, nothing
+    is stored and the registration goes on, so nobody is blocked by it.
+    """
+    if not typed or not people.needs_structure_type(person) or person.id is None:
+        return None
+    try:
+        _one(session, "type_structure", typed)
+    except InvalidInput as error:
+        return _sentence(error.message)
+    people.set_structure_type(session, person.id, int(typed), actor=f"person:{person.id}")
+    return None
 
 
 def _sentence(message: str) -> str:

@@ -108,12 +108,48 @@ def test_known_address_holds_nothing_and_changes_nothing_until_the_link(
         assert "/inscription/confirmer/" in link
         confirm_page = client.get(link)
         assert "Confirmer mon inscription" in confirm_page.text
-        registered = client.post(link, data={"csrf": csrf_of(confirm_page.text)})
+        assert "Type de structure" in confirm_page.text  # asked once, the link proves the address
+        token = csrf_of(confirm_page.text)
+        wrong = client.post(link, data={"csrf": token, "type_structure": "9999"})
+        assert _type_error(wrong, summary=False)
+        assert len(_registrations(session, event.id)) == 1  # nothing taken with a wrong type
+        registered = client.post(link, data={"csrf": token, "type_structure": "2"})
         assert registered.status_code == 200 and "inscription confirmée" in registered.text
-        again = client.post(link, data={"csrf": csrf_of(confirm_page.text)})
+        assert "Type de structure" not in client.get(link).text  # not asked again
+        again = client.post(link, data={"csrf": token})
         assert again.status_code == 409 and "déjà inscrit" in again.text
     statuses = {r.person_id: r.status for r in _registrations(session, event.id)}
     assert statuses[owner.id] == RegistrationStatus.CONFIRMED
+    with _fresh(session) as fresh:
+        stored = fresh.get(Person, owner.id)
+        assert stored is not None and people.structure_type_name(fresh, stored) == (
+            "Services de l'État"
+        )
+
+
+def test_the_confirmation_page_never_blocks_on_the_type(live: Live, session: Session) -> None:
+    event = make_event(session, title="Rencontre GUSP", capacity=5)
+    skipper = make_person(session, email="passe@exemple.fr")
+    declined = make_person(session, email="refus@exemple.fr")
+    people.decline_structure_type(session, declined.id)
+    session.commit()
+    with httpx.Client(base_url=live.base, follow_redirects=True) as client:
+        for email in ("passe@exemple.fr", "refus@exemple.fr"):
+            post_form(client, f"/e/{event.code}", profile_form(email=email))
+        mails = {m["To"]: m for m in live.deliver()}
+        skip_link = link_in(mails["passe@exemple.fr"]).replace(live.base, "")
+        skip_page = client.get(skip_link)
+        assert "Ne pas répondre" in skip_page.text
+        done = client.post(skip_link, data={"csrf": csrf_of(skip_page.text), "type_structure": ""})
+        assert done.status_code == 200 and "inscription confirmée" in done.text
+        declined_link = link_in(mails["refus@exemple.fr"]).replace(live.base, "")
+        declined_page = client.get(declined_link)
+        assert "Type de structure" not in declined_page.text  # « Passer » in the bot is kept
+        client.post(declined_link, data={"csrf": csrf_of(declined_page.text)})
+    assert len(_registrations(session, event.id)) == 2
+    with _fresh(session) as fresh:
+        stored = fresh.get(Person, skipper.id)
+        assert stored is not None and stored.structure_type_id is None
 
 
 def test_every_field_wrong_gets_its_message_and_keeps_what_was_typed(
@@ -142,17 +178,19 @@ def test_every_field_wrong_gets_its_message_and_keeps_what_was_typed(
     assert _registrations(session, event.id) == []
 
 
-def _type_error(page: httpx.Response) -> bool:
-    """The type's sentence beside its select, tied to it, and in the summary."""
+def _type_error(page: httpx.Response, *, summary: bool = True) -> bool:
+    """The type's sentence beside its select, tied to it, and in the summary of a long form."""
     beside = (
         '<p class="error" id="type_structure-erreur">'
         "Choisissez votre type de structure dans la liste.</p>"
     )
+    select = page.text.split('<select id="type_structure"', 1)[-1].split(">", 1)[0]
     return (
         page.status_code == 422
         and beside in page.text
-        and 'aria-describedby="type_structure-erreur"' in page.text
-        and '<a href="#type_structure">' in page.text
+        and 'aria-invalid="true"' in select
+        and "type_structure-erreur" in select.split('aria-describedby="', 1)[-1]
+        and (not summary or '<a href="#type_structure">' in page.text)
     )
 
 
