@@ -8,6 +8,7 @@ from sqlmodel import SQLModel
 
 from relais.attendance.models import Attendance, AttendanceMethod, AttendanceStatus
 from relais.audit import AuditEntry
+from relais.demo.models import DemoRow
 from relais.events.models import (
     Event,
     EventAudience,
@@ -27,9 +28,34 @@ from relais.satisfaction.models import SatisfactionAnswer
 metadata = SQLModel.metadata
 
 __all__ = [
-    "Attendance", "AttendanceMethod", "AttendanceStatus", "AuditEntry", "Broadcast", "Consent",
-    "ConsentPurpose", "Departement", "Event", "EventAudience", "EventFormat", "EventNetwork",
-    "EventStatus", "Invitation", "Network", "NetworkMember", "Organisation",
-    "OrganisationKind", "Person", "Profile", "Registration", "RegistrationStatus", "Role",
-    "RoleGrant", "RoleNetwork", "SatisfactionAnswer", "Series", "Theme", "metadata",
+    "Attendance",
+    "AttendanceMethod",
+    "AttendanceStatus",
+    "AuditEntry",
+    "Broadcast",
+    "Consent",
+    "ConsentPurpose",
+    "DemoRow",
+    "Departement",
+    "Event",
+    "EventAudience",
+    "EventFormat",
+    "EventNetwork",
+    "EventStatus",
+    "Invitation",
+    "Network",
+    "NetworkMember",
+    "Organisation",
+    "OrganisationKind",
+    "Person",
+    "Profile",
+    "Registration",
+    "RegistrationStatus",
+    "Role",
+    "RoleGrant",
+    "RoleNetwork",
+    "SatisfactionAnswer",
+    "Series",
+    "Theme",
+    "metadata",
 ]  # fmt: skip

@@ -20,7 +20,7 @@ from relais.cli import french
 from relais.cli import networks as networks_cli
 from relais.cli import registrations as registrations_cli
 from relais.cli import stats as stats_cli
-from relais.cli.common import console, friendly
+from relais.cli.common import console, creates_database, fail, friendly
 from relais.db import get_engine
 from relais.i18n import t
 from relais.plugins import subscribe_all
@@ -73,12 +73,28 @@ app.add_typer(registrations_cli.app, name="registrations")
 app.command("broadcast")(broadcast_cli.broadcast)
 
 
+def _port_free(host: str, port: int) -> bool:
+    """Whether the web port can be taken: a busy one usually means Relais already runs."""
+    import socket
+
+    if port == 0:
+        return True
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
 def _safe_url() -> str:
     return get_engine().url.render_as_string(hide_password=True)
 
 
 @db_app.command("upgrade")
 @friendly
+@creates_database
 def db_upgrade() -> None:
     """Appliquer les migrations (crée la base si besoin)."""
     from relais.migrate import upgrade
@@ -89,10 +105,14 @@ def db_upgrade() -> None:
 
 @app.command("run")
 @friendly
+@creates_database
 def run() -> None:
     """Démarrer Relais : migrations, bot, envois planifiés et pages web, dans un seul processus."""
     from relais.runtime import serve
 
+    settings = get_settings()
+    if not _port_free(settings.web_host, settings.web_port):
+        raise fail(t("cli.port_busy", host=settings.web_host, port=settings.web_port), 4)
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
@@ -105,15 +125,23 @@ def run() -> None:
 
 @app.command("demo")
 @friendly
-def demo() -> None:
-    """Créer des données de démonstration (sans effet si elles existent déjà)."""
-    from relais.demo import load_demo
-    from relais.migrate import upgrade
-
-    upgrade(get_engine())
+@creates_database
+def demo(
+    remove: bool = typer.Option(
+        False, "--supprimer", help="Supprimer exactement les données ajoutées par la démonstration."
+    ),
+) -> None:
+    """Créer des données de démonstration (refusé en production ou sur une base réelle)."""
     from relais.db import session_scope
+    from relais.demo.services import load_demo, refusal, remove_demo
 
     with session_scope() as session:
+        if remove:
+            console.print(t("cli.demo_removed", count=remove_demo(session)), markup=False)
+            return
+        reason = refusal(session, get_settings().environment)
+        if reason is not None:
+            raise fail(reason)
         created = load_demo(session)
     console.print(t("cli.demo_done"), markup=False)
     for line in created:

@@ -1,14 +1,27 @@
 """Sample data inspired by the seed reports, with invented people.
 
 Idempotent: the second run finds the demo networks and only lists the codes.
+Every row the demo inserts is listed in ``demo_row`` (see :mod:`relais.demo.models`),
+so :func:`remove_demo` deletes exactly them and nothing a person created.
+Refused in production and on a database that already holds real events or people:
+demo events would otherwise reach the real agenda and newsletter.
 """
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, time, timedelta
+from typing import Any
 
-from sqlmodel import Session, col, select
+import sqlalchemy as sa
+from sqlalchemy import event as sa_event
+from sqlalchemy import inspect as sa_inspect
+from sqlmodel import Session, SQLModel, col, func, select
 
+from relais.attendance.models import Attendance, AttendanceMethod, AttendanceStatus
+from relais.demo.models import DemoRow
 from relais.events import services as events
 from relais.events.models import Event, Series
 from relais.events.schemas import EventInput
@@ -16,7 +29,10 @@ from relais.i18n import t
 from relais.networks import services as networks
 from relais.networks.models import Network
 from relais.people import services as people
+from relais.people.models import Person
 from relais.reference import services as reference
+from relais.registrations.models import Registration, RegistrationStatus
+from relais.satisfaction.models import SatisfactionAnswer
 from relais.settings import get_settings
 from relais.timefmt import display_zone, format_datetime, utcnow
 
@@ -62,13 +78,50 @@ def _cycle_sessions() -> list[EventInput]:
     ]  # fmt: skip
 
 
+#: Sessions that already took place (days from today, title, theme, ratings of the
+#: people present), so that ``relais stats`` and ``relais report`` show real figures.
+PAST = (
+    (-15, "Rencontre des médiateurs : la tranquillité résidentielle", "Médiation sociale", (5, 4, 5, 4)),
+    (-40, "Webinaire : la continuité éducative l'été", "Questions éducatives", (4, 5, 3)),
+    (-75, "Atelier : conseils citoyens et budgets participatifs", "Participation citoyenne", (5, 5, 4, 4, 3)),
+    (-120, "Journée régionale santé et quartiers", "Santé", (4, 4, 5)),
+    (-400, "Rencontre des médiateurs : l'aller-vers", "Médiation sociale", (4, 3, 5)),
+)  # fmt: skip
+
+
+def refusal(session: Session, environment: str) -> str | None:
+    """Why the demo must not be loaded here, or ``None`` when it may."""
+    if environment == "production":
+        return t("cli.demo_refused_production")
+    real_events = _count(session, Event) - _marked(session, Event)
+    real_people = _count(session, Person) - _marked(session, Person)
+    if real_events > 0 or real_people > 0:
+        return t("cli.demo_refused_real_data", events=real_events, people=real_people)
+    return None
+
+
+def _count(session: Session, model: type[SQLModel]) -> int:
+    return int(session.exec(select(func.count()).select_from(model)).one())
+
+
+def _marked(session: Session, model: type[SQLModel]) -> int:
+    table = model.__tablename__  # type: ignore[attr-defined]
+    query = select(func.count()).where(col(DemoRow.table_name) == table)
+    return int(session.exec(query).one())
+
+
 def load_demo(session: Session) -> list[str]:
     """Create the sample data once; return one French line per event and cycle."""
     if session.exec(select(Network).where(Network.code == NETWORKS[0][0])).first() is None:
-        _create(session)
+        with _recording(session) as created:
+            _create(session)
+        session.add_all(DemoRow(table_name=table, row_key=key) for table, key in created)
+        session.flush()
     lines = []
     for event in session.exec(
-        select(Event).where(col(Event.series_id).is_(None)).order_by(col(Event.starts_at))
+        select(Event)
+        .where(col(Event.series_id).is_(None), col(Event.starts_at) > utcnow())
+        .order_by(col(Event.starts_at))
     ):
         lines.append(
             t(
@@ -107,3 +160,79 @@ def _create(session: Session) -> None:
     events.create_series(
         session, "Cycle de qualification – Intelligence territoriale", _cycle_sessions(), ACTOR
     )
+    people_ids = [
+        p.id
+        for p in session.exec(
+            select(Person).where(col(Person.email).in_([row[2] for row in PEOPLE]))
+        )
+    ]
+    for days, title, theme, ratings in PAST:
+        _past_session(session, days, title, theme, ratings, [i for i in people_ids if i])
+
+
+def _past_session(
+    session: Session,
+    days: int,
+    title: str,
+    theme: str,
+    ratings: tuple[int, ...],
+    people_ids: list[int],
+) -> None:
+    """A held session: created ahead (creation refuses the past), then moved back in time.
+
+    Rows are written directly, without domain events: nobody must get an e-mail.
+    """
+    event = events.create(session, EventInput(title=title, starts_at=_at(7, 9, 30), duration_minutes=180, theme=theme, venue="Maison des associations, 93100 Montreuil", capacity=30), ACTOR)  # fmt: skip
+    shift = _at(days, 9, 30) - event.starts_at
+    event.starts_at += shift
+    event.ends_at += shift
+    session.add(event)
+    session.flush()
+    assert event.id is not None
+    for index, person_id in enumerate(people_ids):
+        session.add(Registration(event_id=event.id, person_id=person_id, status=RegistrationStatus.CONFIRMED, source="demo", confirmed_at=event.starts_at - timedelta(days=10)))  # fmt: skip
+        present = index < len(ratings)
+        status = AttendanceStatus.PRESENT if present else AttendanceStatus.ABSENT
+        session.add(Attendance(event_id=event.id, person_id=person_id, status=status, method=AttendanceMethod.CLI, recorded_by=ACTOR, recorded_at=event.ends_at))  # fmt: skip
+        if present:
+            session.add(SatisfactionAnswer(event_id=event.id, person_id=person_id, rating=ratings[index], channel="web", answered_at=event.ends_at + timedelta(days=1)))  # fmt: skip
+    session.flush()
+
+
+@contextmanager
+def _recording(session: Session) -> Iterator[list[tuple[str, str]]]:
+    """Collect (table, primary key) of every row the session inserts meanwhile."""
+    created: list[tuple[str, str]] = []
+
+    def _collect(flushing: Any, _context: Any) -> None:
+        for instance in flushing.new:
+            mapper = sa_inspect(instance).mapper
+            key = mapper.primary_key_from_instance(instance)
+            created.append((mapper.local_table.name, json.dumps(list(key), default=str)))
+
+    sa_event.listen(session, "after_flush", _collect)
+    try:
+        yield created
+    finally:
+        sa_event.remove(session, "after_flush", _collect)
+
+
+def remove_demo(session: Session) -> int:
+    """Delete every row the demo inserted, newest first (children before parents)."""
+    from relais.migrate import target_metadata
+
+    metadata = target_metadata()
+    marks = list(session.exec(select(DemoRow).order_by(col(DemoRow.id).desc())))
+    for mark in marks:
+        table = metadata.tables[mark.table_name]
+        values = json.loads(mark.row_key)
+        condition = sa.and_(
+            *(
+                column == value
+                for column, value in zip(table.primary_key.columns, values, strict=True)
+            )
+        )
+        session.execute(sa.delete(table).where(condition))
+        session.delete(mark)
+    session.flush()
+    return len(marks)
