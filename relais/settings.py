@@ -188,7 +188,7 @@ def load_settings(**overrides: object) -> Settings:
 
     where = locate()
     try:
-        settings = Settings(_env_file=where.env_file, **overrides)  # type: ignore[call-arg]
+        settings = Settings(_env_file=where.env_file, **overrides)  # type: ignore[arg-type]
     except ValidationError as error:
         raise SettingsError(_describe(error)) from None
     settings.database_url = anchored_sqlite_url(settings.database_url, where.home)
