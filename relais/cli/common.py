@@ -37,7 +37,9 @@ def friendly(function: F) -> F:
             from relais import signals
             from relais.plugins import subscribe_all
 
-            _database_ready(creates=getattr(function, CREATES_DATABASE, False))
+            mode = getattr(function, CREATES_DATABASE, False)
+            if mode != REPLACES_DATABASE:
+                _database_ready(creates=bool(mode))
             signals.load_subscribers_with(subscribe_all)
             return function(*args, **kwargs)
         except SettingsError as error:
@@ -60,7 +62,14 @@ def creates_database(function: F) -> F:
     return function
 
 
+def replaces_database(function: F) -> F:
+    """Mark a command that writes the whole database itself (``restore``): no check first."""
+    setattr(function, CREATES_DATABASE, REPLACES_DATABASE)
+    return function
+
+
 CREATES_DATABASE = "_relais_creates_database"
+REPLACES_DATABASE = "replaces"
 
 
 def _database_ready(creates: bool) -> None:

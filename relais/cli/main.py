@@ -13,6 +13,7 @@ from typer.core import TyperGroup
 
 from relais.cli import admin as admin_cli
 from relais.cli import attendance as attendance_cli
+from relais.cli import backup as backup_cli
 from relais.cli import broadcast as broadcast_cli
 from relais.cli import events as events_cli
 from relais.cli import exports as exports_cli
@@ -71,6 +72,8 @@ app.command("report")(stats_cli.report)
 app.add_typer(admin_cli.app, name="admin")
 app.add_typer(registrations_cli.app, name="registrations")
 app.command("broadcast")(broadcast_cli.broadcast)
+app.command("backup")(backup_cli.backup)
+app.command("restore")(backup_cli.restore)
 
 
 def _port_free(host: str, port: int) -> bool:
