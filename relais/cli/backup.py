@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from relais.cli.common import console, friendly, replaces_database
+from relais.cli.common import console, friendly, skips_database_check
 from relais.db import get_engine
 from relais.i18n import t
 from relais.location import locate
@@ -37,7 +37,7 @@ def backup(
 
 
 @friendly
-@replaces_database
+@skips_database_check
 def restore(
     file: Path = typer.Argument(..., help="Fichier écrit par « relais backup »."),
     force: bool = typer.Option(

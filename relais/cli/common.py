@@ -62,8 +62,8 @@ def creates_database(function: F) -> F:
     return function
 
 
-def replaces_database(function: F) -> F:
-    """Mark a command that writes the whole database itself (``restore``): no check first."""
+def skips_database_check(function: F) -> F:
+    """Mark a command that handles the database itself (``restore``, ``doctor``): no check first."""
     setattr(function, CREATES_DATABASE, REPLACES_DATABASE)
     return function
 

@@ -15,6 +15,7 @@ from relais.cli import admin as admin_cli
 from relais.cli import attendance as attendance_cli
 from relais.cli import backup as backup_cli
 from relais.cli import broadcast as broadcast_cli
+from relais.cli import doctor as doctor_cli
 from relais.cli import events as events_cli
 from relais.cli import exports as exports_cli
 from relais.cli import french
@@ -74,6 +75,7 @@ app.add_typer(registrations_cli.app, name="registrations")
 app.command("broadcast")(broadcast_cli.broadcast)
 app.command("backup")(backup_cli.backup)
 app.command("restore")(backup_cli.restore)
+app.command("doctor")(doctor_cli.doctor)
 
 
 def _port_free(host: str, port: int) -> bool:
