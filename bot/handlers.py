@@ -35,6 +35,7 @@ from relais.db import session_scope
 from relais.errors import DomainError, NotFound
 from relais.events import codes
 from relais.events import services as events
+from relais.i18n import t
 from relais.settings import get_settings
 
 log = logging.getLogger(__name__)
@@ -296,12 +297,12 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         if chat is not None:
             await in_thread(mark_blocked, chat.id)
         return
-    log.error("update failed", exc_info=context.error)
+    log.error(t("logs.update_failed"), exc_info=context.error)
     if chat is not None:
         try:
             await context.bot.send_message(chat.id, say("internal_error"))
         except Exception:
-            log.warning("could not tell chat %s about the failure", chat.id)
+            log.warning(t("logs.chat_not_told", chat=chat.id))
 
 
 COMMANDS = (

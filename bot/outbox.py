@@ -26,6 +26,7 @@ from bot.guard import seconds
 from bot.models import BotOutboxMessage, OutboxState
 from bot.work import in_thread
 from relais.db import session_scope
+from relais.i18n import t
 from relais.people.models import Person
 from relais.timefmt import utcnow
 
@@ -228,7 +229,7 @@ class OutboxSender:
             try:
                 due = await in_thread(claim_due, 200, set(self._in_flight))
             except Exception:
-                log.exception("could not read the Telegram outbox")
+                log.exception(t("logs.telegram_outbox_unreadable"))
                 due = []
             waiting = await self._dispatch(due)
             self._wake.clear()
@@ -266,7 +267,7 @@ class OutboxSender:
             state, error, retry_in = await self._deliver(message)
             await in_thread(record, message.id, state, error, retry_in)
         except Exception:
-            log.exception("Telegram outbox message %s not recorded", message.id)
+            log.exception(t("logs.telegram_outbox_not_recorded", id=message.id))
         finally:
             self._in_flight.discard(message.id)
 

@@ -10,11 +10,18 @@ import logging
 import signal
 
 from relais.db import get_engine
+from relais.i18n import has, t
 from relais.migrate import upgrade
 from relais.plugins import Component, plugins, subscribe_all
 from relais.settings import Settings
 
 log = logging.getLogger("relais")
+
+
+def started_line(name: str) -> str:
+    """The operator's log line for a started component (« envoi des e-mails démarré »)."""
+    key = f"logs.started.{name}"
+    return t(key) if has(key) else t("logs.started_other", name=name)
 
 
 def build_components(settings: Settings) -> list[Component]:
@@ -41,13 +48,13 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
         for component in build_components(settings):
             await component.start()
             started.append(component)
-            log.info("%s started", component.name)
+            log.info(started_line(component.name))
         await stop.wait()
     finally:
         for component in reversed(started):
             try:
                 await component.stop()
             except Exception:
-                log.exception("%s did not stop cleanly", component.name)
+                log.exception(t("logs.stop_failed", name=component.name))
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.remove_signal_handler(signum)

@@ -78,6 +78,30 @@ app.command("restore")(backup_cli.restore)
 app.command("doctor")(doctor_cli.doctor)
 
 
+LEVELS = {
+    "DEBUG": "débogage",
+    "INFO": "info",
+    "WARNING": "attention",
+    "ERROR": "erreur",
+    "CRITICAL": "critique",
+}
+
+
+def _french_logging() -> None:
+    """Log lines an operator reads, in French; no timestamp of ours under systemd (the journal adds it)."""
+    import os
+
+    def french_level(record: logging.LogRecord) -> bool:
+        record.niveau = LEVELS.get(record.levelname, record.levelname)
+        return True
+
+    stamp = "" if os.environ.get("JOURNAL_STREAM") else "%(asctime)s "
+    handler = logging.StreamHandler()
+    handler.addFilter(french_level)
+    handler.setFormatter(logging.Formatter(f"{stamp}%(niveau)s %(name)s : %(message)s"))
+    logging.basicConfig(level=logging.INFO, handlers=[handler])
+
+
 def _port_free(host: str, port: int) -> bool:
     """Whether the web port can be taken: a busy one usually means Relais already runs."""
     import socket
@@ -118,9 +142,7 @@ def run() -> None:
     settings = get_settings()
     if not _port_free(settings.web_host, settings.web_port):
         raise fail(t("cli.port_busy", host=settings.web_host, port=settings.web_port), 4)
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    _french_logging()
     for chatty in ("apscheduler", "alembic.runtime.migration", "httpx"):
         logging.getLogger(chatty).setLevel(logging.WARNING)
     console.print(t("cli.run_starting", url=_safe_url()), markup=False)
