@@ -62,8 +62,3 @@ def subscribe_all() -> None:
         if subscribe is not None:
             subscribe()
     _subscribed = True
-
-
-def reset_subscriptions() -> None:
-    global _subscribed
-    _subscribed = False

@@ -152,11 +152,6 @@ def has_subscribers(kind: type[DomainEvent]) -> bool:
     return bool(_in_transaction[kind] or _after_commit[kind])
 
 
-def clear_subscribers() -> None:
-    _in_transaction.clear()
-    _after_commit.clear()
-
-
 def emit(session: Session, domain_event: DomainEvent) -> None:
     _ensure_loaded()
     for handler in list(_in_transaction[type(domain_event)]):

@@ -78,16 +78,6 @@ def add_member(session: Session, network_id: int, person_id: int, actor: str) ->
     return True
 
 
-def remove_member(session: Session, network_id: int, person_id: int, actor: str) -> bool:
-    member = session.get(NetworkMember, (network_id, person_id))
-    if member is None:
-        return False
-    session.delete(member)
-    session.flush()
-    audit.record(session, actor, "network.member_removed", "network", network_id, person=person_id)
-    return True
-
-
 def members(session: Session, network_id: int) -> list[Person]:
     return list(
         session.exec(
@@ -95,15 +85,5 @@ def members(session: Session, network_id: int) -> list[Person]:
             .join(NetworkMember, col(NetworkMember.person_id) == Person.id)
             .where(NetworkMember.network_id == network_id, col(Person.erased_at).is_(None))
             .order_by(col(Person.last_name), col(Person.first_name))
-        )
-    )
-
-
-def of_person(session: Session, person_id: int) -> list[Network]:
-    return list(
-        session.exec(
-            select(Network)
-            .join(NetworkMember, col(NetworkMember.network_id) == Network.id)
-            .where(NetworkMember.person_id == person_id)
         )
     )
