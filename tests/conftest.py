@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,6 +21,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 os.environ.setdefault("ENVIRONMENT", "test")
+# Tests never read the developer's own .env (see relais.location): an empty home of their own.
+os.environ.setdefault("RELAIS_HOME", tempfile.mkdtemp(prefix="relais-tests-home-"))
 os.environ.setdefault("TIMEZONE", "Europe/Paris")
 
 PG_BASE = os.environ.get("RELAIS_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
