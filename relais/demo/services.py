@@ -18,10 +18,12 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import event as sa_event
 from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, SQLModel, col, func, select
 
 from relais.attendance.models import Attendance, AttendanceMethod, AttendanceStatus
 from relais.demo.models import DemoRow
+from relais.errors import DomainError
 from relais.events import services as events
 from relais.events.models import Event, Series
 from relais.events.schemas import EventInput
@@ -115,6 +117,7 @@ def load_demo(session: Session) -> list[str]:
     if session.exec(select(Network).where(Network.code == NETWORKS[0][0])).first() is None:
         with _recording(session) as created:
             _create(session)
+            session.flush()
         session.add_all(DemoRow(table_name=table, row_key=key) for table, key in created)
         session.flush()
     lines = []
@@ -221,8 +224,22 @@ def remove_demo(session: Session) -> int:
     """Delete every row the demo inserted, newest first (children before parents)."""
     from relais.migrate import target_metadata
 
-    metadata = target_metadata()
     marks = list(session.exec(select(DemoRow).order_by(col(DemoRow.id).desc())))
+    try:
+        _delete_marked(session, marks, target_metadata())
+    except IntegrityError:
+        raise DemoLinked() from None
+    return len(marks)
+
+
+class DemoLinked(DomainError):
+    """Real rows point at demo rows (a real registration to a demo event): nothing removed."""
+
+    def __init__(self) -> None:
+        super().__init__("demo_linked")
+
+
+def _delete_marked(session: Session, marks: list[DemoRow], metadata: sa.MetaData) -> None:
     for mark in marks:
         table = metadata.tables[mark.table_name]
         values = json.loads(mark.row_key)
@@ -235,4 +252,3 @@ def remove_demo(session: Session) -> int:
         session.execute(sa.delete(table).where(condition))
         session.delete(mark)
     session.flush()
-    return len(marks)

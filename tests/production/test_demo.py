@@ -69,3 +69,34 @@ def test_demo_refused_in_production(db_url: str, tmp_path: Path) -> None:
     assert refused.returncode == 1
     assert "cette installation est en production" in refused.stderr
     assert snapshot(db_url) == before
+
+
+def test_real_registration_to_a_demo_event_blocks_removal(db_url: str, tmp_path: Path) -> None:
+    """Removing the demo must not take a real person's registration with it: nothing goes."""
+    import sqlalchemy as sa
+
+    env = {"DATABASE_URL": db_url, "RELAIS_HOME": str(tmp_path)}
+    assert relais("demo", cwd=tmp_path, env=env).returncode == 0
+    engine = sa.create_engine(db_url)
+    with engine.begin() as connection:
+        event_id = connection.execute(sa.text("SELECT min(id) FROM event")).scalar()
+        person_id = connection.execute(
+            sa.text(
+                "INSERT INTO person (first_name, last_name, email, email_invalid, telegram_blocked,"
+                " created_at, updated_at) VALUES ('Réelle', 'Personne', 'reelle@crpv.fr', false, false,"
+                " CURRENT_TIMESTAMP, CURRENT_TIMESTAMP) RETURNING id"
+            )
+        ).scalar()
+        connection.execute(
+            sa.text(
+                "INSERT INTO registration (event_id, person_id, status, source, queued_at, created_at)"
+                " VALUES (:e, :p, 'confirmed', 'bot', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+            ),
+            {"e": event_id, "p": person_id},
+        )
+    engine.dispose()
+    before = snapshot(db_url)
+    refused = relais("demo", "--supprimer", cwd=tmp_path, env=env)
+    assert refused.returncode == 1
+    assert "Des données réelles dépendent des données de démonstration" in refused.stderr
+    assert snapshot(db_url) == before
