@@ -153,6 +153,33 @@ def _existing_parent(path: Path) -> Path:
     return path
 
 
+BACKUP_MAX_AGE_HOURS = 36
+
+
+def backups(settings: Settings) -> list[Check]:
+    """The newest backup is recent: the nightly timer runs and its files land where expected."""
+    import time
+
+    folder = settings.backup_dir
+    files = (
+        [*folder.glob("relais-*.sqlite"), *folder.glob("relais-*.dump")] if folder.is_dir() else []
+    )
+    if not files:
+        return [
+            warning(
+                "backups", t("doctor.backups_none", folder=str(folder)), t("doctor.backups_todo")
+            )
+        ]
+    newest = max(files, key=lambda path: path.stat().st_mtime)
+    hours = (time.time() - newest.stat().st_mtime) / 3600
+    found = t("doctor.backups_age", hours=int(hours), path=str(newest))
+    if hours <= BACKUP_MAX_AGE_HOURS:
+        return [ok("backups", found)]
+    if settings.environment == "production":
+        return [failure("backups", found, t("doctor.backups_todo"))]
+    return [warning("backups", found, t("doctor.backups_todo"))]
+
+
 def public_address(settings: Settings) -> list[Check]:
     """``PUBLIC_BASE_URL/healthz`` answers, as the links in e-mails need it to."""
     url = f"{settings.public_base_url}/healthz"
@@ -260,6 +287,7 @@ async def run_all(settings: Settings, home: Path) -> list[Check]:
     results += await _guarded("database", asyncio.to_thread(database, settings))
     results += await _guarded("secret", asyncio.to_thread(secret, settings))
     results += await _guarded("disk", asyncio.to_thread(disk, settings, [home]))
+    results += await _guarded("backups", asyncio.to_thread(backups, settings))
     for plugin in plugins():
         channel_check: ChannelCheck | None = plugin.attr("doctor")
         if channel_check is not None:
@@ -281,4 +309,4 @@ async def _guarded(label_key: str, pending: Awaitable[list[Check]]) -> list[Chec
         ]
 
 
-_LABELS = {"database", "secret", "disk", "dns", "public"}
+_LABELS = {"database", "secret", "disk", "backups", "dns", "public"}

@@ -85,6 +85,8 @@ async def _doctor(home: Path, **settings: str) -> tuple[int, str]:
 async def test_good_configuration_is_green(
     installation: Path, smtp_with_login: int, public_site: str
 ) -> None:
+    saved = relais("backup", cwd=installation, env={"RELAIS_HOME": str(installation)})
+    assert saved.returncode == 0, saved.stderr
     async with BotAPI() as api:
         code, output = await _doctor(
             installation, SMTP_HOST="127.0.0.1", SMTP_PORT=str(smtp_with_login),
@@ -95,6 +97,7 @@ async def test_good_configuration_is_green(
     assert code == 0, output
     assert "✓ Base de données" in output and "joignable et à jour" in output
     assert "✓ Secret de l'installation : SECRET_KEY défini" in output
+    assert "✓ Sauvegardes : dernière il y a 0 h" in output
     assert f"✓ Relais SMTP : 127.0.0.1:{smtp_with_login} joignable, identifiants acceptés" in output
     assert "✓ Bot Telegram : jeton accepté (@RelaisTestBot)" in output
     assert "✓ Webhook Telegram : long polling" in output
@@ -112,6 +115,7 @@ async def test_broken_configuration_says_what_to_do(installation: Path, public_s
             PUBLIC_BASE_URL=public_site,
         )  # fmt: skip
     assert code == 1
+    assert "! Sauvegardes : aucune sauvegarde" in output
     assert "✗ Relais SMTP : 127.0.0.1:" in output and "à faire : vérifiez SMTP_HOST" in output
     assert "✗ Bot Telegram : jeton refusé par Telegram — à faire : recopiez le jeton" in output
     assert "problème(s) à corriger" in output
