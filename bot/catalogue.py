@@ -1,7 +1,9 @@
 """Browsing: the paged list of upcoming events, its filters, event and cycle cards.
 
 Callback data stays under Telegram's 64 bytes: ``l:<page>:<theme>:<network>:<dép.>``
-for a list page, ``e:<id>`` for a card, ``r:<id>`` / ``c:<id>`` to register.
+for a list page, ``e:<code>`` for a card, ``r:<code>`` / ``c:<cycle code>`` to register.
+Events are named by their public code, never by their sequential id, so a forged
+button cannot walk through the ids (and :mod:`relais.events.visibility` hides drafts).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from dataclasses import dataclass
 from sqlmodel import Session, col, select
 
 from bot.texts import Button, Reply, label, page, say, short, trusted
+from relais import identifiers
 from relais.events import services as events
 from relais.events.models import Event, EventStatus, Series
 from relais.networks.models import Network
@@ -34,8 +37,10 @@ class Filters:
     def parse(cls, parts: list[str]) -> tuple[int, Filters]:
         """From the fields after ``l:``; ValueError on anything malformed."""
         page_text, theme, network, departement = parts
-        return int(page_text), cls(
-            int(theme) if theme else None, int(network) if network else None, departement or None
+        return identifiers.number(page_text), cls(
+            identifiers.number(theme) if theme else None,
+            identifiers.number(network) if network else None,
+            departement or None,
         )
 
     @property
@@ -94,8 +99,8 @@ def events_page(session: Session, page_number: int, filters: Filters) -> Reply:
     for number, event in enumerate(shown, start=offset + 1):
         buttons.append(
             [
-                (f"{number}. " + label("register"), f"r:{event.id}"),
-                (label("details", title=short(event.title, 24)), f"e:{event.id}"),
+                (f"{number}. " + label("register"), f"r:{event.code}"),
+                (label("details", title=short(event.title, 24)), f"e:{event.code}"),
             ]
         )
     buttons += [row for row in (navigation, tools) if row]
@@ -140,9 +145,9 @@ def event_detail(session: Session, event: Event) -> Reply:
     )
     buttons: list[list[Button]] = []
     if event.status == EventStatus.PUBLISHED:
-        buttons.append([(label("register"), f"r:{event.id}")])
+        buttons.append([(label("register"), f"r:{event.code}")])
     if series is not None:
-        buttons.append([(label("register_cycle"), f"c:{series.id}")])
+        buttons.append([(label("register_cycle"), f"c:{series.code}")])
     buttons.append([(label("events"), Filters().data(0)), (label("menu"), "m")])
     return Reply(text, buttons)
 
@@ -158,7 +163,7 @@ def series_detail(session: Session, series: Series) -> Reply:
         description=short(series.description, 1000),
         sessions=sessions,
     )
-    return Reply(text, [[(label("register_cycle"), f"c:{series.id}")], [(label("menu"), "m")]])
+    return Reply(text, [[(label("register_cycle"), f"c:{series.code}")], [(label("menu"), "m")]])
 
 
 def filter_menu() -> Reply:

@@ -21,6 +21,7 @@ from mailer import compose
 from mailer.models import OutboxMessage
 from mailer.outbox import enqueue, register_renderer
 from relais.i18n import t
+from relais.keys.services import signing_key
 from relais.people import services as people
 from relais.settings import get_settings
 from relais.templating import render_html, render_text
@@ -38,7 +39,7 @@ def needs_proof(session: Session, email: str, telegram_id: int) -> bool:
 
 
 def _digest(code: str, email: str) -> str:
-    key = get_settings().signing_key
+    key = signing_key()
     return hmac.new(key, f"{email}:{code}".encode(), hashlib.sha256).hexdigest()
 
 

@@ -24,17 +24,19 @@ from telegram.ext import (
     filters,
 )
 
-from bot import account, catalogue, registry, signup
+from bot import account, catalogue, registry, signup, structure
 from bot.actor import Actor
 from bot.catalogue import Filters
 from bot.guard import FloodGuard
 from bot.outbox import mark_blocked, mark_returned
 from bot.texts import Button, Reply, label, page, problem, say
 from bot.work import in_thread
+from relais import identifiers
 from relais.db import session_scope
 from relais.errors import DomainError, NotFound
-from relais.events import codes
+from relais.events import codes, visibility
 from relais.events import services as events
+from relais.events.visibility import Viewer
 from relais.i18n import t
 from relais.settings import get_settings
 
@@ -138,22 +140,24 @@ def _deep_link(actor: Actor, payload: str) -> list[Reply]:
         return [Reply(problem(DomainError("event_not_found", code=payload[:20]))), *welcome(actor)]
     try:
         with session_scope() as session:
+            viewer = Viewer(actor.telegram_id)
             if payload.startswith("c_"):
-                return [
-                    catalogue.series_detail(session, events.series_by_code(session, payload[2:]))
-                ]
-            return [catalogue.event_detail(session, events.by_code(session, payload))]
+                series = visibility.series_by_code(session, payload[2:], viewer)
+                return [catalogue.series_detail(session, series)]
+            event = visibility.event_by_code(session, payload, viewer)
+            return [catalogue.event_detail(session, event)]
     except NotFound as error:
-        return _series_without_prefix(payload) or [Reply(problem(error)), *welcome(actor)]
+        return _series_without_prefix(actor, payload) or [Reply(problem(error)), *welcome(actor)]
     except DomainError as error:
         return [Reply(problem(error)), *welcome(actor)]
 
 
-def _series_without_prefix(code: str) -> list[Reply] | None:
+def _series_without_prefix(actor: Actor, code: str) -> list[Reply] | None:
     """A cycle's code typed or linked without its ``c_``: still open the cycle."""
     try:
         with session_scope() as session:
-            return [catalogue.series_detail(session, events.series_by_code(session, code))]
+            series = visibility.series_by_code(session, code, Viewer(actor.telegram_id))
+            return [catalogue.series_detail(session, series)]
     except NotFound:
         return None
 
@@ -228,9 +232,35 @@ def _list_route(actor: Actor, args: list[str]) -> list[Reply]:
     return replies
 
 
+class Stale(ValueError):
+    """A button naming something gone or hidden: answered « bouton expiré »."""
+
+
+def _visible_event(actor: Actor, code: str) -> int:
+    """The id of the event a button names by its code; a hidden or unknown one is a stale button."""
+    try:
+        with session_scope() as session:
+            event = visibility.event_by_code(session, code, Viewer(actor.telegram_id))
+    except NotFound:
+        raise Stale(code) from None
+    assert event.id is not None
+    return event.id
+
+
+def _visible_series(actor: Actor, code: str) -> int:
+    try:
+        with session_scope() as session:
+            series = visibility.series_by_code(session, code, Viewer(actor.telegram_id))
+    except NotFound:
+        raise Stale(code) from None
+    assert series.id is not None
+    return series.id
+
+
 def _card_route(actor: Actor, args: list[str]) -> list[Reply]:
+    event_id = _visible_event(actor, args[0])
     with session_scope() as session:
-        return [catalogue.event_detail(session, events.get(session, int(args[0])))]
+        return [catalogue.event_detail(session, events.get(session, event_id))]
 
 
 ROUTES: dict[str, Route] = {
@@ -242,20 +272,25 @@ ROUTES: dict[str, Route] = {
     "fn": lambda actor, args: _with_session(catalogue.network_choices),
     "fd": lambda actor, args: _with_session(catalogue.departement_choices),
     "e": _card_route,
-    "r": lambda actor, args: signup.register_event(actor, int(args[0])),
-    "c": lambda actor, args: signup.register_cycle(actor, int(args[0])),
+    "r": lambda actor, args: signup.register_event(actor, _visible_event(actor, args[0])),
+    "c": lambda actor, args: signup.register_cycle(actor, _visible_series(actor, args[0])),
     "me": lambda actor, args: signup.restart_profile(actor),
     "mine": lambda actor, args: account.my_registrations(actor),
     "prof": lambda actor, args: account.profile(actor),
-    "u": lambda actor, args: account.ask_unsubscribe(actor, int(args[0])),
-    "uy": lambda actor, args: account.unsubscribe(actor, int(args[0])),
+    "u": lambda actor, args: account.ask_unsubscribe(actor, identifiers.number(args[0])),
+    "uy": lambda actor, args: account.unsubscribe(actor, identifiers.number(args[0])),
     "un": lambda actor, args: [Reply(say("kept"), edit=True)],
     "x": lambda actor, args: account.erase(actor, args[0] == "y"),
     "pe": lambda actor, args: signup.answer_button(actor, "email_confirm", args[0]),
     "pk": lambda actor, args: signup.answer_button(actor, "email_code", args[0]),
     "pp": lambda actor, args: signup.answer_button(actor, "profile", args[0]),
+    "py": lambda actor, args: signup.answer_button(actor, "structure_type", args[0]),
+    "st": lambda actor, args: structure.choose(actor, args[0]),
+    "stc": lambda actor, args: structure.ask_change(actor),
     "pd": lambda actor, args: signup.answer_button(actor, "departement", args[0]),
-    "pdp": lambda actor, args: signup.answer_button(actor, "departement", f"page:{int(args[0])}"),
+    "pdp": lambda actor, args: signup.answer_button(
+        actor, "departement", f"page:{identifiers.number(args[0])}"
+    ),
     "ps": lambda actor, args: signup.answer_button(actor, "phone", ""),
     "pc": lambda actor, args: signup.answer_button(actor, "consent", args[0]),
 }
@@ -269,7 +304,7 @@ def _route(actor: Actor, data: str) -> list[Reply] | None:
         return None
     try:
         return route(actor, args)
-    except (signup.Stale, account.Stale, ValueError, IndexError):
+    except (signup.Stale, account.Stale, structure.Stale, ValueError, IndexError):
         return None
     except DomainError as error:
         return [Reply(problem(error))]

@@ -27,12 +27,15 @@ from bot.conversation import State
 from bot.outbox import queue_message, wake
 from bot.texts import Button, Reply, problem, say, short
 from bot.work import in_thread
+from relais import identifiers
 from relais.attendance import services as attendance
 from relais.attendance.models import Attendance, AttendanceMethod, AttendanceStatus
 from relais.db import session_scope
-from relais.errors import DomainError, InvalidInput
+from relais.errors import DomainError, InvalidInput, NotFound
 from relais.events import services as events
+from relais.events import visibility
 from relais.events.models import Event, EventNetwork, EventStatus
+from relais.events.visibility import Viewer
 from relais.i18n import t
 from relais.people import services as people
 from relais.people.models import Person
@@ -98,7 +101,7 @@ def check_in(actor: Actor, code: str) -> list[Reply]:
     """One tap for a known person; the profile questions first for a newcomer."""
     try:
         with session_scope() as session:
-            event = events.by_code(session, code)
+            event = visibility.event_by_code(session, code, Viewer(actor.telegram_id))
             assert event.id is not None
             person = registered_person(session, actor.telegram_id)
             if person is None:
@@ -129,7 +132,7 @@ def survey(actor: Actor, code: str) -> list[Reply]:
     """The 1–5 question of a session's survey."""
     try:
         with session_scope() as session:
-            event = events.by_code(session, code)
+            event = visibility.event_by_code(session, code, Viewer(actor.telegram_id))
             person = linked_person(session, actor.telegram_id)
             if person is None or person.id is None or event.id is None:
                 return [Reply(_say("survey_unknown_person"))]
@@ -146,11 +149,15 @@ def survey(actor: Actor, code: str) -> list[Reply]:
 
 
 def rate(actor: Actor, args: list[str]) -> list[Reply]:
-    event_id, rating = int(args[0]), int(args[1])
+    event_id, rating = identifiers.number(args[0]), identifiers.number(args[1])
     with session_scope() as session:
         person = linked_person(session, actor.telegram_id)
         if person is None or person.id is None:
             raise Stale
+        try:
+            visibility.event_by_id(session, event_id, Viewer(actor.telegram_id, person.id))
+        except NotFound:
+            raise Stale from None
         satisfaction.answer(session, event_id, person.id, rating, channel="telegram")
         conversation.save(session, actor.telegram_id, State(COMMENT_STEP, {"event": event_id}))
     return [
@@ -267,7 +274,7 @@ def roster(session: Session, event_id: int, page_number: int, *, edit: bool = Fa
 
 
 def roster_route(actor: Actor, args: list[str]) -> list[Reply]:
-    event_id, page_number = int(args[0]), int(args[1])
+    event_id, page_number = identifiers.number(args[0]), identifiers.number(args[1])
     try:
         with session_scope() as session:
             roles.require_event(session, actor.telegram_id, roles.Action.REGISTRATIONS, event_id)
@@ -278,7 +285,11 @@ def roster_route(actor: Actor, args: list[str]) -> list[Reply]:
 
 def toggle(actor: Actor, args: list[str]) -> list[Reply]:
     """Next status for one person; the list is redrawn in place (the role checked again)."""
-    event_id, person_id, page_number = int(args[0]), int(args[1]), int(args[2])
+    event_id, person_id, page_number = (
+        identifiers.number(args[0]),
+        identifiers.number(args[1]),
+        identifiers.number(args[2]),
+    )
     try:
         with session_scope() as session:
             roles.require_event(session, actor.telegram_id, roles.Action.REGISTRATIONS, event_id)

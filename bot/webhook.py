@@ -24,15 +24,20 @@ from telegram import Update
 from telegram.ext import Application
 
 from relais.i18n import t
+from relais.keys.services import signing_key
 from relais.settings import Settings
 
 log = logging.getLogger(__name__)
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 
 
-def webhook_secret(settings: Settings) -> str:
-    """Stable across restarts, derived from SECRET_KEY, in Telegram's allowed alphabet."""
-    digest = hmac.new(settings.signing_key, b"telegram-webhook", hashlib.sha256)
+def webhook_secret() -> str:
+    """Stable across restarts, in Telegram's allowed alphabet.
+
+    Derived from the installation key (:mod:`relais.keys`): SECRET_KEY, or the
+    random key generated in the database, never a constant anyone could read.
+    """
+    digest = hmac.new(signing_key(), b"telegram-webhook", hashlib.sha256)
     return digest.hexdigest()
 
 
@@ -42,11 +47,12 @@ class WebhookServer:
     ) -> None:
         self.application = application
         self.settings = settings
-        self.secret = webhook_secret(settings)
+        self.secret = ""
         self._server: uvicorn.Server | None = None
         self._task: asyncio.Task[None] | None = None
 
     async def start(self, allowed_updates: list[str]) -> None:
+        self.secret = await asyncio.to_thread(webhook_secret)
         path = urlparse(self.settings.telegram_webhook_url).path or "/"
         app = Starlette(routes=[Route(path, self._receive, methods=["POST"])])
         config = uvicorn.Config(

@@ -11,6 +11,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from mailer import newsletter
 from mailer.dispatch import Dispatcher
+from relais import identifiers
 from relais.cli.common import console, fail, friendly
 from relais.db import session_scope
 from relais.i18n import t
@@ -231,7 +232,9 @@ def send(
 
 @app.command("status")
 @friendly
-def status(number: int = typer.Argument(..., help="Numéro de la lettre.")) -> None:
+def status(
+    number: int = typer.Argument(..., min=1, max=identifiers.MAX_ID, help="Numéro de la lettre."),
+) -> None:
     """Où en est l'envoi d'une lettre : envoyés, en attente, échecs, adresses en erreur, ignorés."""
     with session_scope() as session:
         issue = newsletter.get_issue(session, number)
@@ -255,7 +258,9 @@ def status(number: int = typer.Argument(..., help="Numéro de la lettre.")) -> N
 
 @app.command("pause")
 @friendly
-def pause(number: int = typer.Argument(..., help="Numéro de la lettre.")) -> None:
+def pause(
+    number: int = typer.Argument(..., min=1, max=identifiers.MAX_ID, help="Numéro de la lettre."),
+) -> None:
     """Mettre en pause l'envoi d'une lettre (les e-mails déjà partis le restent)."""
     with session_scope() as session:
         held = newsletter.pause(session, number)
@@ -264,7 +269,9 @@ def pause(number: int = typer.Argument(..., help="Numéro de la lettre.")) -> No
 
 @app.command("resume")
 @friendly
-def resume(number: int = typer.Argument(..., help="Numéro de la lettre.")) -> None:
+def resume(
+    number: int = typer.Argument(..., min=1, max=identifiers.MAX_ID, help="Numéro de la lettre."),
+) -> None:
     """Reprendre l'envoi d'une lettre en pause ou interrompue : seuls ceux qui ne l'ont pas reçue la reçoivent."""
     with session_scope() as session:
         issue = newsletter.resume(session, number)

@@ -9,8 +9,6 @@ change (« 7 jours avant, 9 h 30 » stays 9 h 30); hours and minutes are exact.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -29,6 +27,7 @@ from relais.events.offsets import DAY, parse_offsets
 from relais.i18n import t
 from relais.people.models import Person
 from relais.registrations.models import Registration, RegistrationStatus
+from relais.satisfaction import tokens
 from relais.settings import get_settings
 from relais.timefmt import as_utc, local, utcnow
 
@@ -165,9 +164,7 @@ def when_relative(start: datetime, now: datetime) -> str:
 
 def survey_token(registration_id: int) -> str:
     """``<registration id>.<signature>``: checked by ``relais.satisfaction.tokens.resolve``."""
-    key = get_settings().signing_key
-    signature = hmac.new(key, f"satisfaction:{registration_id}".encode(), hashlib.sha256)
-    return f"{registration_id}.{signature.hexdigest()[:24]}"
+    return tokens.registration_token(registration_id)
 
 
 def survey_link(registration_id: int) -> str:

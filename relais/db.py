@@ -14,10 +14,12 @@ from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session, create_engine
 
 from relais.settings import get_settings
+
+READ_ONLY = "relais_read_only"
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -43,12 +45,21 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        deferred = connection.get_execution_options().get(READ_ONLY, False)
+        connection.exec_driver_sql("BEGIN" if deferred else "BEGIN IMMEDIATE")
 
 
 @lru_cache(maxsize=1)
 def get_engine() -> Engine:
     return make_engine(get_settings().database_url)
+
+
+@contextmanager
+def read_only(engine: Engine | None = None) -> Iterator[Connection]:
+    """A connection for reads only: on SQLite it takes no write lock (plain ``BEGIN``),
+    so it is not held up by a write transaction that the caller itself has open."""
+    with (engine or get_engine()).connect() as connection:
+        yield connection.execution_options(**{READ_ONLY: True})
 
 
 def is_postgresql(session: Session) -> bool:

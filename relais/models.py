@@ -18,9 +18,10 @@ from relais.events.models import (
     Series,
 )
 from relais.invitations.models import Broadcast, Invitation
+from relais.keys.models import InstallationSecret
 from relais.networks.models import Network, NetworkMember
-from relais.people.models import Consent, ConsentPurpose, Organisation, OrganisationKind, Person
-from relais.reference.models import Departement, Profile, Theme
+from relais.people.models import Consent, ConsentPurpose, Organisation, Person
+from relais.reference.models import Departement, Profile, StructureType, Theme
 from relais.registrations.models import Registration, RegistrationStatus
 from relais.roles.models import Role, RoleGrant, RoleNetwork
 from relais.satisfaction.models import SatisfactionAnswer
@@ -28,34 +29,9 @@ from relais.satisfaction.models import SatisfactionAnswer
 metadata = SQLModel.metadata
 
 __all__ = [
-    "Attendance",
-    "AttendanceMethod",
-    "AttendanceStatus",
-    "AuditEntry",
-    "Broadcast",
-    "Consent",
-    "ConsentPurpose",
-    "DemoRow",
-    "Departement",
-    "Event",
-    "EventAudience",
-    "EventFormat",
-    "EventNetwork",
-    "EventStatus",
-    "Invitation",
-    "Network",
-    "NetworkMember",
-    "Organisation",
-    "OrganisationKind",
-    "Person",
-    "Profile",
-    "Registration",
-    "RegistrationStatus",
-    "Role",
-    "RoleGrant",
-    "RoleNetwork",
-    "SatisfactionAnswer",
-    "Series",
-    "Theme",
-    "metadata",
+    "Attendance", "AttendanceMethod", "AttendanceStatus", "AuditEntry", "Broadcast", "Consent",
+    "ConsentPurpose", "DemoRow", "Departement", "Event", "EventAudience", "EventFormat", "EventNetwork",
+    "EventStatus", "InstallationSecret", "Invitation", "Network", "NetworkMember", "Organisation",
+    "Person", "Profile", "Registration", "RegistrationStatus", "Role", "RoleGrant", "RoleNetwork",
+    "SatisfactionAnswer", "Series", "StructureType", "Theme", "metadata",
 ]  # fmt: skip

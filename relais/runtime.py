@@ -11,6 +11,7 @@ import signal
 
 from relais.db import get_engine
 from relais.i18n import has, t
+from relais.keys import services as keys
 from relais.migrate import upgrade
 from relais.plugins import Component, plugins, subscribe_all
 from relais.settings import Settings
@@ -35,6 +36,12 @@ def build_components(settings: Settings) -> list[Component]:
     return components
 
 
+def announce_signing_key() -> None:
+    """Create the key now (not at the first link) and say where it comes from, never what it is."""
+    keys.signing_key()
+    log.info(t(f"settings.key_from_{keys.source().value}"))
+
+
 async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
     """Run until ``stop`` is set or a termination signal arrives."""
     stop = stop or asyncio.Event()
@@ -42,6 +49,7 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
     upgrade(get_engine())
+    announce_signing_key()
     subscribe_all()
     started: list[Component] = []
     try:

@@ -19,6 +19,11 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from relais.i18n import has, t, validation_reason
 
+#: The signing key of every install without SECRET_KEY before keys were generated. It was
+#: written in the source, so it is public: refused as SECRET_KEY, never used to sign.
+PUBLIC_DEVELOPMENT_KEY = "relais-development-key-not-secret"
+MIN_SECRET_KEY = 16
+
 
 class SettingsError(Exception):
     """A setting has a value Relais cannot use; the message names it in French."""
@@ -65,6 +70,7 @@ class Settings(BaseSettings):
     public_base_url: str = "http://localhost:8080"
     web_host: str = "127.0.0.1"
     web_port: int = Field(default=8080, ge=0, le=65535)
+    web_max_body_bytes: int = Field(default=32_768, ge=1024, le=10_000_000)
 
     timezone: str = "Europe/Paris"
     secret_key: str = ""
@@ -145,19 +151,16 @@ class Settings(BaseSettings):
         return value
 
     @model_validator(mode="after")
-    def _secret_in_production(self) -> Settings:
-        if self.environment == "production" and len(self.secret_key) < 16:
+    def _real_secret(self) -> Settings:
+        """SECRET_KEY may stay empty (a key is generated); when set it must be a real secret."""
+        weak = len(self.secret_key) < MIN_SECRET_KEY or self.secret_key == PUBLIC_DEVELOPMENT_KEY
+        if self.secret_key and weak:
             raise ValueError("SECRET_KEY")
         return self
 
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
-
-    @property
-    def signing_key(self) -> bytes:
-        """Key for signed links; a fixed development key when unset outside production."""
-        return (self.secret_key or "relais-development-key-not-secret").encode()
 
     @property
     def is_sqlite(self) -> bool:
@@ -170,7 +173,7 @@ def _describe(error: ValidationError) -> str:
     name = location[0].upper() if location else "SECRET_KEY"
     value = first.get("input")
     if not location and "SECRET_KEY" in str(first.get("msg", "")):
-        return t("settings.secret_key_missing")
+        return t("settings.secret_key_weak", minimum=MIN_SECRET_KEY)
     shown = "" if "PASSWORD" in name or "TOKEN" in name or "SECRET" in name else value
     reason = validation_reason(first)
     if first.get("type") == "value_error" and has(f"settings.reasons.{name.lower()}"):

@@ -26,7 +26,7 @@ os.environ.setdefault("RELAIS_HOME", tempfile.mkdtemp(prefix="relais-tests-home-
 os.environ.setdefault("TIMEZONE", "Europe/Paris")
 
 PG_BASE = os.environ.get("RELAIS_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-REFERENCE_TABLES = {"theme", "profile", "departement", "alembic_version"}
+REFERENCE_TABLES = {"theme", "profile", "structure_type", "departement", "alembic_version"}
 
 
 def _pg_reachable() -> str | None:
@@ -45,12 +45,14 @@ PG_SKIP_REASON = _pg_reachable()
 
 def reset_caches() -> None:
     from relais.db import get_engine
+    from relais.keys.services import clear_cache
     from relais.settings import get_settings
 
     with contextlib.suppress(Exception):
         get_engine().dispose()
     get_engine.cache_clear()
     get_settings.cache_clear()
+    clear_cache()
 
 
 @pytest.fixture(scope="session")

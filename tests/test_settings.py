@@ -33,12 +33,20 @@ def test_bad_value_names_the_setting(
     assert "\n" not in message
 
 
-def test_production_requires_a_secret_key(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("weak", ["court", "relais-development-key-not-secret"])
+def test_a_weak_or_public_secret_key_is_refused(monkeypatch: pytest.MonkeyPatch, weak: str) -> None:
     monkeypatch.setenv("ENVIRONMENT", "production")
-    monkeypatch.delenv("SECRET_KEY", raising=False)
+    monkeypatch.setenv("SECRET_KEY", weak)
     with pytest.raises(SettingsError) as caught:
         load_settings()
-    assert "SECRET_KEY" in str(caught.value)
+    assert str(caught.value).startswith("Réglage SECRET_KEY trop faible")
+    assert weak not in str(caught.value)
+
+
+def test_production_runs_without_a_secret_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ENVIRONMENT", "production")
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    assert load_settings().secret_key == ""
 
 
 def test_secrets_are_never_echoed(monkeypatch: pytest.MonkeyPatch) -> None:

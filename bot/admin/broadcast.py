@@ -24,7 +24,7 @@ from bot.models import BotOutboxMessage, OutboxState
 from bot.outbox import queue_message, wake
 from bot.texts import Button, Reply, short
 from bot.work import in_thread
-from relais import signals
+from relais import identifiers, signals
 from relais.db import session_scope
 from relais.invitations import services as invitations
 from relais.invitations.models import Broadcast
@@ -57,7 +57,7 @@ def choose_network(session: Session, actor: Actor, args: list[str]) -> Result:
 
 @route("bcn", Action.BROADCAST)
 def ask_text(session: Session, actor: Actor, args: list[str]) -> Result:
-    network_id = int(args[0])
+    network_id = identifiers.number(args[0])
     roles.require(session, actor.telegram_id, Action.BROADCAST, network_id=network_id)
     network = networks.lookup(session, str(network_id))
     count = len(invitations.telegram_recipients(session, network_id))

@@ -23,6 +23,7 @@ from bot.admin.common import PREFIX, Result, Stale, ask, data, label, page, rout
 from bot.admin.menu import admin_networks, card_reply
 from bot.conversation import State
 from bot.texts import Button, Reply, problem, short
+from relais import identifiers
 from relais.errors import InvalidInput
 from relais.events import services as events
 from relais.events.changes import parse_capacity
@@ -233,7 +234,7 @@ def tapped(session: Session, actor: Actor, args: list[str]) -> Result:
     if toggles.get(field, field) != current:
         raise Stale
     if field in toggles:
-        chosen = set(answers.get(toggles[field], [])) ^ {int(value)}
+        chosen = set(answers.get(toggles[field], [])) ^ {identifiers.number(value)}
         answers[toggles[field]] = sorted(chosen)
         return [_question(session, actor, current, answers, edit=True)]
     if field == "start":
@@ -255,9 +256,9 @@ def _button_value(field: str, value: str) -> Any:
     if field == "format":
         return EventFormat(value).value
     if field in ("theme", "capacity", "deadline"):
-        return int(value) or None
+        return identifiers.number(value) or None
     if field == "duration":
-        return int(value)
+        return identifiers.number(value)
     return ""
 
 

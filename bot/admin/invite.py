@@ -15,7 +15,7 @@ from bot.admin.common import Result, data, label, page, route, say
 from bot.admin.menu import admin_networks, card_reply, checked_event
 from bot.outbox import queue_message, wake
 from bot.texts import Button, Reply, short
-from relais import signals
+from relais import identifiers, signals
 from relais.events import services as events
 from relais.events.models import Event
 from relais.i18n import t
@@ -43,7 +43,7 @@ def choose_network(session: Session, actor: Actor, args: list[str]) -> Result:
 @route("ivn", Action.INVITE)
 def preview(session: Session, actor: Actor, args: list[str]) -> Result:
     event = checked_event(session, actor, Action.INVITE, args[0])
-    network_id = int(args[1])
+    network_id = identifiers.number(args[1])
     roles.require(session, actor.telegram_id, Action.INVITE, network_id=network_id)
     network = networks.lookup(session, str(network_id))
     assert event.id is not None
@@ -71,7 +71,7 @@ def preview(session: Session, actor: Actor, args: list[str]) -> Result:
 @route("ivy", Action.INVITE)
 def send(session: Session, actor: Actor, args: list[str]) -> Result:
     event = checked_event(session, actor, Action.INVITE, args[0])
-    network_id = int(args[1])
+    network_id = identifiers.number(args[1])
     roles.require(session, actor.telegram_id, Action.INVITE, network_id=network_id)
     network = networks.lookup(session, str(network_id))
     assert event.id is not None

@@ -8,6 +8,7 @@ from bot import conversation
 from bot.actor import Actor
 from bot.admin.common import Result, back, data, label, page, route, say
 from bot.texts import Button, Reply, short
+from relais import identifiers
 from relais.events import services as events
 from relais.events.models import Event, EventStatus
 from relais.invitations import services as invitations
@@ -24,6 +25,7 @@ def menu_reply(edit: bool = False) -> Reply:
         [(label("new_event"), data("new")), (label("new_cycle"), data("cy"))],
         [(label("events"), data("evs", 0)), (label("today"), data("today"))],
         [(label("networks"), data("nets")), (label("broadcast"), data("bc"))],
+        [(label("lists"), data("lists"))],
     ]
     return Reply(say("menu"), buttons, edit=edit)
 
@@ -67,7 +69,7 @@ def admin_networks(session: Session, actor: Actor) -> list[Network]:
 
 @route("evs", Action.MENU)
 def list_events(session: Session, actor: Actor, args: list[str]) -> Result:
-    number = int(args[0]) if args else 0
+    number = identifiers.number(args[0]) if args else 0
     found = visible_events(session, actor)
     chunk = found[number * PAGE_SIZE : (number + 1) * PAGE_SIZE]
     if not chunk:
@@ -118,7 +120,7 @@ def card_reply(session: Session, event: Event, *, edit: bool = False) -> Reply:
 
 def checked_event(session: Session, actor: Actor, action: Action, raw_id: str) -> Event:
     """The event of a button, after checking this admin may act on it."""
-    event_id = int(raw_id)
+    event_id = identifiers.number(raw_id)
     roles.require_event(session, actor.telegram_id, action, event_id)
     return events.get(session, event_id)
 

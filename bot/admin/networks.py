@@ -13,6 +13,7 @@ from bot.admin.common import Result, ask, current, data, label, page, route, say
 from bot.admin.menu import checked_event, event_buttons
 from bot.conversation import State
 from bot.texts import Button, Reply, short
+from relais import identifiers
 from relais.errors import InvalidInput
 from relais.events import services as events
 from relais.events.models import Event, EventStatus
@@ -31,7 +32,7 @@ RECENT = timedelta(days=120)
 
 
 def _network(session: Session, actor: Actor, raw_id: str) -> Network:
-    network_id = int(raw_id)
+    network_id = identifiers.number(raw_id)
     roles.require(session, actor.telegram_id, Action.NETWORKS, network_id=network_id)
     return networks.lookup(session, str(network_id))
 

@@ -8,6 +8,7 @@ from bot.actor import Actor
 from bot.admin.common import Result, data, label, page, route, say
 from bot.admin.menu import checked_event
 from bot.texts import Button, Reply, short
+from relais import identifiers
 from relais.events import services as events
 from relais.people import services as people
 from relais.registrations import export as exports
@@ -42,7 +43,7 @@ def overview(session: Session, actor: Actor, args: list[str]) -> Result:
 def full_list(session: Session, actor: Actor, args: list[str]) -> Result:
     event = checked_event(session, actor, Action.REGISTRATIONS, args[0])
     assert event.id is not None
-    number = int(args[1])
+    number = identifiers.number(args[1])
     found = exports.lines(session, event.id)
     chunk = found[number * LIST_PAGE : (number + 1) * LIST_PAGE]
     paging: list[Button] = []
@@ -83,7 +84,7 @@ def waiting_list(session: Session, actor: Actor, args: list[str]) -> Result:
 
 @route("rp", Action.REGISTRATIONS)
 def promote(session: Session, actor: Actor, args: list[str]) -> Result:
-    registration = registrations.get(session, int(args[0]))
+    registration = registrations.get(session, identifiers.number(args[0]))
     event = checked_event(session, actor, Action.REGISTRATIONS, str(registration.event_id))
     assert registration.id is not None
     promoted = registrations.promote(session, registration.id, roles.actor(actor.telegram_id))

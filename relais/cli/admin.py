@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 from rich.table import Table
 
+from relais import identifiers
 from relais.cli.common import CLI_ACTOR, console, fail, friendly
 from relais.db import session_scope
 from relais.i18n import t
@@ -27,7 +28,12 @@ def _role(name: str) -> Role:
 @app.command("grant")
 @friendly
 def grant(
-    telegram_id: int = typer.Argument(..., help="Identifiant Telegram (numérique) de la personne."),
+    telegram_id: int = typer.Argument(
+        ...,
+        min=1,
+        max=identifiers.MAX_TELEGRAM_ID,
+        help="Identifiant Telegram (numérique) de la personne.",
+    ),
     role: str = typer.Option(
         "coordinateur", "--role", help="coordinateur (coordinator) ou administrateur."
     ),
@@ -50,7 +56,9 @@ def grant(
 @app.command("revoke")
 @friendly
 def revoke(
-    telegram_id: int = typer.Argument(..., help="Identifiant Telegram (numérique)."),
+    telegram_id: int = typer.Argument(
+        ..., min=1, max=identifiers.MAX_TELEGRAM_ID, help="Identifiant Telegram (numérique)."
+    ),
 ) -> None:
     """Retirer son rôle à un compte Telegram (effet immédiat, même au milieu d'une action)."""
     with session_scope() as session:

@@ -44,13 +44,28 @@ NETWORKS = (
     ("demo-pre-91", "Réseau des référents PRE – 91", "91"),
     ("demo-cites-educatives", "Réseau régional des Cités éducatives", None),
 )
+#: (first, last, e-mail, structure, type of structure, profile, département, network index).
+#: One person has no type of structure: the figures then show a « non renseigné » share.
 PEOPLE = (
-    ("Nadia", "Benali", "nadia.benali@exemple.fr", "Ville de Montreuil", "Médiateur adulte-relais", "93", 0),
-    ("Karim", "Dufresne", "karim.dufresne@exemple.fr", "Association Lien Social", "Médiateur adulte-relais", "93", 0),
-    ("Sophie", "Marchal", "sophie.marchal@exemple.fr", "CCAS d'Évry-Courcouronnes", "Référent de parcours PRE", "91", 1),
-    ("Thomas", "Nguyen", "thomas.nguyen@exemple.fr", "Ville de Grigny", "Coordonnateur PRE", "91", 1),
-    ("Aïcha", "Traoré", "aicha.traore@exemple.fr", "Cité éducative de Clichy", "Chef de projet Cité éducative", "93", 2),
-    ("Julien", "Perrot", "julien.perrot@exemple.fr", "Préfecture de l'Essonne", "Délégué du préfet", "91", 2),
+    ("Nadia", "Benali", "nadia.benali@exemple.fr", "Ville de Montreuil", "Collectivité territoriale", "Médiateur adulte-relais", "93", 0),
+    ("Karim", "Dufresne", "karim.dufresne@exemple.fr", "Association Lien Social", "Association", "Médiateur adulte-relais", "93", 0),
+    ("Sophie", "Marchal", "sophie.marchal@exemple.fr", "CCAS d'Évry-Courcouronnes", "Collectivité territoriale", "Référent de parcours PRE", "91", 1),
+    ("Thomas", "Nguyen", "thomas.nguyen@exemple.fr", "Ville de Grigny", "Collectivité territoriale", "Coordonnateur PRE", "91", 1),
+    ("Aïcha", "Traoré", "aicha.traore@exemple.fr", "Collège Jean-Jaurès, Clichy", "Établissement scolaire / Éducation nationale", "Chef de projet Cité éducative", "93", 2),
+    ("Julien", "Perrot", "julien.perrot@exemple.fr", "Préfecture de l'Essonne", "Services de l'État", "Délégué du préfet", "91", 2),
+    ("Inès", "Carvalho", "ines.carvalho@exemple.fr", "Office public de l'habitat 93", "Bailleur social", "Bailleur", "93", 0),
+    ("Marc", "Lefebvre", "marc.lefebvre@exemple.fr", "CAF de l'Essonne", "Organisme public (CAF, France Travail…)", "Autre", "91", 1),
+    ("Fatou", "Diallo", "fatou.diallo@exemple.fr", "Conseil citoyen des Tarterêts", "Habitant", "Habitant", "91", 1),
+    ("Paul", "Girard", "paul.girard@exemple.fr", "Transports Urbains Express", "Entreprise", "Autre", "93", 0),
+    ("Yasmine", "Haddad", "yasmine.haddad@exemple.fr", "Centre social Les Tilleuls", "Association", "Association", "93", 0),
+    ("Léo", "Bertin", "leo.bertin@exemple.fr", "Maison de quartier du Luth", None, "Médiateur adulte-relais", "93", 0),
+)  # fmt: skip
+#: Sessions already held (days before today) and who came, by index in PEOPLE:
+#: they give ``relais stats`` and ``relais report`` something to count.
+PAST_SESSIONS = (
+    ("Rencontre du réseau des médiateurs : bilan du semestre", -70, "Médiation sociale", 0, (0, 1, 6, 9, 10, 11)),
+    ("Webinaire : la réussite éducative après le collège", -40, "Questions éducatives", 1, (2, 3, 4, 5, 7, 8)),
+    ("Atelier GUSP avec les bailleurs", -15, "Cadre de vie & GUSP", 0, (0, 5, 6, 9, 11)),
 )  # fmt: skip
 
 
@@ -80,15 +95,10 @@ def _cycle_sessions() -> list[EventInput]:
     ]  # fmt: skip
 
 
-#: Sessions that already took place (days from today, title, theme, ratings of the
-#: people present), so that ``relais stats`` and ``relais report`` show real figures.
-PAST = (
-    (-15, "Rencontre des médiateurs : la tranquillité résidentielle", "Médiation sociale", (5, 4, 5, 4)),
-    (-40, "Webinaire : la continuité éducative l'été", "Questions éducatives", (4, 5, 3)),
-    (-75, "Atelier : conseils citoyens et budgets participatifs", "Participation citoyenne", (5, 5, 4, 4, 3)),
-    (-120, "Journée régionale santé et quartiers", "Santé", (4, 4, 5)),
-    (-400, "Rencontre des médiateurs : l'aller-vers", "Médiation sociale", (4, 3, 5)),
-)  # fmt: skip
+#: Satisfaction notes given by the people present, in turn (85 % satisfied, as in the seeds).
+RATINGS = (5, 4, 4, 5, 3, 4, 5)
+#: A session of the year before, so that ``relais stats`` has something to compare with.
+LAST_YEAR = ("Rencontre des médiateurs : l'aller-vers", -400, "Médiation sociale", 0, (0, 1, 10))
 
 
 def refusal(session: Session, environment: str) -> str | None:
@@ -123,7 +133,7 @@ def load_demo(session: Session) -> list[str]:
     lines = []
     for event in session.exec(
         select(Event)
-        .where(col(Event.series_id).is_(None), col(Event.starts_at) > utcnow())
+        .where(col(Event.series_id).is_(None), col(Event.ends_at) > utcnow())
         .order_by(col(Event.starts_at))
     ):
         lines.append(
@@ -149,56 +159,52 @@ def _create(session: Session) -> None:
         network_ids.append(
             networks.create(session, name, ACTOR, code=code, departement_code=departement).id
         )
-    for first, last, email, organisation, profile_name, departement, network_index in PEOPLE:
+    person_ids: list[int] = []
+    for first, last, email, organisation, kind, profile_name, departement, network_index in PEOPLE:
         profile = reference.find_profile(session, profile_name)
+        structure_type = reference.match_structure_type(session, kind) if kind else None
         person = people.save_profile(
             session, email=email, first_name=first, last_name=last, organisation=organisation,
-            profile_id=profile.id if profile else None, departement_code=departement, actor=ACTOR,
+            profile_id=profile.id if profile else None,
+            structure_type_id=structure_type.id if structure_type else None,
+            departement_code=departement, actor=ACTOR,
         )  # fmt: skip
         network_id = network_ids[network_index]
         assert person.id is not None and network_id is not None
         networks.add_member(session, network_id, person.id, ACTOR)
+        person_ids.append(person.id)
+    for title, days, theme, network_index, present in (*PAST_SESSIONS, LAST_YEAR):
+        _past_session(
+            session,
+            title,
+            days,
+            theme,
+            NETWORKS[network_index][0],
+            [person_ids[i] for i in present],
+        )
     for data in _events():
         events.create(session, data, ACTOR)
     events.create_series(
         session, "Cycle de qualification – Intelligence territoriale", _cycle_sessions(), ACTOR
     )
-    people_ids = [
-        p.id
-        for p in session.exec(
-            select(Person).where(col(Person.email).in_([row[2] for row in PEOPLE]))
-        )
-    ]
-    for days, title, theme, ratings in PAST:
-        _past_session(session, days, title, theme, ratings, [i for i in people_ids if i])
 
 
 def _past_session(
-    session: Session,
-    days: int,
-    title: str,
-    theme: str,
-    ratings: tuple[int, ...],
-    people_ids: list[int],
+    session: Session, title: str, days: int, theme: str, network: str, present: list[int]
 ) -> None:
-    """A held session: created ahead (creation refuses the past), then moved back in time.
+    """A held session with its attendance and satisfaction answers.
 
-    Rows are written directly, without domain events: nobody must get an e-mail.
+    Rows are written directly, without domain events: nobody gets an e-mail
+    or a Telegram message about an invented meeting.
     """
-    event = events.create(session, EventInput(title=title, starts_at=_at(7, 9, 30), duration_minutes=180, theme=theme, venue="Maison des associations, 93100 Montreuil", capacity=30), ACTOR)  # fmt: skip
-    shift = _at(days, 9, 30) - event.starts_at
-    event.starts_at += shift
-    event.ends_at += shift
-    session.add(event)
-    session.flush()
+    data = EventInput(title=title, starts_at=_at(days, 9, 30), duration_minutes=180, theme=theme, venue="Maison des associations, 93100 Montreuil", networks=[network])  # fmt: skip
+    event = events.create(session, data, ACTOR)
     assert event.id is not None
-    for index, person_id in enumerate(people_ids):
+    for index, person_id in enumerate(present):
         session.add(Registration(event_id=event.id, person_id=person_id, status=RegistrationStatus.CONFIRMED, source="demo", confirmed_at=event.starts_at - timedelta(days=10)))  # fmt: skip
-        present = index < len(ratings)
-        status = AttendanceStatus.PRESENT if present else AttendanceStatus.ABSENT
-        session.add(Attendance(event_id=event.id, person_id=person_id, status=status, method=AttendanceMethod.CLI, recorded_by=ACTOR, recorded_at=event.ends_at))  # fmt: skip
-        if present:
-            session.add(SatisfactionAnswer(event_id=event.id, person_id=person_id, rating=ratings[index], channel="web", answered_at=event.ends_at + timedelta(days=1)))  # fmt: skip
+        session.add(Attendance(event_id=event.id, person_id=person_id, status=AttendanceStatus.PRESENT, method=AttendanceMethod.CLI, recorded_by=ACTOR, recorded_at=event.ends_at))  # fmt: skip
+        rating = RATINGS[(index + days) % len(RATINGS)]
+        session.add(SatisfactionAnswer(event_id=event.id, person_id=person_id, rating=rating, channel="web", answered_at=event.ends_at + timedelta(days=1)))  # fmt: skip
     session.flush()
 
 

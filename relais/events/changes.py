@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import ValidationError
 from sqlmodel import Session
 
+from relais import identifiers
 from relais.errors import InvalidInput
 from relais.events.models import Event, EventStatus
 from relais.events.schemas import EventInput, describe_errors
@@ -45,9 +46,10 @@ def parse_capacity(text: str) -> int | None:
     clean = text.strip().lower()
     if clean in UNLIMITED:
         return None
-    if not clean.isdigit() or not 1 <= int(clean) <= 100_000:
+    capacity = identifiers.parse(clean, minimum=1, maximum=100_000)
+    if capacity is None:
         raise InvalidInput("admin_bad_capacity", value=text[:20])
-    return int(clean)
+    return capacity
 
 
 def _validated(event: Event, edit: Edit) -> EventInput:

@@ -51,6 +51,8 @@ class Event(SQLModel, table=True):
     registrations_open: bool = True
     members_only: bool = False
     status: EventStatus = Field(default=EventStatus.DRAFT, sa_type=enum_type(EventStatus))
+    #: When it was first made public; a cancelled event stays public only if it ever was.
+    published_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     series_id: int | None = Field(default=None, foreign_key="series.id", index=True)
     sequence: int = 0
     cancel_reason: str = Field(default="", max_length=500)

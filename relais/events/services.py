@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from relais import audit, signals
+from relais import audit, identifiers, signals
 from relais.errors import InvalidInput, NotFound
 from relais.events import codes
 from relais.events.models import (
@@ -66,8 +66,9 @@ def lookup(session: Session, reference_text: str) -> Event:
     try:
         return by_code(session, text)
     except NotFound:
-        if text.isdigit():
-            return get(session, int(text))
+        number = identifiers.parse(text, minimum=1)
+        if number is not None:
+            return get(session, number)
         raise
 
 
@@ -134,6 +135,7 @@ def create(session: Session, data: EventInput, actor: str, series_id: int | None
         registration_deadline=data.registration_deadline,
         members_only=data.members_only,
         status=data.status,
+        published_at=None if data.status == EventStatus.DRAFT else utcnow(),
         series_id=series_id,
         reminder_offsets=data.reminder_offsets,
     )
@@ -295,6 +297,7 @@ def publish(session: Session, event_id: int, actor: str) -> Event:
     if event.status == EventStatus.CANCELLED:
         raise InvalidInput("event_is_cancelled")
     event.status = EventStatus.PUBLISHED
+    event.published_at = event.published_at or utcnow()
     session.add(event)
     audit.record(session, actor, "event.published", "event", event_id)
     session.flush()
@@ -335,6 +338,7 @@ def duplicate(session: Session, event_id: int, new_start: datetime, actor: str) 
                 "id",
                 "code",
                 "status",
+                "published_at",
                 "sequence",
                 "cancel_reason",
                 "created_at",

@@ -8,7 +8,7 @@ import unicodedata
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from relais import audit
+from relais import audit, identifiers
 from relais.errors import InvalidInput, NotFound
 from relais.networks.models import Network, NetworkMember
 from relais.people.models import Person
@@ -50,8 +50,9 @@ def lookup(session: Session, reference: str) -> Network:
     """A network by its code, its exact name or its number."""
     text = reference.strip()
     query = select(Network).where((Network.code == text.lower()) | (Network.name == text))
-    if text.isdigit():
-        query = select(Network).where(Network.id == int(text))
+    number = identifiers.parse(text, minimum=1)
+    if number is not None:
+        query = select(Network).where(Network.id == number)
     network = session.exec(query).first()
     if network is None:
         raise NotFound("network_not_found", name=text[:60])

@@ -16,7 +16,7 @@ from sqlmodel import Session, col, select
 from relais.errors import InvalidInput
 from relais.newsletter.issues import IssueSource, Rendered
 from relais.newsletter.models import Issue, IssueStatus
-from relais.templating import render_html
+from relais.templating import TEMPLATES_DIR, render_html
 from relais.timefmt import utcnow
 
 
@@ -76,6 +76,10 @@ def export_static(session: Session, folder: Path) -> int:
         issue = published_issue(session, entry.number)
         assert issue is not None
         (folder / f"{entry.number}.html").write_text(issue.web_html, encoding="utf-8")
-    index = render_html("web/archive_index.html", issues=entries, suffix=".html")
+    index = render_html(
+        "web/archive_index.html", issues=entries, suffix=".html", stylesheet="web.css"
+    )
     (folder / "index.html").write_text(index, encoding="utf-8")
+    css = (TEMPLATES_DIR / "web" / "web.css").read_text(encoding="utf-8")
+    (folder / "web.css").write_text(css, encoding="utf-8")
     return len(entries)

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from sqlmodel import Session, select
 
-from relais import audit
+from relais import audit, identifiers
 from relais.attendance.models import Attendance, AttendanceStatus
 from relais.errors import DomainError, InvalidInput, NotFound
 from relais.events.models import Event, EventStatus
@@ -21,9 +21,10 @@ RATINGS = range(1, 6)
 
 def clean_rating(value: object) -> int:
     text = str(value).strip()
-    if not text.isdigit() or int(text) not in RATINGS:
+    rating = identifiers.parse(text, minimum=RATINGS.start, maximum=RATINGS.stop - 1)
+    if rating is None:
         raise InvalidInput("presence.rating_invalid")
-    return int(text)
+    return rating
 
 
 def clean_comment(value: str) -> str:

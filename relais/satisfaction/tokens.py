@@ -1,6 +1,6 @@
 """Signed survey links: whoever holds the link may answer for that person and session.
 
-The token carries the two ids and an HMAC of them under SECRET_KEY, so it
+The token carries the two ids and an HMAC of them under the installation key (:mod:`relais.keys`), so it
 cannot be forged or moved to another person; no table needed.
 """
 
@@ -12,7 +12,9 @@ import hmac
 
 from sqlmodel import Session
 
+from relais import identifiers
 from relais.errors import InvalidInput
+from relais.keys.services import signing_key
 from relais.registrations.models import Registration
 from relais.settings import get_settings
 
@@ -28,7 +30,7 @@ def _unb64(text: str) -> bytes:
 
 
 def _signature(payload: str) -> str:
-    digest = hmac.new(get_settings().signing_key, PURPOSE + payload.encode(), hashlib.sha256)
+    digest = hmac.new(signing_key(), PURPOSE + payload.encode(), hashlib.sha256)
     return _b64(digest.digest()[:16])
 
 
@@ -40,7 +42,8 @@ def make(event_id: int, person_id: int) -> str:
 def read(token: str) -> tuple[int, int]:
     """(event_id, person_id) of a genuine token; InvalidInput otherwise."""
     parts = token.strip().split(".")
-    if len(parts) == 3 and parts[0].isdigit() and parts[1].isdigit():
+    ids = [identifiers.parse(part, minimum=1) for part in parts[:2]]
+    if len(parts) == 3 and None not in ids:
         payload = f"{parts[0]}.{parts[1]}"
         try:
             genuine = hmac.compare_digest(_unb64(parts[2]), _unb64(_signature(payload)))
@@ -52,10 +55,15 @@ def read(token: str) -> tuple[int, int]:
 
 
 def _registration_signature(registration_id: int) -> str:
-    key = get_settings().signing_key
+    key = signing_key()
     return hmac.new(key, f"satisfaction:{registration_id}".encode(), hashlib.sha256).hexdigest()[
         :24
     ]
+
+
+def registration_token(registration_id: int) -> str:
+    """The follow-up e-mail's ``<registration id>.<hex signature>`` survey token."""
+    return f"{registration_id}.{_registration_signature(registration_id)}"
 
 
 def resolve(session: Session, token: str) -> tuple[int, int]:
@@ -65,10 +73,11 @@ def resolve(session: Session, token: str) -> tuple[int, int]:
     e-mail's ``<registration id>.<hex signature>`` links are accepted.
     """
     parts = token.strip().split(".")
-    if len(parts) == 2 and parts[0].isdigit():
-        expected = _registration_signature(int(parts[0]))
+    registration_id = identifiers.parse(parts[0], minimum=1)
+    if len(parts) == 2 and registration_id is not None:
+        expected = _registration_signature(registration_id)
         if hmac.compare_digest(parts[1].encode(), expected.encode()):
-            registration = session.get(Registration, int(parts[0]))
+            registration = session.get(Registration, registration_id)
             if registration is not None:
                 return registration.event_id, registration.person_id
         raise InvalidInput("presence.token_invalid")

@@ -15,7 +15,9 @@ from starlette.routing import Route
 
 from relais.db import session_scope
 from relais.errors import DomainError
+from relais.events import visibility
 from relais.events.models import Event
+from relais.events.visibility import Viewer
 from relais.satisfaction import services, tokens
 from relais.templating import render_html
 
@@ -27,7 +29,7 @@ def _page(
 ) -> HTMLResponse:
     with session_scope() as session:
         event_id, person_id = tokens.resolve(session, token)
-        event = session.get(Event, event_id)
+        event = visibility.event_by_id(session, event_id, Viewer(person_id=person_id))
         existing = services.find(session, event_id, person_id)
         if rating is None and existing is not None:
             rating, comment = existing.rating, comment or existing.comment
@@ -48,7 +50,17 @@ def show_form(request: Request) -> HTMLResponse:
         return HTMLResponse(render_html("satisfaction/error.html", error=error.message), 400)
 
 
+def _check_token(token: str) -> None:
+    with session_scope() as session:
+        tokens.resolve(session, token)
+
+
 async def submit(request: Request) -> HTMLResponse:
+    """The token is checked before the body is read: a forged link costs no reading."""
+    try:
+        await run_in_threadpool(_check_token, request.path_params["token"])
+    except DomainError as error:
+        return HTMLResponse(render_html("satisfaction/error.html", error=error.message), 400)
     form = parse_qs((await request.body()).decode("utf-8", "replace"))
     rating = form.get("note", [""])[0]
     comment = form.get("commentaire", [""])[0]

@@ -14,19 +14,22 @@ from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
+from relais import identifiers
 from relais.db import get_engine, session_scope
 from relais.errors import DomainError
 from relais.i18n import t
-from relais.newsletter import archive
+from relais.newsletter import archive, tokens
 from relais.newsletter import services as subscriptions
 from relais.newsletter.models import SubscriberStatus
 from relais.satisfaction.web import routes as satisfaction_routes
-from relais.templating import render_html
-from relais.web import feed
+from relais.settings import get_settings
+from relais.templating import TEMPLATES_DIR, render_html
+from relais.web import feed, guard
 
 log = logging.getLogger(__name__)
 ONE_CLICK = b"List-Unsubscribe=One-Click"
@@ -72,12 +75,22 @@ def _unsubscribe(token: str, channel: str) -> Response:
         return notice("unsubscribed", email=subscriber.email)
 
 
+def _genuine(purpose: tokens.Purpose, token: str) -> bool:
+    with session_scope() as session:
+        return subscriptions.from_token(session, purpose, token) is not None
+
+
 async def unsubscribe(request: Request) -> Response:
     """Any POST unsubscribes: the button, or a mail client's RFC 8058 one-click request
-    (``List-Unsubscribe=One-Click``, form-encoded or multipart)."""
+    (``List-Unsubscribe=One-Click``, form-encoded or multipart).
+
+    The token is checked before the body is read: a stranger's POST costs no reading."""
+    token = request.path_params["token"]
+    if not await run_in_threadpool(_genuine, "unsubscribe", token):
+        return notice("invalid_link", 404)
     body = await request.body()
     channel = "one-click" if ONE_CLICK in body else "web"
-    return await run_in_threadpool(_unsubscribe, request.path_params["token"], channel)
+    return await run_in_threadpool(_unsubscribe, token, channel)
 
 
 def confirm_form(request: Request) -> Response:
@@ -121,11 +134,31 @@ def archive_index(_request: Request) -> Response:
 
 
 def archive_issue(request: Request) -> Response:
+    number = identifiers.parse(request.path_params["number"], minimum=1)
+    if number is None:
+        return notice("issue_not_found", 404)
     with session_scope() as session:
-        issue = archive.published_issue(session, request.path_params["number"])
+        issue = archive.published_issue(session, number)
         if issue is None:
             return notice("issue_not_found", 404)
-        return HTMLResponse(issue.web_html, headers={"Cache-Control": "public, max-age=300"})
+        headers = {
+            "Cache-Control": "public, max-age=300",
+            "Content-Security-Policy": guard.FROZEN_MAIL_POLICY,
+        }
+        return HTMLResponse(issue.web_html, headers=headers)
+
+
+#: Stylesheets the pages link to (served from ``templates/``, so a CRPV can restyle them).
+STYLESHEETS = {"web.css": "web/web.css", "satisfaction.css": "satisfaction/satisfaction.css"}
+
+
+def stylesheet(request: Request) -> Response:
+    """The pages' CSS as a file: the CSP allows no inline style."""
+    name = STYLESHEETS.get(request.path_params["name"])
+    if name is None:
+        return notice("not_found", 404)
+    css = (TEMPLATES_DIR / name).read_text(encoding="utf-8")
+    return Response(css, media_type="text/css", headers={"Cache-Control": "public, max-age=3600"})
 
 
 async def not_found(_request: Request, _error: Exception) -> Response:
@@ -142,20 +175,27 @@ async def server_error(_request: Request, error: Exception) -> Response:
 def routes() -> list[Route]:
     return [
         Route("/healthz", healthz, methods=["GET"]),
+        Route("/static/{name}", stylesheet, methods=["GET"]),
         Route("/desabonnement/{token}", unsubscribe_form, methods=["GET"]),
         Route("/desabonnement/{token}", unsubscribe, methods=["POST"]),
         Route("/confirmation/{token}", confirm_form, methods=["GET"]),
         Route("/confirmation/{token}", confirm, methods=["POST"]),
         Route("/agenda.ics", agenda, methods=["GET"]),
         Route("/lettre/", archive_index, methods=["GET"]),
-        Route("/lettre/{number:int}", archive_issue, methods=["GET"]),
+        Route("/lettre/{number}", archive_issue, methods=["GET"]),
         *satisfaction_routes(),
     ]
 
 
-def create_app() -> Starlette:
-    return Starlette(
+def create_app() -> guard.ASGIApp:
+    """The pages, inside the body limit (within Starlette's error handling, so an
+    oversized body is a 413 and not a 500) and the security headers (outside it,
+    so even the error pages carry them)."""
+    limit = Middleware(guard.BodyLimit, max_bytes=get_settings().web_max_body_bytes)
+    app = Starlette(
         debug=False,
         routes=routes(),
+        middleware=[limit],
         exception_handlers={404: not_found, 405: not_found, 500: server_error},
     )
+    return guard.SecurityHeaders(app)

@@ -24,7 +24,7 @@ def _request(session: Session, email: str = "fatou.sy@exemple.fr", **extra: obje
     return subscriber
 
 
-def test_signed_tokens_cannot_be_forged_or_moved() -> None:
+def test_signed_tokens_cannot_be_forged_or_moved(db_url: str) -> None:
     token = tokens.make("unsubscribe", 42, "fatou.sy@exemple.fr")
     assert tokens.subscriber_id(token) == 42
     assert tokens.verify("unsubscribe", token, 42, "fatou.sy@exemple.fr")

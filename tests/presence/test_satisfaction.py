@@ -100,7 +100,7 @@ def test_erasure_keeps_rating_and_drops_comment(session: Session) -> None:
     assert (row.rating, row.comment) == (2, "")
 
 
-def test_tokens_resist_tampering() -> None:
+def test_tokens_resist_tampering(db_url: str) -> None:
     token = tokens.make(12, 34)
     assert tokens.read(token) == (12, 34)
     forged = token.replace("12.34", "12.35")
