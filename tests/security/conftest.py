@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-LISTENING = re.compile(r"web pages on (http://\S+)")
+LISTENING = re.compile(r"pages web servies sur (http://\S+)")
 
 
 @dataclass
