@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 # Operators read French: pip stays silent unless something fails.
 PIP := PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_WARN_SCRIPT_LOCATION=0 $(BIN)/pip install -qq
 
-.PHONY: run test lint demo clean install upgrade
+.PHONY: run test lint demo clean axe install upgrade
 
 $(STAMP): pyproject.toml constraints.txt
 	@echo "Installation de l'environnement Python dans $(VENV) (première fois : 1 à 3 minutes)…"
@@ -26,9 +26,18 @@ demo: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy relais bot mailer scheduler
+	$(BIN)/mypy relais bot mailer scheduler web
 
-test: $(STAMP) lint
+# axe-core (accessibility scan of the public pages in the browser tests), from the npm registry.
+AXE := .cache/axe/node_modules/axe-core/axe.min.js
+AXE_VERSION := 4.14.1
+
+$(AXE):
+	npm install --silent --no-audit --no-fund --no-save --prefix .cache/axe axe-core@$(AXE_VERSION)
+
+axe: $(AXE)
+
+test: $(STAMP) lint $(AXE)
 	$(BIN)/pytest -q
 
 install:

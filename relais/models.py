@@ -8,6 +8,7 @@ from sqlmodel import SQLModel
 
 from relais.attendance.models import Attendance, AttendanceMethod, AttendanceStatus
 from relais.audit import AuditEntry
+from relais.bounces.models import AddressBounce
 from relais.demo.models import DemoRow
 from relais.events.models import (
     Event,
@@ -17,21 +18,24 @@ from relais.events.models import (
     EventStatus,
     Series,
 )
+from relais.imports.models import ImportRun
 from relais.invitations.models import Broadcast, Invitation
 from relais.keys.models import InstallationSecret
 from relais.networks.models import Network, NetworkMember
 from relais.people.models import Consent, ConsentPurpose, Organisation, Person
 from relais.reference.models import Departement, Profile, StructureType, Theme
-from relais.registrations.models import Registration, RegistrationStatus
+from relais.registrations.models import CalendarAnswer, Registration, RegistrationStatus
 from relais.roles.models import Role, RoleGrant, RoleNetwork
 from relais.satisfaction.models import SatisfactionAnswer
 
 metadata = SQLModel.metadata
 
 __all__ = [
-    "Attendance", "AttendanceMethod", "AttendanceStatus", "AuditEntry", "Broadcast", "Consent",
+    "AddressBounce", "Attendance", "AttendanceMethod", "AttendanceStatus", "AuditEntry",
+    "Broadcast", "CalendarAnswer", "Consent",
     "ConsentPurpose", "DemoRow", "Departement", "Event", "EventAudience", "EventFormat", "EventNetwork",
-    "EventStatus", "InstallationSecret", "Invitation", "Network", "NetworkMember", "Organisation",
-    "Person", "Profile", "Registration", "RegistrationStatus", "Role", "RoleGrant", "RoleNetwork",
-    "SatisfactionAnswer", "Series", "StructureType", "Theme", "metadata",
+    "EventStatus", "ImportRun", "InstallationSecret", "Invitation", "Network", "NetworkMember",
+    "Organisation", "Person", "Profile", "Registration", "RegistrationStatus", "Role",
+    "RoleGrant", "RoleNetwork", "SatisfactionAnswer", "Series", "StructureType", "Theme",
+    "metadata",
 ]  # fmt: skip

@@ -134,6 +134,12 @@ def db_upgrade() -> None:
     console.print(t("cli.db_upgraded", url=_safe_url()), markup=False)
 
 
+def _log_to_console() -> None:
+    _french_logging()
+    for chatty in ("apscheduler", "alembic.runtime.migration", "httpx"):
+        logging.getLogger(chatty).setLevel(logging.WARNING)
+
+
 @app.command("run")
 @friendly
 @creates_database
@@ -144,11 +150,21 @@ def run() -> None:
     settings = get_settings()
     if not _port_free(settings.web_host, settings.web_port):
         raise fail(t("cli.port_busy", host=settings.web_host, port=settings.web_port), 4)
-    _french_logging()
-    for chatty in ("apscheduler", "alembic.runtime.migration", "httpx"):
-        logging.getLogger(chatty).setLevel(logging.WARNING)
+    _log_to_console()
     console.print(t("cli.run_starting", url=_safe_url()), markup=False)
     asyncio.run(serve(get_settings()))
+    console.print(t("cli.run_stopped"), markup=False)
+
+
+@app.command("worker")
+@friendly
+def worker() -> None:
+    """Envoyer seulement (e-mails et messages Telegram en file) : plusieurs peuvent tourner à la fois."""
+    from relais.runtime import WORKER, serve
+
+    _log_to_console()
+    console.print(t("cli.worker_starting", url=_safe_url()), markup=False)
+    asyncio.run(serve(get_settings(), kind=WORKER))
     console.print(t("cli.run_stopped"), markup=False)
 
 
