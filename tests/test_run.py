@@ -71,7 +71,7 @@ def _migrated(database: Path) -> bool:
     try:
         with engine.connect() as connection:
             return bool(sa.inspect(connection).has_table("alembic_version")) and (
-                connection.execute(sa.text("select count(*) from alembic_version")).scalar() >= 1
+                connection.execute(sa.text("select count(*) from alembic_version")).scalar() == 1
             )
     except sa.exc.OperationalError:
         return False

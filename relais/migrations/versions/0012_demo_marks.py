@@ -1,7 +1,7 @@
 """Rows created by the demo, to remove exactly them
 
-Revision ID: 0011_demo_marks
-Revises: 0006_admin
+Revision ID: 0012_demo_marks
+Revises: 0011_workers
 Create Date: 2026-11-30 06:20:00
 """
 
@@ -11,8 +11,8 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-revision: str = "0011_demo_marks"
-down_revision: str | None = "0006_admin"
+revision: str = "0012_demo_marks"
+down_revision: str | None = "0011_workers"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
