@@ -15,6 +15,7 @@ import email.policy
 import enum
 import hashlib
 import logging
+import re
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -24,7 +25,6 @@ from email.errors import (
     StartBoundaryNotFoundDefect,
 )
 from email.message import Message
-from functools import partial
 from typing import Any
 
 from sqlalchemy.engine import Engine
@@ -35,6 +35,7 @@ from mailer import verp
 from mailer.inbox import auth_results, dsn, itip
 from mailer.inbox.classify import Kind, classify, header_text, recipients, sender
 from mailer.inbox.imap import Header, ImapMailbox
+from mailer.inbox.lookups import Lookups, Wanted
 from mailer.inbox.models import InboxMessage
 from mailer.models import OutboxMessage
 from relais.bounces import services as bounces
@@ -46,7 +47,8 @@ from relais.settings import Settings
 
 log = logging.getLogger(__name__)
 ACTOR = "boite:relais"
-CHUNK = 50
+#: Messages per IMAP FETCH / MOVE and per database transaction.
+CHUNK = 200
 _BROKEN = (
     NoBoundaryInMultipartDefect,
     StartBoundaryNotFoundDefect,
@@ -94,18 +96,65 @@ def _reason(key: str, **context: object) -> str:
     return t(f"inbox.reason.{key}", **context)
 
 
-def handle(session: Session, message: Message, settings: Settings) -> Decision:
+@dataclass(frozen=True)
+class Reading:
+    """What a message says, worked out once: its kind, its DSN report, its calendar answer.
+
+    Read before the group's transaction, so the group's lookups can be batched and no
+    part is parsed twice."""
+
+    kind: Kind
+    report: dsn.Report | None = None
+    reply: itip.Reply | None = None
+    calendar_error: str = ""
+    broken: bool = False
+
+    def wanted(self, message: Message, settings: Settings) -> Wanted:
+        """The rows acting on this message will ask about."""
+        if self.kind is Kind.CALENDAR_REPLY and self.reply is not None:
+            return Wanted(attendees=frozenset({(self.reply.uid, self.reply.attendee)}))
+        if self.kind is Kind.UNSUBSCRIBE:
+            return Wanted(subscribers=frozenset({sender(message)}))
+        if self.kind is Kind.BOUNCE and self.report is not None:
+            return Wanted(bounced=frozenset(r.address for r in self.report.recipients))
+        return Wanted()
+
+
+def read(message: Message, settings: Settings) -> Reading:
+    """Classify and parse ``message``; raises only on what no message should do."""
+    if any(isinstance(defect, _BROKEN) for part in message.walk() for defect in part.defects):
+        return Reading(Kind.INVALID, broken=True)
+    report = dsn.parse(message) if dsn.is_dsn(message) else None
+    kind = classify(message, settings, report)
+    if kind is not Kind.CALENDAR_REPLY:
+        return Reading(kind, report)
+    try:
+        return Reading(kind, report, itip.find_reply(message))
+    except itip.UnreadableCalendar as error:
+        return Reading(kind, report, calendar_error=str(error) or "?")
+
+
+def handle(
+    session: Session,
+    message: Message,
+    settings: Settings,
+    lookups: Lookups | None = None,
+    reading: Reading | None = None,
+) -> Decision:
     """What this message is and what was done, the action written in ``session``.
 
     Any failure is reported as a decision, and whatever the action had written is
     undone (savepoint): one bad message never stops the ones behind it.
     """
     try:
-        if any(isinstance(defect, _BROKEN) for part in message.walk() for defect in part.defects):
+        reading = reading or read(message, settings)
+        if reading.broken:
             return Decision(Kind.INVALID, Outcome.REJECTED, _reason("malformed"))
-        kind = classify(message, settings)
+        act = Action(session, message, settings, reading, lookups or Lookups(session))
+        if reading.kind not in _WRITES:
+            return _ACTIONS[reading.kind](act)
         with session.begin_nested():
-            return _ACTIONS[kind](session, message, settings)
+            return _ACTIONS[reading.kind](act)
     except (OperationalError, InterfaceError):
         raise  # the database is away, not the message's fault: the next pass retries it
     except Exception as error:
@@ -115,12 +164,15 @@ def handle(session: Session, message: Message, settings: Settings) -> Decision:
         )
 
 
-def _handle(message: Message, settings: Settings, session: Session) -> Decision:
-    return handle(session, message, settings)
+@dataclass(frozen=True)
+class Action:
+    """Everything an action needs about one message."""
 
-
-def _too_big(size: int, _session: Session) -> Decision:
-    return too_big(size)
+    session: Session
+    message: Message
+    settings: Settings
+    reading: Reading
+    lookups: Lookups
 
 
 def too_big(size: int) -> Decision:
@@ -130,31 +182,31 @@ def too_big(size: int) -> Decision:
 # -- the actions, one per kind ------------------------------------------------------------
 
 
-def _calendar_reply(session: Session, message: Message, settings: Settings) -> Decision:
+def _calendar_reply(act: Action) -> Decision:
     kind = Kind.CALENDAR_REPLY
-    try:
-        reply = itip.find_reply(message)
-    except itip.UnreadableCalendar as error:
-        return Decision(kind, Outcome.REJECTED, _reason("calendar_unreadable", error=str(error)))
+    reply = act.reading.reply
+    if act.reading.calendar_error:
+        error = act.reading.calendar_error
+        return Decision(kind, Outcome.REJECTED, _reason("calendar_unreadable", error=error))
     if reply is None:
-        return _human(session, message, settings)
+        return _human(act)
     detail = {"uid": reply.uid, "partstat": reply.partstat, "sequence": reply.sequence}
-    author = sender(message)
+    author = sender(act.message)
     if reply.attendee != author:
         return Decision(
             kind, Outcome.REJECTED,
             _reason("attendee_not_sender", attendee=reply.attendee, sender=author), detail,
         )  # fmt: skip
-    registration = answers.registration_for(session, reply.uid, reply.attendee)
+    registration = act.lookups.registration(reply.uid, reply.attendee)
     if registration is None:
         return Decision(kind, Outcome.IGNORED, _reason("unknown_invitation"), detail)
-    if answers.is_stale(session, registration, reply.sequence):
+    if answers.is_stale(act.session, registration, reply.sequence):
         return Decision(kind, Outcome.IGNORED, _reason("stale_reply"), detail)
-    trusted = [part for part in settings.imap_trusted_authserv_id.split(",") if part.strip()]
-    verdict = auth_results.trusted_verdict(message, trusted)
+    trusted = [part for part in act.settings.imap_trusted_authserv_id.split(",") if part.strip()]
+    verdict = auth_results.trusted_verdict(act.message, trusted)
     verified = auth_results.passes_for(verdict, reply.attendee)
     answer = answers.record(
-        session, registration, reply.partstat, reply.sequence, verified=verified, actor=ACTOR
+        act.session, registration, reply.partstat, reply.sequence, verified=verified, actor=ACTOR
     )
     detail |= {"answer_id": answer.id, "registration_id": registration.id}
     if not verified:
@@ -170,29 +222,21 @@ def _partstat_key(partstat: str) -> str:
     )
 
 
-def _verp_address(session: Session, message: Message, settings: Settings) -> str:
-    for address in recipients(message):
-        row_id = verp.row_id_from(settings, address)
+def _verp_address(act: Action) -> str:
+    for address in recipients(act.message):
+        row_id = verp.row_id_from(act.settings, address)
         if row_id is not None:
-            row = session.get(OutboxMessage, row_id)
+            row = act.session.get(OutboxMessage, row_id)
             if row is not None:
                 return row.to_address.lower()
     return ""
 
 
-def _was_mailed(session: Session, address: str) -> bool:
-    """A bounce about an address Relais never wrote to is backscatter: ignored."""
-    found = session.exec(
-        select(OutboxMessage.id).where(col(OutboxMessage.to_address) == address).limit(1)
-    ).first()
-    return found is not None
-
-
-def _bounce(session: Session, message: Message, settings: Settings) -> Decision:
-    report = dsn.parse(message)
+def _bounce(act: Action) -> Decision:
+    report = act.reading.report or dsn.parse(act.message)
     failures = [r for r in report.recipients if r.action == "failed"]
     if not report.recipients:
-        address = _verp_address(session, message, settings)
+        address = _verp_address(act)
         if not address:
             return Decision(Kind.BOUNCE, Outcome.REJECTED, _reason("dsn_without_recipient"))
         failures = [dsn.Recipient(address, "failed", "", "")]
@@ -202,11 +246,11 @@ def _bounce(session: Session, message: Message, settings: Settings) -> Decision:
     reasons: list[str] = []
     recorded: list[dict[str, Any]] = []
     for failure in failures:
-        if not _was_mailed(session, failure.address):
+        if not act.lookups.was_mailed(failure.address):
             reasons.append(_reason("bounce_unknown_address", address=failure.address))
             continue
         verdict = bounces.record(
-            session, failure.address, failure.status, failure.diagnostic, source="dsn"
+            act.session, failure.address, failure.status, failure.diagnostic, source="dsn"
         )
         recorded.append({"address": failure.address, "status": failure.status})
         reasons.append(
@@ -223,33 +267,33 @@ def _bounce(session: Session, message: Message, settings: Settings) -> Decision:
     return Decision(Kind.BOUNCE, outcome, " ".join(reasons), {"bounces": recorded})
 
 
-def _loop(session: Session, message: Message, settings: Settings) -> Decision:
+def _loop(act: Action) -> Decision:
     return Decision(Kind.LOOP, Outcome.IGNORED, _reason("loop"))
 
 
-def _auto_reply(session: Session, message: Message, settings: Settings) -> Decision:
+def _auto_reply(act: Action) -> Decision:
     return Decision(Kind.AUTO_REPLY, Outcome.IGNORED, _reason("auto_reply"))
 
 
-def _unsubscribe(session: Session, message: Message, settings: Settings) -> Decision:
-    address = sender(message)
-    subscriber = newsletter.by_email(session, address) if address else None
+def _unsubscribe(act: Action) -> Decision:
+    address = sender(act.message)
+    subscriber = act.lookups.subscriber(address) if address else None
     if subscriber is None:
         return Decision(
             Kind.UNSUBSCRIBE, Outcome.IGNORED, _reason("not_subscribed", address=address)
         )
-    if not newsletter.unsubscribe(session, subscriber, channel="email"):
+    if not newsletter.unsubscribe(act.session, subscriber, channel="email"):
         return Decision(
             Kind.UNSUBSCRIBE, Outcome.IGNORED, _reason("already_unsubscribed", address=address)
         )
     return Decision(Kind.UNSUBSCRIBE, Outcome.DONE, _reason("unsubscribed", address=address))
 
 
-def _human(session: Session, message: Message, settings: Settings) -> Decision:
+def _human(act: Action) -> Decision:
     return Decision(Kind.HUMAN, Outcome.HUMAN, _reason("human"))
 
 
-_ACTIONS: dict[Kind, Callable[[Session, Message, Settings], Decision]] = {
+_ACTIONS: dict[Kind, Callable[[Action], Decision]] = {
     Kind.CALENDAR_REPLY: _calendar_reply,
     Kind.BOUNCE: _bounce,
     Kind.LOOP: _loop,
@@ -257,6 +301,8 @@ _ACTIONS: dict[Kind, Callable[[Session, Message, Settings], Decision]] = {
     Kind.UNSUBSCRIBE: _unsubscribe,
     Kind.HUMAN: _human,
 }
+#: The kinds whose action writes to the database, hence runs inside a savepoint.
+_WRITES = frozenset({Kind.CALENDAR_REPLY, Kind.BOUNCE, Kind.UNSUBSCRIBE})
 
 
 # -- the reader -----------------------------------------------------------------------------
@@ -290,10 +336,31 @@ class PassResult:
     moved: int = 0
 
 
-Decide = Callable[[Session], Decision]
-Item = tuple[str, Message | None, Decide]
+@dataclass
+class Item:
+    """One message of a group, parsed and read before the group's transaction."""
+
+    key: str
+    message: Message  # only the header when the message is too big to download
+    reading: Reading | None  # None: unread, :func:`handle` reads it and reports why it fails
+    size: int
+    oversize: bool = False
+
+
 #: Bodies fetched at once stay under this many bytes (one message may exceed it alone).
 BODY_BUDGET = 20_000_000
+_MESSAGE_ID = re.compile(rb"^message-id[ \t]*:(.*(?:\r?\n[ \t].*)*)", re.IGNORECASE | re.MULTILINE)
+
+
+def header_key(header: bytes) -> str:
+    """:func:`message_key` of a fetched header block, without parsing the whole block
+    (which costs more than the rest of the key): a regular expression finds the first
+    Message-ID line; anything but plain ASCII goes through the real parser."""
+    found = _MESSAGE_ID.search(header)
+    value = found.group(1) if found else b""
+    if not value.isascii():
+        return message_key(str(parse(header).get("Message-ID", "")), header)
+    return message_key(value.decode("ascii"), header)
 
 
 def _groups(headers: list[Header], limit: int, budget: int) -> Iterator[list[Header]]:
@@ -309,6 +376,14 @@ def _groups(headers: list[Header], limit: int, budget: int) -> Iterator[list[Hea
         size += weight
     if group:
         yield group
+
+
+def _read_early(message: Message, settings: Settings) -> Reading | None:
+    """:func:`read` before the transaction; a failure is left for :func:`handle` to report."""
+    try:
+        return read(message, settings)
+    except Exception:
+        return None
 
 
 class InboxReader:
@@ -334,34 +409,42 @@ class InboxReader:
             )
             return dict(rows.all())
 
+    def _decide(self, session: Session, item: Item, lookups: Lookups) -> Decision:
+        if item.oversize:
+            return too_big(item.size)
+        return handle(session, item.message, self.settings, lookups, item.reading)
+
     @staticmethod
-    def _decide(session: Session, key: str, message: Message | None, decide: Decide) -> Decision:
-        decision = decide(session)
-        author, subject = _summary(message)
-        session.add(
-            InboxMessage(
-                message_key=key,
-                kind=decision.kind.value,
-                outcome=decision.outcome.value,
-                reason=decision.reason,
-                sender=author,
-                subject=subject,
-                detail=decision.detail,
-            )
-        )
-        session.flush()
-        return decision
+    def _row(item: Item, decision: Decision) -> InboxMessage:
+        author, subject = _summary(item.message)
+        return InboxMessage(
+            message_key=item.key, kind=decision.kind.value, outcome=decision.outcome.value,
+            reason=decision.reason, sender=author, subject=subject, detail=decision.detail,
+        )  # fmt: skip
 
     def record(self, items: list[Item]) -> list[Decision]:
         """The decisions and the rows that say « done » commit together, or not at all.
 
-        A group shares one transaction (one disk sync instead of one per message); if
-        it cannot commit (another reader recorded one of them first), each message is
+        A group shares one transaction (one disk sync instead of one per message), its
+        lookups are batched, and its rows are inserted together at the end; if it
+        cannot commit (another reader recorded one of them first), each message is
         retried alone, and the one already recorded keeps the other reader's action.
         """
         try:
             with session_scope(self.engine) as session:
-                return [self._decide(session, *item) for item in items]
+                lookups = Lookups(session)
+                wanted = [i.reading.wanted(i.message, self.settings) for i in items if i.reading]
+                lookups.prefetch(
+                    Wanted(
+                        attendees=frozenset().union(*(w.attendees for w in wanted)),
+                        subscribers=frozenset().union(*(w.subscribers for w in wanted)),
+                        bounced=frozenset().union(*(w.bounced for w in wanted)),
+                    )
+                )
+                decisions = [self._decide(session, item, lookups) for item in items]
+                session.add_all(self._row(i, d) for i, d in zip(items, decisions, strict=True))
+                session.flush()
+                return decisions
         except IntegrityError:
             if len(items) > 1:
                 return [decision for item in items for decision in self.record([item])]
@@ -375,13 +458,11 @@ class InboxReader:
         return result
 
     def _chunk(self, mailbox: ImapMailbox, uids: list[int], result: PassResult) -> None:
-        """Skip what is recorded (only move it), fetch and act on the rest, then move."""
+        """Skip what is recorded (only move it), fetch and act on the rest, then move:
+        one FETCH of headers, one of bodies, one MOVE per folder for the whole chunk."""
         settings = self.settings
         headers = mailbox.headers(uids)
-        keys = {
-            h.uid: message_key(str(parse(h.header).get("Message-ID", "")), h.header)
-            for h in headers
-        }
+        keys = {h.uid: header_key(h.header) for h in headers}
         known = self.known(list(keys.values()))
         routes = _Routes()
         for header in headers:
@@ -410,18 +491,16 @@ class InboxReader:
         items: list[Item] = []
         taken: list[Header] = []
         for header in group:
-            raw = bodies.get(header.uid)
+            raw = bodies.pop(header.uid, None)
+            key = keys[header.uid]
             if header.size > limit:
-                items.append(
-                    (keys[header.uid], parse(header.header), partial(_too_big, header.size))
-                )
+                items.append(Item(key, parse(header.header), None, header.size, oversize=True))
             elif raw is not None:  # None: expunged meanwhile by someone else
                 message = parse(raw)
-                items.append((keys[header.uid], message, partial(_handle, message, self.settings)))
+                items.append(Item(key, message, _read_early(message, self.settings), len(raw)))
             else:
                 continue
             taken.append(header)
-        del bodies
         for header, decision in zip(taken, self.record(items), strict=True):
             result.read += 1
             result.acted += decision.outcome in (Outcome.DONE, Outcome.TO_CONFIRM)

@@ -68,7 +68,7 @@ def record(
     )  # fmt: skip
     session.add(row)
     session.flush()
-    count = soft_count(session, address, now)
+    count = soft_count(session, address, now) if severity == BounceSeverity.SOFT else 0
     invalid = severity == BounceSeverity.HARD or count >= SOFT_LIMIT
     if invalid:
         row.suspended = severity == BounceSeverity.SOFT
