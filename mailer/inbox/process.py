@@ -16,6 +16,7 @@ import enum
 import hashlib
 import logging
 import re
+import ssl
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -518,11 +519,18 @@ class InboxReader:
                     self.run_pass(mailbox)
                     mailbox.wait(self.settings.imap_poll_seconds, stop)
             except Exception as error:
-                log.warning(
-                    "mailbox reading failed (%s: %s), retrying in %.0f s",
-                    type(error).__name__, str(error)[:200], delay,
-                )  # fmt: skip
+                log.warning(failure_line(self.settings, error, delay))
                 stop.wait(delay)
                 delay = min(delay * 2, self.settings.imap_poll_seconds)
             finally:
                 mailbox.close()
+
+
+def failure_line(settings: Settings, error: Exception, delay: float) -> str:
+    """The French log line of a failed pass; a refused certificate says what to do."""
+    where = f"{settings.imap_host}:{settings.imap_port}"
+    if isinstance(error, ssl.SSLCertVerificationError):
+        detail = error.verify_message or str(error)
+        return t("inbox.log.certificate", server=where, detail=detail[:200], delay=round(delay))
+    detail = f"{type(error).__name__}: {str(error)[:200]}"
+    return t("inbox.log.failed", server=where, detail=detail, delay=round(delay))
