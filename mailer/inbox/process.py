@@ -135,30 +135,41 @@ def read(message: Message, settings: Settings) -> Reading:
         return Reading(kind, report, calendar_error=str(error) or "?")
 
 
+class ActionFailed(Exception):
+    """An action failed in a group run without savepoints: the group is run again, each
+    message in a savepoint of its own."""
+
+
 def handle(
     session: Session,
     message: Message,
     settings: Settings,
     lookups: Lookups | None = None,
     reading: Reading | None = None,
+    *,
+    isolated: bool = True,
 ) -> Decision:
     """What this message is and what was done, the action written in ``session``.
 
     Any failure is reported as a decision, and whatever the action had written is
-    undone (savepoint): one bad message never stops the ones behind it.
+    undone (savepoint): one bad message never stops the ones behind it. Not
+    ``isolated``, there is no savepoint (they cost more than the rest of most actions)
+    and a failure raises :class:`ActionFailed`, for the caller to roll back and retry.
     """
     try:
         reading = reading or read(message, settings)
         if reading.broken:
             return Decision(Kind.INVALID, Outcome.REJECTED, _reason("malformed"))
         act = Action(session, message, settings, reading, lookups or Lookups(session))
-        if reading.kind not in _WRITES:
+        if not isolated or reading.kind not in _WRITES:
             return _ACTIONS[reading.kind](act)
         with session.begin_nested():
             return _ACTIONS[reading.kind](act)
     except (OperationalError, InterfaceError):
         raise  # the database is away, not the message's fault: the next pass retries it
     except Exception as error:
+        if not isolated:
+            raise ActionFailed from error
         log.exception("returned message could not be handled")
         return Decision(
             Kind.INVALID, Outcome.REJECTED, _reason("unreadable", error=type(error).__name__)
@@ -410,10 +421,12 @@ class InboxReader:
             )
             return dict(rows.all())
 
-    def _decide(self, session: Session, item: Item, lookups: Lookups) -> Decision:
+    def _decide(self, session: Session, item: Item, lookups: Lookups, isolated: bool) -> Decision:
         if item.oversize:
             return too_big(item.size)
-        return handle(session, item.message, self.settings, lookups, item.reading)
+        return handle(
+            session, item.message, self.settings, lookups, item.reading, isolated=isolated
+        )
 
     @staticmethod
     def _row(item: Item, decision: Decision) -> InboxMessage:
@@ -423,33 +436,38 @@ class InboxReader:
             reason=decision.reason, sender=author, subject=subject, detail=decision.detail,
         )  # fmt: skip
 
-    def record(self, items: list[Item]) -> list[Decision]:
+    def record(self, items: list[Item], isolated: bool = False) -> list[Decision]:
         """The decisions and the rows that say « done » commit together, or not at all.
 
         A group shares one transaction (one disk sync instead of one per message), its
-        lookups are batched, and its rows are inserted together at the end; if it
-        cannot commit (another reader recorded one of them first), each message is
-        retried alone, and the one already recorded keeps the other reader's action.
+        lookups are batched, and its rows are inserted together at the end. It first
+        runs without savepoints; if one action fails, the group is rolled back and run
+        again with a savepoint per message, so only that message is reported as failed.
+        If it cannot commit (another reader recorded one of them first), each message
+        is retried alone, and the one already recorded keeps the other reader's action.
         """
         try:
             with session_scope(self.engine) as session:
                 lookups = Lookups(session)
-                wanted = [i.reading.wanted(i.message, self.settings) for i in items if i.reading]
-                lookups.prefetch(
-                    Wanted(
-                        attendees=frozenset().union(*(w.attendees for w in wanted)),
-                        subscribers=frozenset().union(*(w.subscribers for w in wanted)),
-                        bounced=frozenset().union(*(w.bounced for w in wanted)),
-                    )
-                )
-                decisions = [self._decide(session, item, lookups) for item in items]
+                lookups.prefetch(self._wanted(items))
+                decisions = [self._decide(session, item, lookups, isolated) for item in items]
                 session.add_all(self._row(i, d) for i, d in zip(items, decisions, strict=True))
                 session.flush()
                 return decisions
+        except ActionFailed:
+            return self.record(items, isolated=True)
         except IntegrityError:
             if len(items) > 1:
                 return [decision for item in items for decision in self.record([item])]
             return [Decision(Kind.HUMAN, Outcome.IGNORED, "", {"duplicate": True})]
+
+    def _wanted(self, items: list[Item]) -> Wanted:
+        wanted = [i.reading.wanted(i.message, self.settings) for i in items if i.reading]
+        return Wanted(
+            attendees=frozenset().union(*(w.attendees for w in wanted)),
+            subscribers=frozenset().union(*(w.subscribers for w in wanted)),
+            bounced=frozenset().union(*(w.bounced for w in wanted)),
+        )
 
     def run_pass(self, mailbox: ImapMailbox) -> PassResult:
         result = PassResult()
