@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, col, select
 
+from bot.actor import Actor, linked_person
 from bot.texts import Button, Reply, label, page, say, short, trusted
 from relais import identifiers
 from relais.events import services as events
@@ -19,6 +20,8 @@ from relais.events.models import Event, EventStatus, Series
 from relais.networks.models import Network
 from relais.reference import services as reference
 from relais.reference.models import Profile, Theme
+from relais.registrations import services as registrations
+from relais.registrations.models import RegistrationStatus
 
 PAGE_SIZE = 3
 MAX_SESSIONS_SHOWN = 20
@@ -48,8 +51,27 @@ class Filters:
         return bool(self.theme_id or self.network_id or self.departement)
 
 
-def card(session: Session, event: Event) -> str:
-    """The card of an event: title, French date, place, seats, deadline."""
+def viewer(session: Session, actor: Actor) -> int | None:
+    """The person looking at the list, so each card shows their own state."""
+    person = linked_person(session, actor.telegram_id)
+    return person.id if person is not None else None
+
+
+def own_states(session: Session, person_id: int | None, shown: list[Event]) -> dict[int, int]:
+    """Event id → 0 when the person is registered, else their waiting-list position."""
+    if person_id is None:
+        return {}
+    wanted = {e.id for e in shown}
+    states: dict[int, int] = {}
+    for registration, event in registrations.for_person(session, person_id):
+        if event.id in wanted and event.id is not None:
+            waiting = registration.status == RegistrationStatus.WAITLISTED
+            states[event.id] = registrations.position(session, registration) if waiting else 0
+    return states
+
+
+def card(session: Session, event: Event, own: int | None = None) -> str:
+    """The card of an event: title, French date, place, seats, deadline, and one's own state."""
     assert event.id is not None
     series = session.get(Series, event.series_id) if event.series_id else None
     return page(
@@ -59,7 +81,15 @@ def card(session: Session, event: Event) -> str:
         seats=events.seats_left(session, event),
         waiting=events.counts(session, event.id).waitlisted > 0,
         series=series,
+        own=own,
     )
+
+
+def _register_button(event: Event, own: int | None, prefix: str = "") -> Button:
+    """« S'inscrire », or, on an event one is already on, the way to one's registrations."""
+    if own is None:
+        return (prefix + label("register"), f"r:{event.code}")
+    return (prefix + label("registered" if own == 0 else "waitlisted"), "mine")
 
 
 def _filter_label(session: Session, filters: Filters) -> str:
@@ -74,7 +104,9 @@ def _filter_label(session: Session, filters: Filters) -> str:
     return ""
 
 
-def events_page(session: Session, page_number: int, filters: Filters) -> Reply:
+def events_page(
+    session: Session, page_number: int, filters: Filters, person_id: int | None = None
+) -> Reply:
     """A few cards, each with its register button, and next/previous/filter buttons."""
     query = {
         "theme_id": filters.theme_id,
@@ -95,11 +127,12 @@ def events_page(session: Session, page_number: int, filters: Filters) -> Reply:
         tools.append((label("all"), Filters().data(0)))
     if not shown:
         return Reply(say("no_events", filtered=filters.active), [tools, [(label("menu"), "m")]])
+    own = own_states(session, person_id, shown)
     buttons: list[list[Button]] = []
     for number, event in enumerate(shown, start=offset + 1):
         buttons.append(
             [
-                (f"{number}. " + label("register"), f"r:{event.code}"),
+                _register_button(event, own.get(event.id or 0), f"{number}. "),
                 (label("details", title=short(event.title, 24)), f"e:{event.code}"),
             ]
         )
@@ -114,19 +147,21 @@ def events_page(session: Session, page_number: int, filters: Filters) -> Reply:
     text = page(
         "events_page.html",
         header=trusted(header),
-        cards=[trusted(card(session, event)) for event in shown],
+        cards=[trusted(card(session, event, own.get(event.id or 0))) for event in shown],
         offset=offset,
     )
     return Reply(text, buttons)
 
 
-def event_detail(session: Session, event: Event) -> Reply:
+def event_detail(session: Session, event: Event, person_id: int | None = None) -> Reply:
     """One event with its description and the register button (deep links land here)."""
     series = session.get(Series, event.series_id) if event.series_id else None
     assert event.id is not None
+    own = own_states(session, person_id, [event]).get(event.id)
     text = page(
         "event_detail.html",
         event=event,
+        own=own,
         place=events.place_label(event),
         seats=events.seats_left(session, event),
         waiting=events.counts(session, event.id).waitlisted > 0,
@@ -145,7 +180,7 @@ def event_detail(session: Session, event: Event) -> Reply:
     )
     buttons: list[list[Button]] = []
     if event.status == EventStatus.PUBLISHED:
-        buttons.append([(label("register"), f"r:{event.code}")])
+        buttons.append([_register_button(event, own)])
     if series is not None:
         buttons.append([(label("register_cycle"), f"c:{series.code}")])
     buttons.append([(label("events"), Filters().data(0)), (label("menu"), "m")])

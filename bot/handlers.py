@@ -38,6 +38,7 @@ from relais.events import codes, visibility
 from relais.events import services as events
 from relais.events.visibility import Viewer
 from relais.settings import get_settings
+from relais.text import safe_filename
 
 log = logging.getLogger(__name__)
 MAX_TEXT = 1000
@@ -97,7 +98,7 @@ async def respond(update: Update, context: ContextTypes.DEFAULT_TYPE, replies: l
         if reply.document is not None:
             name, content = reply.document
             await context.bot.send_document(
-                chat.id, document=content, filename=name, caption=reply.html or None
+                chat.id, document=content, filename=safe_filename(name), caption=reply.html or None
             )
         elif reply.edit and tapped is not None:
             try:
@@ -144,7 +145,7 @@ def _deep_link(actor: Actor, payload: str) -> list[Reply]:
                 series = visibility.series_by_code(session, payload[2:], viewer)
                 return [catalogue.series_detail(session, series)]
             event = visibility.event_by_code(session, payload, viewer)
-            return [catalogue.event_detail(session, event)]
+            return [catalogue.event_detail(session, event, catalogue.viewer(session, actor))]
     except NotFound as error:
         return _series_without_prefix(actor, payload) or [Reply(problem(error)), *welcome(actor)]
     except DomainError as error:
@@ -163,7 +164,8 @@ def _series_without_prefix(actor: Actor, code: str) -> list[Reply] | None:
 
 def _events(actor: Actor, page_number: int = 0, filters: Filters | None = None) -> list[Reply]:
     with session_scope() as session:
-        return [catalogue.events_page(session, page_number, filters or Filters())]
+        viewer = catalogue.viewer(session, actor)
+        return [catalogue.events_page(session, page_number, filters or Filters(), viewer)]
 
 
 async def list_events(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -259,7 +261,8 @@ def _visible_series(actor: Actor, code: str) -> int:
 def _card_route(actor: Actor, args: list[str]) -> list[Reply]:
     event_id = _visible_event(actor, args[0])
     with session_scope() as session:
-        return [catalogue.event_detail(session, events.get(session, event_id))]
+        event = events.get(session, event_id)
+        return [catalogue.event_detail(session, event, catalogue.viewer(session, actor))]
 
 
 ROUTES: dict[str, Route] = {

@@ -15,7 +15,8 @@ from mailer import compose
 from mailer.calendar import Method, invitation_ics
 from mailer.models import EventResource, OutboxMessage
 from mailer.outbox import register_renderer
-from relais.events.ical import public_link
+from relais.access import links
+from relais.access.services import manage_url
 from relais.events.models import Event
 from relais.events.services import place_label
 from relais.i18n import t
@@ -54,7 +55,8 @@ def _context(event: Event, person: Person, *, with_link: bool, **extra: Any) -> 
         "when": format_range(event.starts_at, event.ends_at),
         "place": place_label(event) if not event.venue else event.venue,
         "link": event.visio_url if with_link else "",
-        "manage_link": public_link(event),
+        "manage_link": manage_url(person),
+        "event_link": links.register_link(event),
         **extra,
     }
 

@@ -17,7 +17,7 @@ from mailer.models import OutboxMessage
 from mailer.notify import mail_address
 from mailer.outbox import enqueue, register_renderer
 from relais import signals
-from relais.events.ical import public_link
+from relais.access import links
 from relais.events.models import Event
 from relais.events.services import place_label
 from relais.i18n import t
@@ -40,7 +40,7 @@ def render(session: Session, row: OutboxMessage) -> EmailMessage:
         "when": format_range(event.starts_at, event.ends_at),
         "place": event.venue or place_label(event),
         "link": "",
-        "register_link": public_link(event),
+        "register_link": links.register_link(event),
         "network": str(row.payload.get("network", "")),
     }
     text, html = compose.render_parts(KIND, **context)

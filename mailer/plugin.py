@@ -5,15 +5,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from mailer import kinds, models, notify, reminders, telegram
+from mailer import access, kinds, models, notify, reminders, telegram
 from relais.settings import Settings
 
-__all__ = ["component", "models", "subscribe"]
+__all__ = ["component", "models", "subscribe", "worker_component"]
 
 
 def subscribe() -> None:
     kinds.register_all()
     notify.subscribe()
+    access.subscribe()
     reminders.subscribe()
     reminders.add_channel(telegram.send_by_telegram)
 
@@ -22,3 +23,8 @@ def component(settings: Settings) -> Any:
     from scheduler.component import MailScheduler
 
     return MailScheduler(settings)
+
+
+def worker_component(settings: Settings) -> Any:
+    """``relais worker`` runs the same loops: dispatching the outbox, queueing reminders."""
+    return component(settings)

@@ -62,6 +62,17 @@ def read_only(engine: Engine | None = None) -> Iterator[Connection]:
         yield connection.execution_options(**{READ_ONLY: True})
 
 
+@contextmanager
+def read_scope() -> Iterator[Session]:
+    """A session for pages that only read: on SQLite no write lock (see :func:`read_only`),
+    so the agenda and the event pages run beside registrations; nothing is committed."""
+    with read_only() as connection, Session(bind=connection, expire_on_commit=False) as session:
+        try:
+            yield session
+        finally:
+            session.rollback()
+
+
 def is_postgresql(session: Session) -> bool:
     bind = session.get_bind()
     return bind.dialect.name == "postgresql"

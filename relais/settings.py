@@ -16,6 +16,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from relais.i18n import has, t, validation_reason
 
@@ -59,7 +61,6 @@ class Settings(BaseSettings):
     mail_rate_per_hour: int = Field(default=0, ge=0)
     mail_retry_hours: float = Field(default=48.0, gt=0)
     mail_retry_first_delay: float = Field(default=60.0, gt=0)
-    mail_claim_timeout: float = Field(default=600.0, gt=0)
     mail_batch_size: int = Field(default=50, ge=1, le=10_000)
     mail_poll_seconds: float = Field(default=5.0, gt=0)
     reminder_offsets: str = "7d,1d"
@@ -83,6 +84,9 @@ class Settings(BaseSettings):
     imap_ca_file: str = ""
 
     newsletter_unsubscribe_mailto: str = ""
+    newsletter_confirmations_per_address: int = Field(default=3, ge=1, le=100)
+    newsletter_confirmations_per_account: int = Field(default=5, ge=1, le=100)
+    import_chunk_lines: int = Field(default=500, ge=1, le=100_000)
 
     public_base_url: str = "http://localhost:8080"
     web_host: str = "127.0.0.1"
@@ -93,6 +97,13 @@ class Settings(BaseSettings):
     secret_key: str = ""
     organisation_name: str = "Centre de ressources politique de la ville"
     privacy_url: str = ""
+    organisation_logo_url: str = ""
+    organisation_colour: str = "#1d4e89"
+
+    register_link: Literal["web", "telegram"] = "web"
+    manage_link_days: int = Field(default=7, ge=1, le=90)
+    web_rate_per_ip: int = Field(default=30, ge=1)
+    web_rate_per_email: int = Field(default=5, ge=1)
 
     checkin_window_hours: float = Field(default=2.0, ge=0, le=12)
     funder_names: str = ""
@@ -143,6 +154,22 @@ class Settings(BaseSettings):
             raise ValueError("no such file")
         return value.strip()
 
+    @field_validator("organisation_colour")
+    @classmethod
+    def _readable_colour(cls, value: str) -> str:
+        """A ``#rrggbb`` colour dark enough for white text (contrast ≥ 4.5:1, RGAA AA)."""
+        if len(value) != 7 or value[0] != "#":
+            raise ValueError("colour")
+        try:
+            channels = [int(value[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+        except ValueError:
+            raise ValueError("colour") from None
+        linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+        luminance = 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+        if 1.05 / (luminance + 0.05) < 4.5:
+            raise ValueError("colour")
+        return value.lower()
+
     @field_validator("timezone")
     @classmethod
     def _known_timezone(cls, value: str) -> str:
@@ -152,7 +179,9 @@ class Settings(BaseSettings):
             raise ValueError("unknown timezone") from exc
         return value
 
-    @field_validator("public_base_url", "telegram_api_base_url", "telegram_webhook_url")
+    @field_validator(
+        "public_base_url", "telegram_api_base_url", "telegram_webhook_url", "organisation_logo_url"
+    )
     @classmethod
     def _http_url(cls, value: str) -> str:
         if value == "":
@@ -170,6 +199,10 @@ class Settings(BaseSettings):
             raise ValueError("unsupported database URL")
         if scheme in ("postgres", "postgresql"):
             value = "postgresql+psycopg://" + value.split("://", 1)[1]
+        try:
+            make_url(value).get_dialect()
+        except (ArgumentError, ValueError):
+            raise ValueError("unparsable database URL") from None
         return value
 
     @model_validator(mode="after")
@@ -189,6 +222,22 @@ class Settings(BaseSettings):
         return self.database_url.startswith("sqlite")
 
 
+def without_password(url: str) -> str:
+    """A database address to show, its password replaced by ``***``.
+
+    Works on addresses too broken to parse: an operator's typo must not put a
+    password in a terminal, a log or a support ticket. Without ``://`` nothing
+    tells a password apart, so nothing is shown.
+    """
+    scheme, separator, rest = url.partition("://")
+    if not separator:
+        return ""
+    userinfo, at, location = rest.rpartition("@")
+    if not at or ":" not in userinfo:
+        return url
+    return f"{scheme}://{userinfo.split(':', 1)[0]}:***@{location}"
+
+
 def _describe(error: ValidationError) -> str:
     first = error.errors()[0]
     location = [str(part) for part in first.get("loc", ())]
@@ -197,6 +246,8 @@ def _describe(error: ValidationError) -> str:
     if not location and "SECRET_KEY" in str(first.get("msg", "")):
         return t("settings.secret_key_weak", minimum=MIN_SECRET_KEY)
     shown = "" if "PASSWORD" in name or "TOKEN" in name or "SECRET" in name else value
+    if name == "DATABASE_URL" and isinstance(value, str):
+        shown = without_password(value)
     reason = validation_reason(first)
     if first.get("type") == "value_error" and has(f"settings.reasons.{name.lower()}"):
         reason = t(f"settings.reasons.{name.lower()}")

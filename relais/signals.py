@@ -103,6 +103,27 @@ class BroadcastRequested(DomainEvent):
     network_id: int
 
 
+@dataclass(frozen=True)
+class AccessLinkRequested(DomainEvent):
+    """Someone asked for the « Mes inscriptions » link of this (known) person."""
+
+    person_id: int
+    url: str
+
+
+@dataclass(frozen=True)
+class RegistrationLinkRequested(DomainEvent):
+    """A registration typed on the web for a known address: the owner confirms by link.
+
+    ``event_id`` or ``series_id`` names what the link registers to.
+    """
+
+    person_id: int
+    url: str
+    event_id: int | None = None
+    series_id: int | None = None
+
+
 E = TypeVar("E", bound=DomainEvent)
 InTransactionHandler = Callable[[Session, Any], None]
 AfterCommitHandler = Callable[[Any], None]

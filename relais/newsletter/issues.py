@@ -31,8 +31,10 @@ import css_inline
 import yaml
 from sqlmodel import Session
 
+from relais.access import links
 from relais.errors import InvalidInput
 from relais.events import services as events
+from relais.events.models import Event
 from relais.i18n import t
 from relais.newsletter import markdown
 from relais.settings import get_settings
@@ -188,9 +190,9 @@ def is_agenda(title: str) -> bool:
     return folded.strip() == "agenda"
 
 
-def signup_link(code: str) -> str:
-    """The deep link that opens the bot on an event (payload = the event code)."""
-    return f"https://t.me/{get_settings().telegram_bot_username}?start={code}"
+def signup_link(event: Event) -> str:
+    """Where « S'inscrire » leads: the event page (which offers Telegram), or the bot."""
+    return links.register_link(event)
 
 
 def archive_url(number: int) -> str:
@@ -207,7 +209,7 @@ def agenda_items(session: Session, source: IssueSource, now: datetime) -> list[d
             "ends_at": event.ends_at,
             "place": "" if event.is_online else events.place_label(event),
             "format": t(f"labels.short_formats.{event.format.value}"),
-            "link": signup_link(event.code),
+            "link": signup_link(event),
         }
         for event in found
         if event.starts_at <= horizon

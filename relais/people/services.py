@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from relais import audit
@@ -68,11 +69,16 @@ def by_telegram(session: Session, telegram_id: int) -> Person | None:
 def organisation_named(session: Session, name: str) -> Organisation:
     """The organisation of that name, created the first time it is typed."""
     clean = clean_name(name, "structure", MAX_ORGANISATION)
-    found = session.exec(select(Organisation).where(Organisation.name == clean)).first()
-    if found is None:
-        found = Organisation(name=clean)
-        session.add(found)
-        session.flush()
+    query = select(Organisation).where(Organisation.name == clean)
+    found = session.exec(query).first()
+    if found is not None:
+        return found
+    try:
+        with session.begin_nested():  # two people typing a new name at once: one row wins
+            found = Organisation(name=clean)
+            session.add(found)
+    except IntegrityError:
+        found = session.exec(query).one()
     return found
 
 

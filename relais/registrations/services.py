@@ -82,8 +82,24 @@ def position(session: Session, registration: Registration) -> int:
     return ahead + 1
 
 
-def _check_open(session: Session, event: Event, person: Person, now: datetime) -> None:
+def check_event_open(
+    session: Session, event: Event, now: datetime, profile_id: int | None = None
+) -> None:
+    """The refusals that do not depend on who asks (plus the audience for a given profile).
+
+    A channel that must not reveal whether it knows a person (the web form)
+    answers these at once, the same for everybody.
+    """
+    _check_event(event, now)
+    _check_audience(session, event, profile_id)
     assert event.id is not None
+    if not event.waitlist_enabled and event.capacity is not None:
+        taken = _count(session, event.id, RegistrationStatus.CONFIRMED)
+        if taken >= event.capacity:
+            raise RegistrationRefused(Refusal.FULL, title=event.title)
+
+
+def _check_event(event: Event, now: datetime) -> None:
     if event.status == EventStatus.CANCELLED:
         raise RegistrationRefused(Refusal.EVENT_CANCELLED, title=event.title)
     if event.status != EventStatus.PUBLISHED:
@@ -96,8 +112,12 @@ def _check_open(session: Session, event: Event, person: Person, now: datetime) -
         )
     if not event.registrations_open:
         raise RegistrationRefused(Refusal.CLOSED, title=event.title)
+
+
+def _check_audience(session: Session, event: Event, profile_id: int | None) -> None:
+    assert event.id is not None
     allowed_profiles = events.audience_profile_ids(session, event.id)
-    if allowed_profiles and person.profile_id not in allowed_profiles:
+    if allowed_profiles and profile_id not in allowed_profiles:
         from relais.reference.models import Profile
 
         names = [
@@ -105,6 +125,12 @@ def _check_open(session: Session, event: Event, person: Person, now: datetime) -
             for p in session.exec(select(Profile).where(col(Profile.id).in_(allowed_profiles)))
         ]
         raise RegistrationRefused(Refusal.RESERVED_PROFILE, title=event.title, profiles=names)
+
+
+def _check_open(session: Session, event: Event, person: Person, now: datetime) -> None:
+    assert event.id is not None
+    _check_event(event, now)
+    _check_audience(session, event, person.profile_id)
     if event.members_only:
         network_ids = events.network_ids(session, event.id)
         member = session.exec(

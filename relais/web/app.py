@@ -9,6 +9,7 @@ French page; no error ever shows a trace.
 from __future__ import annotations
 
 import logging
+from importlib.metadata import entry_points
 
 from sqlalchemy import text
 from starlette.applications import Starlette
@@ -171,6 +172,14 @@ async def server_error(_request: Request, error: Exception) -> Response:
     return notice("server_error", 500)
 
 
+def channel_routes() -> list[Route]:
+    """Pages that channels add (the public agenda of ``web/``) through ``relais.web`` entry points."""
+    found: list[Route] = []
+    for entry in sorted(entry_points(group="relais.web"), key=lambda ep: ep.name):
+        found.extend(entry.load()())
+    return found
+
+
 def routes() -> list[Route]:
     return [
         Route("/healthz", healthz, methods=["GET"]),
@@ -183,6 +192,7 @@ def routes() -> list[Route]:
         Route("/lettre/", archive_index, methods=["GET"]),
         Route("/lettre/{number}", archive_issue, methods=["GET"]),
         *satisfaction_routes(),
+        *channel_routes(),
     ]
 
 

@@ -140,3 +140,33 @@ async def test_start_tells_the_bot_a_blocked_person_is_back(
     back = session.get(Person, person.id)
     assert back is not None and not back.telegram_blocked
     session.commit()
+
+
+async def test_lists_show_the_persons_own_state_whatever_the_channel(
+    api: BotAPI, bot: BotComponent, session: Session
+) -> None:
+    """A registration made on the web shows in the bot: no « S'inscrire » on one's own events."""
+    mine = make_event(session, title="Déjà inscrite", starts_at=FIXED_START, capacity=1)
+    waiting = make_event(
+        session, title="En attente", starts_at=FIXED_START + timedelta(days=1), capacity=1
+    )
+    other = make_event(session, title="Pas encore", starts_at=FIXED_START + timedelta(days=2))
+    user, person = known_user(api, session, "Yasmine")
+    stranger = Person(email="autre@exemple.fr", first_name="A", last_name="B")
+    session.add(stranger)
+    session.commit()
+    registrations.register(session, mine.id, person.id, source="web")
+    registrations.register(session, waiting.id, stranger.id, source="web")
+    registrations.register(session, waiting.id, person.id, source="web")
+    session.commit()
+    await user.send("/evenements")
+    listing = await user.expect("Événements à venir")
+    assert "✅ Vous êtes inscrit·e" in listing.html
+    assert "liste d'attente (position 1)" in listing.html
+    labels = listing.message.button_texts()
+    assert "1. 🗂 Inscrit·e : mes inscriptions" in labels
+    assert "2. 🗂 En attente : mes inscriptions" in labels
+    assert "3. ✅ S'inscrire" in labels
+    await user.send(f"/start {other.code}")
+    detail = await user.expect("Pas encore")
+    assert "✅ S'inscrire" in detail.message.button_texts()

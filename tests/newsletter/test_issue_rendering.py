@@ -66,7 +66,7 @@ def test_issue_renders_layout_agenda_and_text(session: Session) -> None:
         "mardi 9 décembre 2031, 9 h 30 – 13 h"
     )
     for code in codes:
-        assert f"https://t.me/RelaisCRPVBot?start={code}" in rendered.html
+        assert f"http://localhost:8080/e/{code}" in rendered.html  # the page offers Telegram
     assert "Brouillon" not in text and "Trop loin" not in text
     assert "secret-room" not in rendered.html + rendered.text + rendered.web_html
     assert 'alt="Des enfants dans la cour' in rendered.html

@@ -1,0 +1,87 @@
+"""The e-mails of access without an account: the « Mes inscriptions » link and the
+confirmation link of a registration typed on the web for a known address.
+
+The link travels in the row's payload (it is signed and expires); the row is
+queued in the transaction of the request, like every other mail.
+"""
+
+from __future__ import annotations
+
+import secrets
+from email.message import EmailMessage
+
+from sqlmodel import Session
+
+from mailer import compose
+from mailer.models import OutboxMessage
+from mailer.notify import mail_address
+from mailer.outbox import enqueue, register_renderer
+from relais import signals
+from relais.access.services import manage_validity
+from relais.events import services as events
+from relais.events.models import Series
+from relais.people.models import Person
+
+ACCESS_LINK = "access_link"
+REGISTRATION_LINK = "registration_link"
+
+
+def _queue(session: Session, kind: str, person_id: int, payload: dict[str, object]) -> None:
+    person = session.get(Person, person_id)
+    address = mail_address(person)
+    if address is None:
+        return
+    enqueue(
+        session, kind=kind, to=address, person_id=person_id, payload=payload,
+        idempotency_key=f"{kind}:{person_id}:{secrets.token_hex(8)}",
+    )  # fmt: skip
+
+
+def on_access_link(session: Session, ev: signals.AccessLinkRequested) -> None:
+    _queue(session, ACCESS_LINK, ev.person_id, {"url": ev.url})
+
+
+def on_registration_link(session: Session, ev: signals.RegistrationLinkRequested) -> None:
+    payload: dict[str, object] = {"url": ev.url}
+    if ev.event_id is not None:
+        payload["event_id"] = ev.event_id
+    if ev.series_id is not None:
+        payload["series_id"] = ev.series_id
+    _queue(session, REGISTRATION_LINK, ev.person_id, payload)
+
+
+def _person(session: Session, row: OutboxMessage) -> Person:
+    from mailer.kinds import Unrenderable
+
+    person = session.get(Person, row.person_id) if row.person_id is not None else None
+    if person is None or person.erased_at is not None:
+        raise Unrenderable(f"{row.kind} #{row.id}: person gone")
+    return person
+
+
+def _build(template: str, **context: object) -> EmailMessage:
+    text, html = compose.render_parts(template, **context)
+    return compose.message(subject=compose.subject(template, **context), text=text, html=html)
+
+
+def render_access_link(session: Session, row: OutboxMessage) -> EmailMessage:
+    person = _person(session, row)
+    days = manage_validity().days
+    return _build(ACCESS_LINK, person=person, url=row.payload["url"], days=days)
+
+
+def render_registration_link(session: Session, row: OutboxMessage) -> EmailMessage:
+    person = _person(session, row)
+    if "series_id" in row.payload:
+        series = session.get(Series, row.payload["series_id"])
+        title = series.title if series else ""
+    else:
+        title = events.get(session, int(row.payload["event_id"])).title
+    return _build(REGISTRATION_LINK, person=person, url=row.payload["url"], title=title)
+
+
+def subscribe() -> None:
+    signals.on(signals.AccessLinkRequested, on_access_link)
+    signals.on(signals.RegistrationLinkRequested, on_registration_link)
+    register_renderer(ACCESS_LINK, render_access_link)
+    register_renderer(REGISTRATION_LINK, render_registration_link)

@@ -1,0 +1,1 @@
+"""Access without an account: signed expiring links to one's registrations, public page links."""

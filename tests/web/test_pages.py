@@ -1,0 +1,307 @@
+"""The public pages through the real server (httpx as the browser): agenda, event page,
+registration rules, the known-address design, « Mes inscriptions », and the guards."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import httpx
+import pytest
+from sqlmodel import Session, select
+
+from relais.access import services as access
+from relais.access import tokens
+from relais.events.models import EventStatus
+from relais.people import services as people
+from relais.people.models import Person
+from relais.registrations import services as registrations
+from relais.registrations.models import Registration, RegistrationStatus
+from relais.timefmt import utcnow
+from tests.factories import make_event, make_person
+from tests.web.conftest import Live, csrf_of, link_in, post_form, profile_form
+
+
+def _fresh(session: Session) -> Session:
+    return Session(session.get_bind(), expire_on_commit=False)
+
+
+def _registrations(session: Session, event_id: int) -> list[Registration]:
+    with _fresh(session) as fresh:
+        return list(fresh.exec(select(Registration).where(Registration.event_id == event_id)))
+
+
+def test_agenda_lists_published_events_with_filters_as_links(live: Live, session: Session) -> None:
+    shown = make_event(session, title="Rencontre des médiateurs", capacity=20, theme="Santé")
+    make_event(session, title="Brouillon secret", status=EventStatus.DRAFT)
+    with httpx.Client(base_url=live.base, follow_redirects=True) as client:
+        page = client.get("/")
+        assert page.status_code == 200 and len(page.content) < 50_000
+        assert "Rencontre des médiateurs" in page.text and "Brouillon secret" not in page.text
+        assert f'href="/e/{shown.code}"' in page.text and "20 places restantes" in page.text
+        assert "<script" not in page.text and "style=" not in page.text
+        theme_link = next(
+            part.split('"')[0] for part in page.text.split('href="') if "thematique=" in part
+        )
+        filtered = client.get(theme_link.replace("&amp;", "&"))
+        assert "Rencontre des médiateurs" in filtered.text
+        assert "Aucune rencontre" in client.get("/?format=distanciel").text
+
+
+def test_event_page_offers_telegram_ics_and_hides_drafts(live: Live, session: Session) -> None:
+    event = make_event(session, title="Webinaire santé", description="Premier paragraphe.")
+    draft = make_event(session, title="Pas encore publié", status=EventStatus.DRAFT)
+    with httpx.Client(base_url=live.base, follow_redirects=True) as client:
+        page = client.get(f"/e/{event.code}")
+        assert page.status_code == 200 and len(page.content) < 50_000
+        assert f"https://t.me/RelaisCRPVBot?start={event.code}" in page.text
+        assert "Premier paragraphe." in page.text and "S'inscrire avec Telegram" in page.text
+        ics = client.get(f"/e/{event.code}/agenda.ics")
+        assert ics.headers["content-type"].startswith("text/calendar")
+        assert b"SUMMARY:Webinaire sant" in ics.content
+        assert client.get(f"/e/{draft.code}").status_code == 404
+        assert "Rencontre introuvable" in client.get("/e/zzzzzz").text
+
+
+def test_new_address_registers_at_once_and_gets_the_invitation(
+    live: Live, session: Session
+) -> None:
+    event = make_event(session, title="Atelier GUSP", capacity=5)
+    with httpx.Client(base_url=live.base, follow_redirects=True) as client:
+        done = post_form(client, f"/e/{event.code}", profile_form())
+    assert done.status_code == 200 and "Regardez votre messagerie" in done.text
+    [registration] = _registrations(session, event.id)
+    assert registration.status == RegistrationStatus.CONFIRMED and registration.source == "web"
+    [mail] = live.deliver()
+    assert mail["To"] == "amina.benali@exemple.fr" and "Atelier GUSP" in mail["Subject"]
+    assert any(part.get_content_type() == "text/calendar" for part in mail.walk())
+    assert "/mes-inscriptions/" in link_in(mail)
+
+
+def test_known_address_holds_nothing_and_changes_nothing_until_the_link(
+    live: Live, session: Session
+) -> None:
+    event = make_event(session, title="Rencontre PRE", capacity=3)
+    owner = make_person(session, email="owner@exemple.fr", first_name="Léa", last_name="Vrai")
+    typed = profile_form(email="owner@exemple.fr", prenom="Usurpateur", nom="Faux")
+    with httpx.Client(base_url=live.base, follow_redirects=True) as client:
+        done = post_form(client, f"/e/{event.code}", typed)
+        new = post_form(client, f"/e/{event.code}", profile_form(email="new@exemple.fr"))
+        assert done.status_code == new.status_code == 200
+        assert done.text.replace("owner@", "X@") == new.text.replace("new@", "X@")
+        assert len(_registrations(session, event.id)) == 1  # only the new address
+        with _fresh(session) as fresh:
+            stored = fresh.get(Person, owner.id)
+            assert stored is not None and stored.first_name == "Léa"
+        mails = {m["To"]: m for m in live.deliver()}
+        link = link_in(mails["owner@exemple.fr"]).replace(live.base, "")
+        assert "/inscription/confirmer/" in link
+        confirm_page = client.get(link)
+        assert "Confirmer mon inscription" in confirm_page.text
+        registered = client.post(link, data={"csrf": csrf_of(confirm_page.text)})
+        assert registered.status_code == 200 and "inscription confirmée" in registered.text
+        again = client.post(link, data={"csrf": csrf_of(confirm_page.text)})
+        assert again.status_code == 409 and "déjà inscrit" in again.text
+    statuses = {r.person_id: r.status for r in _registrations(session, event.id)}
+    assert statuses[owner.id] == RegistrationStatus.CONFIRMED
+
+
+def test_every_field_wrong_gets_its_message_and_keeps_what_was_typed(
+    live: Live, session: Session
+) -> None:
+    event = make_event(session)
+    wrong = {
+        "nom": "", "prenom": "x" * 150, "email": "pas-une-adresse", "structure": "",
+        "profil": "9999", "departement": "zz", "telephone": "12", "site_web": "",
+    }  # fmt: skip
+    with httpx.Client(base_url=live.base, follow_redirects=True) as client:
+        page = post_form(client, f"/e/{event.code}", wrong)
+    assert page.status_code == 422
+    assert "8 champs à corriger" in page.text
+    for name in ("nom", "prenom", "email", "structure", "profil", "departement", "telephone"):
+        assert (
+            f'aria-describedby="{name}-erreur"' in page.text
+            or f"{name}-aide {name}-erreur" in page.text
+        )
+        assert f'<a href="#{name}">' in page.text
+    assert "Le champ nom est vide." in page.text
+    assert "n&#39;est pas une adresse e-mail valide" in page.text
+    assert 'value="pas-une-adresse"' in page.text
+    assert "Cochez la case" in page.text
+    assert _registrations(session, event.id) == []
+
+
+def test_refusals_are_precise_and_write_nothing(live: Live, session: Session) -> None:
+    full = make_event(session, title="Petit atelier", capacity=1, waitlist_enabled=False)
+    reserved = make_event(
+        session, title="Entre PRE", audience_profiles=["Référent de parcours PRE"]
+    )
+    late = make_event(
+        session, title="Trop tard", registration_deadline=utcnow() - timedelta(hours=1)
+    )
+    with httpx.Client(base_url=live.base, follow_redirects=True) as client:
+        post_form(client, f"/e/{full.code}", profile_form(email="first@exemple.fr"))
+        assert "complet et n&#39;a pas de liste d&#39;attente" in client.get(f"/e/{full.code}").text
+        token = csrf_of(client.get("/mes-inscriptions").text)  # a form left open in a tab
+        second = client.post(
+            f"/e/{full.code}", data={**profile_form(email="second@exemple.fr"), "csrf": token}
+        )
+        assert second.status_code == 409 and "complet" in second.text
+        refused = post_form(client, f"/e/{reserved.code}", profile_form(email="x@exemple.fr"))
+        assert refused.status_code == 409 and "réservé aux profils" in refused.text
+        assert "date limite" in client.get(f"/e/{late.code}").text
+    with _fresh(session) as fresh:
+        assert people.by_email(fresh, "second@exemple.fr") is None
+        assert people.by_email(fresh, "x@exemple.fr") is None
+
+
+def test_waiting_list_position_then_promotion_after_a_web_cancellation(
+    live: Live, session: Session
+) -> None:
+    event = make_event(session, title="Une seule place", capacity=1)
+    with httpx.Client(base_url=live.base, follow_redirects=True) as client:
+        post_form(client, f"/e/{event.code}", profile_form(email="a@exemple.fr"))
+        post_form(client, f"/e/{event.code}", profile_form(email="b@exemple.fr"))
+        mails = {m["To"]: m for m in live.deliver()}
+        assert "Liste d'attente" in mails["b@exemple.fr"]["Subject"]
+        manage = link_in(mails["a@exemple.fr"]).replace(live.base, "")
+        overview = client.get(manage)
+        assert "Inscription confirmée" in overview.text
+        cancel_link = next(
+            p.split('"')[0] for p in overview.text.split('href="') if "/annuler/" in p
+        )
+        form = client.get(cancel_link)
+        assert "Confirmer ma désinscription" in form.text
+        after = client.post(cancel_link, data={"csrf": csrf_of(form.text)})
+        assert "Votre désinscription est enregistrée" in after.text
+    statuses = {r.person_id: r.status for r in _registrations(session, event.id)}
+    assert sorted(statuses.values()) == [RegistrationStatus.CANCELLED, RegistrationStatus.CONFIRMED]
+    subjects = [m["Subject"] for m in live.deliver()]
+    assert any("Une place pour vous" in s for s in subjects)
+
+
+def test_manage_link_request_profile_export_and_erase(live: Live, session: Session) -> None:
+    person = make_person(session, email="moi@exemple.fr", first_name="Inès")
+    event = make_event(session, title="Ma rencontre")
+    registrations.register(session, event.id, person.id, source="telegram")
+    session.commit()
+    with httpx.Client(base_url=live.base, follow_redirects=True) as client:
+        known = post_form(client, "/mes-inscriptions", {"email": "moi@exemple.fr"})
+        unknown = post_form(client, "/mes-inscriptions", {"email": "inconnu@exemple.fr"})
+        assert known.text.replace("moi@", "X@") == unknown.text.replace("inconnu@", "X@")
+        bad = post_form(client, "/mes-inscriptions", {"email": "n'importe quoi"})
+        assert bad.status_code == 422 and 'id="email-erreur"' in bad.text
+        [mail] = [m for m in live.deliver() if "Votre lien" in m["Subject"]]
+        base = link_in(mail).replace(live.base, "")
+        overview = client.get(base)
+        assert "Ma rencontre" in overview.text and "Bonjour Inès" in overview.text
+        invitation = client.get(next(
+            p.split('"')[0] for p in overview.text.split('href="') if "/invitation/" in p
+        ))  # fmt: skip
+        assert b"BEGIN:VEVENT" in invitation.content
+        exported = client.get(f"{base}/donnees.json").json()
+        assert exported["personne"]["email"] == "moi@exemple.fr"
+        profile = client.get(f"{base}/profil")
+        wrong = client.post(f"{base}/profil", data={"csrf": csrf_of(profile.text), "nom": ""})
+        assert wrong.status_code == 422 and "Le champ nom est vide." in wrong.text
+        fixed = profile_form(prenom="Inès-Marie", email="autre@exemple.fr")
+        saved = client.post(f"{base}/profil", data={**fixed, "csrf": csrf_of(profile.text)})
+        assert "Votre profil est corrigé" in saved.text
+        with _fresh(session) as fresh:
+            stored = fresh.get(Person, person.id)
+            assert stored is not None and stored.first_name == "Inès-Marie"
+            assert stored.email == "moi@exemple.fr"  # the address is not changed by the form
+        erase_page = client.get(f"{base}/supprimer")
+        erased = client.post(f"{base}/supprimer", data={"csrf": csrf_of(erase_page.text)})
+        assert "Vos données sont supprimées" in erased.text
+        assert client.get(base).status_code == 404  # the link dies with the data
+    with _fresh(session) as fresh:
+        gone = fresh.get(Person, person.id)
+        assert gone is not None and gone.erased_at is not None and gone.email is None
+
+
+def test_expired_forged_and_misused_links_get_clear_pages(live: Live, session: Session) -> None:
+    person = make_person(session, email="lien@exemple.fr")
+    expired = tokens.make("manage", str(person.id), "lien@exemple.fr", timedelta(seconds=-1))
+    confirm_token = access.confirm_url(person, access.Target("e", 1)).rsplit("/", 1)[1]
+    with httpx.Client(base_url=live.base, follow_redirects=True) as client:
+        page = client.get(f"/mes-inscriptions/{expired}")
+        assert page.status_code == 410 and "Ce lien a expiré" in page.text
+        forged = client.get(f"/mes-inscriptions/{person.id}.9999999999.AAAAAAAAAAAAAAAAAAAAAA")
+        assert forged.status_code == 404 and "Ce lien n'est pas valable" in forged.text
+        misused = client.get(f"/mes-inscriptions/{confirm_token}")
+        assert misused.status_code == 404
+
+
+def test_csrf_honeypot_and_rate_limits(
+    live: Live, session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from relais.settings import get_settings
+
+    event = make_event(session, capacity=10)
+    with httpx.Client(base_url=live.base, follow_redirects=True) as client:
+        client.get(f"/e/{event.code}")
+        no_token = client.post(f"/e/{event.code}", data=profile_form())
+        assert no_token.status_code == 403 and "Le formulaire a expiré" in no_token.text
+        robot = post_form(client, f"/e/{event.code}", profile_form(site_web="http://spam"))
+        assert robot.status_code == 200 and "Regardez votre messagerie" in robot.text
+        assert _registrations(session, event.id) == []
+        monkeypatch.setenv("WEB_RATE_PER_EMAIL", "2")
+        get_settings.cache_clear()
+        for _ in range(2):
+            post_form(client, "/mes-inscriptions", {"email": "same@exemple.fr"})
+        limited = post_form(client, "/mes-inscriptions", {"email": "same@exemple.fr"})
+        assert limited.status_code == 429 and "Trop de demandes" in limited.text
+
+
+def test_a_cycle_page_registers_to_every_session(live: Live, session: Session) -> None:
+    from relais.events import services as events
+    from relais.events.schemas import EventInput
+
+    start = utcnow() + timedelta(days=5)
+    sessions = [
+        EventInput(title=f"Séance {n}", starts_at=start + timedelta(days=7 * n), capacity=5)
+        for n in range(3)
+    ]
+    series, created = events.create_series(session, "Cycle qualification", sessions, "test")
+    session.commit()
+    with httpx.Client(base_url=live.base, follow_redirects=True) as client:
+        page = client.get(f"/c/{series.code}")
+        assert "Cycle de 3 séances" in page.text
+        assert f"https://t.me/RelaisCRPVBot?start=c_{series.code}" in page.text
+        event_page = client.get(f"/e/{created[0].code}")
+        assert f'href="/c/{series.code}"' in event_page.text
+        done = post_form(client, f"/c/{series.code}", profile_form(email="cycle@exemple.fr"))
+    assert "Regardez votre messagerie" in done.text
+    for event in created:
+        [registration] = _registrations(session, event.id)
+        assert registration.status == RegistrationStatus.CONFIRMED
+    assert len(live.deliver()) == 3
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/?thematique=²&reseau=99999999999999",
+        "/mes-inscriptions/99999999999999999999.9999999999.AAAAAAAAAAAAAAAAAAAAAA",
+        "/inscription/confirmer/1-e99999999999999.9999999999.AAAAAAAAAAAAAAAAAAAAAA",
+    ],
+)
+def test_strange_numbers_get_a_page_not_an_error(live: Live, path: str) -> None:
+    with httpx.Client(base_url=live.base) as client:
+        answer = client.get(path)
+    assert answer.status_code in (200, 404) and "Problème technique" not in answer.text
+
+
+def test_pages_keep_the_strict_policy_and_let_only_the_logo_in(
+    live: Live, session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from relais.settings import get_settings
+
+    with httpx.Client(base_url=live.base) as client:
+        plain = client.get("/").headers["content-security-policy"]
+        assert "script-src" not in plain and "img-src 'self' data:" in plain
+        monkeypatch.setenv("ORGANISATION_LOGO_URL", "https://crpv.example/logo.png")
+        get_settings.cache_clear()
+        page = client.get("/")
+    assert "img-src 'self' https://crpv.example data:" in page.headers["content-security-policy"]
+    assert '<img src="https://crpv.example/logo.png"' in page.text

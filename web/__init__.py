@@ -1,0 +1,1 @@
+"""The public web channel: agenda, event and cycle pages, registration, « Mes inscriptions »."""

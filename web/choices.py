@@ -1,0 +1,52 @@
+"""The lists the forms offer (profils, départements), kept a minute per process.
+
+They change a few times a year but every form shows them: reading 100
+départements as ORM rows on each page would cost more than the rest of it.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from sqlmodel import Session, col, select
+
+from relais.reference.models import Departement, Profile
+
+TTL_SECONDS = 60.0
+Options = list[tuple[str, str]]
+_cache: dict[str, tuple[float, Options]] = {}
+_lock = threading.Lock()
+
+
+def _cached(name: str, session: Session) -> Options:
+    now = time.monotonic()
+    with _lock:
+        found = _cache.get(name)
+        if found is not None and now - found[0] < TTL_SECONDS:
+            return found[1]
+    if name == "profil":
+        profiles = session.exec(
+            select(Profile.id, Profile.name).where(col(Profile.active)).order_by(col(Profile.id))
+        )
+        options = [(str(number), label) for number, label in profiles]
+    else:
+        departements = session.exec(
+            select(Departement.code, Departement.name).order_by(Departement.code)
+        )
+        options = [(code, f"{code} {label}") for code, label in departements]
+    with _lock:
+        _cache[name] = (now, options)
+    return options
+
+
+def form_choices(session: Session) -> dict[str, Options]:
+    return {
+        "profile_options": _cached("profil", session),
+        "departement_options": _cached("departement", session),
+    }
+
+
+def clear() -> None:
+    with _lock:
+        _cache.clear()

@@ -1,0 +1,260 @@
+"""The agenda, the event and cycle pages, and registering from them.
+
+A GET never changes anything; every POST carries the CSRF token, passes the
+rate limits and the honeypot, and then goes through the same core services
+as the bot (:mod:`relais.access.services`, :mod:`relais.registrations`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qsl
+
+from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+
+from relais.access import links, tokens
+from relais.access import services as access
+from relais.access.services import Target
+from relais.db import read_scope, session_scope
+from relais.errors import DomainError, NotFound
+from relais.events import services as events
+from relais.events import visibility
+from relais.events.models import Event, EventStatus, Series
+from web import agenda, choices, forms, guard
+from web.render import calendar_file, notice, page
+
+MAX_FORM_BYTES = 32_000
+
+
+async def form_data(request: Request) -> dict[str, str]:
+    """The url-encoded form (the only kind these pages send); a last value wins.
+
+    Parsed here rather than with python-multipart: no file upload is accepted,
+    and an oversized body is cut rather than read whole.
+    """
+    body = b""
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_FORM_BYTES:
+            break
+    text = body[:MAX_FORM_BYTES].decode("utf-8", errors="replace")
+    return dict(parse_qsl(text, keep_blank_values=True))
+
+
+def agenda_page(request: Request) -> Response:
+    filters = agenda.Filters.parse(dict(request.query_params))
+    with read_scope() as session:
+        months = agenda.by_month(agenda.upcoming_cards(session, filters))
+        return page(
+            request, "agenda.html", months=months, filters=filters,
+            choices=agenda.choices(session),
+        )  # fmt: skip
+
+
+def _event(session: Session, code: str) -> Event | None:
+    """The event a stranger may see (the one visibility rule), or None."""
+    try:
+        return visibility.event_by_code(session, code, visibility.ANONYMOUS)
+    except NotFound:
+        return None
+
+
+def _form_context(session: Session) -> dict[str, Any]:
+    return dict(choices.form_choices(session))
+
+
+def _closed_reason(session: Session, target: Target) -> str:
+    """Why nobody can register now ("" when the form is open); the audience is checked later."""
+    try:
+        access.check_open(session, target, None)
+    except DomainError as error:
+        return "" if error.code == "refused.reserved_profile" else error.message
+    return ""
+
+
+def _event_context(session: Session, event: Event) -> dict[str, Any]:
+    closed = _closed_reason(session, Target("e", event.id or 0))
+    return {
+        "card": agenda.cards(session, [event])[0],
+        "event": event,
+        "audience": agenda.audience(session, event),
+        "telegram_link": links.event_telegram_link(event),
+        "open_now": not closed,
+        "closed_reason": closed,
+        "cancelled": event.status == EventStatus.CANCELLED,
+        **_form_context(session),
+    }
+
+
+def event_page(request: Request) -> Response:
+    with read_scope() as session:
+        event = _event(session, request.path_params["code"])
+        if event is None:
+            return notice(request, "event_not_found", 404)
+        return page(request, "event.html", **_event_context(session, event), values={}, errors={})
+
+
+def event_ics(request: Request) -> Response:
+    with read_scope() as session:
+        event = _event(session, request.path_params["code"])
+        if event is None:
+            return notice(request, "event_not_found", 404)
+        return calendar_file(event, with_private_link=False)
+
+
+def _series(session: Session, code: str) -> tuple[Series, list[agenda.Card]] | None:
+    try:
+        series = visibility.series_by_code(session, code, visibility.ANONYMOUS)
+    except NotFound:
+        return None
+    assert series.id is not None
+    sessions = [e for e in events.series_sessions(session, series.id) if visibility.is_public(e)]
+    return series, agenda.cards(session, sessions)
+
+
+def _series_context(session: Session, series: Series, cards: list[agenda.Card]) -> dict[str, Any]:
+    closed = _closed_reason(session, Target("s", series.id or 0))
+    return {
+        "series": series,
+        "cards": cards,
+        "telegram_link": links.series_telegram_link(series),
+        "open_now": not closed,
+        "closed_reason": closed,
+        **_form_context(session),
+    }
+
+
+def series_page(request: Request) -> Response:
+    with read_scope() as session:
+        found = _series(session, request.path_params["code"])
+        if found is None:
+            return notice(request, "event_not_found", 404)
+        context = _series_context(session, *found)
+        return page(request, "series.html", **context, values={}, errors={})
+
+
+async def register_event(request: Request) -> Response:
+    return await _register(request, "e")
+
+
+async def register_series(request: Request) -> Response:
+    return await _register(request, "s")
+
+
+async def _register(request: Request, kind: str) -> Response:
+    form = await form_data(request)
+    if not guard.csrf_valid(request, form.get(guard.FIELD, "")):
+        return notice(request, "csrf", 403)
+    typed_email = form.get("email", "")[:254] or None
+    if not guard.allowed(request, typed_email):
+        return notice(request, "too_many", 429)
+    code = request.path_params["code"]
+    return await run_in_threadpool(_register_sync, request, kind, code, form)
+
+
+@dataclass(frozen=True)
+class _Form:
+    """What a registration form is for: its target, its page, and that page's context."""
+
+    target: Target
+    template: str
+    title: str
+    context: Callable[[], dict[str, Any]]
+
+
+def _form_for(session: Session, kind: str, code: str) -> _Form | None:
+    if kind == "e":
+        event = _event(session, code)
+        if event is None:
+            return None
+        return _Form(
+            Target("e", event.id or 0), "event.html", event.title,
+            lambda: _event_context(session, event),
+        )  # fmt: skip
+    found = _series(session, code)
+    if found is None:
+        return None
+    series, cards = found
+    return _Form(
+        Target("s", series.id or 0), "series.html", series.title,
+        lambda: _series_context(session, series, cards),
+    )  # fmt: skip
+
+
+def _register_sync(request: Request, kind: str, code: str, form: dict[str, str]) -> Response:
+    with read_scope() as session:
+        wanted = _form_for(session, kind, code)
+        if wanted is None:
+            return notice(request, "event_not_found", 404)
+        checked = forms.check_profile(session, form, consent=True)
+        if checked.profile is None:
+            return page(
+                request, wanted.template, 422, **wanted.context(),
+                values=checked.values, errors=checked.errors,
+            )  # fmt: skip
+        if guard.is_bot(form):
+            return page(request, "check_mail.html", email=checked.profile.email)
+    try:
+        with session_scope() as session:
+            access.register_by_address(session, wanted.target, checked.profile, channel="web")
+    except DomainError as error:
+        return page(
+            request, "refused.html", 409, reason=error.message, title=wanted.title,
+            back=f"/{'e' if kind == 'e' else 'c'}/{code}",
+        )  # fmt: skip
+    return page(request, "check_mail.html", email=checked.profile.email)
+
+
+def confirm_form(request: Request) -> Response:
+    """The link from the e-mail: a page with a button (link scanners follow GETs)."""
+    token = request.path_params["token"]
+    with read_scope() as session:
+        found = _confirmation(request, session, token)
+        if isinstance(found, Response):
+            return found
+        _person, target = found
+        return page(
+            request, "confirm.html", title=access.title_of(session, target),
+            sessions=access.sessions_of(session, target), action=request.url.path,
+        )  # fmt: skip
+
+
+def _confirmation(request: Request, session: Session, token: str) -> Response | tuple[Any, Target]:
+    target = access.target_of(token)
+    try:
+        person = access.person_from(session, "confirm", token) if target else None
+    except tokens.Expired:
+        return notice(request, "expired", 410)
+    if person is None or target is None:
+        return notice(request, "invalid_link", 404)
+    return person, target
+
+
+async def confirm(request: Request) -> Response:
+    form = await form_data(request)
+    if not guard.csrf_valid(request, form.get(guard.FIELD, "")):
+        return notice(request, "csrf", 403)
+    return await run_in_threadpool(_confirm_sync, request, request.path_params["token"])
+
+
+def _confirm_sync(request: Request, token: str) -> Response:
+    try:
+        with session_scope() as session:
+            found = _confirmation(request, session, token)
+            if isinstance(found, Response):
+                return found
+            person, target = found
+            title = access.title_of(session, target)
+            outcomes = access.register(session, target, person.id, "web")
+            manage = access.manage_url(person)
+            lines = [
+                {"title": o.event.title, "event": o.event, "position": o.position} for o in outcomes
+            ]
+    except DomainError as error:
+        return page(request, "refused.html", 409, reason=error.message, title="", back="")
+    return page(request, "registered.html", title=title, lines=lines, manage_url=manage)

@@ -1,0 +1,80 @@
+"""Rendering a public page: the CRPV's branding, the CSRF token, no-store headers."""
+
+from __future__ import annotations
+
+from urllib.parse import urlparse
+
+import icalendar
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+
+from relais.events.ical import vevent
+from relais.events.models import Event
+from relais.settings import get_settings
+from relais.templating import render_html, render_text
+from relais.web import guard as web_guard
+from web.guard import Csrf
+
+HEADERS = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
+
+
+def _headers() -> dict[str, str]:
+    """The usual headers; with a logo, the policy lets the CRPV's logo (and only it) load."""
+    logo = get_settings().organisation_logo_url
+    if not logo:
+        return HEADERS
+    origin = "{0.scheme}://{0.netloc}".format(urlparse(logo))
+    policy = web_guard.POLICY.replace("img-src 'self'", f"img-src 'self' {origin}", 1)
+    return {**HEADERS, "Content-Security-Policy": policy}
+
+
+def page(request: Request, template: str, status_code: int = 200, **context: object) -> Response:
+    """``templates/web/public/<template>`` with what every page needs."""
+    settings = get_settings()
+    csrf = Csrf.of(request)
+    html = render_html(
+        f"web/public/{template}",
+        organisation=settings.organisation_name,
+        logo_url=settings.organisation_logo_url,
+        privacy_url=settings.privacy_url,
+        csrf=csrf.token,
+        **context,
+    )
+    return csrf.attach(HTMLResponse(html, status_code, headers=_headers()))
+
+
+def notice(request: Request, kind: str, status_code: int = 200, **context: object) -> Response:
+    """A short French page of ``notice.html`` (bad link, too many tries…)."""
+    return page(request, "notice.html", status_code, kind=kind, **context)
+
+
+_css: dict[str, bytes] = {}
+
+
+def stylesheet(_request: Request) -> Response:
+    """The one stylesheet, with the CRPV's colour (no inline style: the CSP forbids it)."""
+    colour = get_settings().organisation_colour
+    if colour not in _css:
+        _css[colour] = render_text("web/public/relais.css", colour=colour).encode()
+    return Response(
+        _css[colour],
+        media_type="text/css; charset=utf-8",
+        headers={"Cache-Control": "public, max-age=3600"},
+    )
+
+
+def calendar_file(event: Event, *, with_private_link: bool) -> Response:
+    """One event as an ``.ics`` file to add to one's calendar (PUBLISH: not an invitation)."""
+    calendar = icalendar.Calendar()
+    calendar.add("prodid", "-//Relais//Evenement//FR")
+    calendar.add("version", "2.0")
+    calendar.add("method", "PUBLISH")
+    calendar.add_component(vevent(event, with_private_link=with_private_link))
+    return Response(
+        calendar.to_ical(),
+        media_type="text/calendar; charset=utf-8",
+        headers={
+            "Content-Disposition": f'attachment; filename="{event.code}.ics"',
+            "Cache-Control": "no-store",
+        },
+    )
