@@ -110,7 +110,7 @@ class Reading:
     calendar_error: str = ""
     broken: bool = False
 
-    def wanted(self, message: Message, settings: Settings) -> Wanted:
+    def wanted(self, message: Message) -> Wanted:
         """The rows acting on this message will ask about."""
         if self.kind is Kind.CALENDAR_REPLY and self.reply is not None:
             return Wanted(attendees=frozenset({(self.reply.uid, self.reply.attendee)}))
@@ -462,7 +462,7 @@ class InboxReader:
             return [Decision(Kind.HUMAN, Outcome.IGNORED, "", {"duplicate": True})]
 
     def _wanted(self, items: list[Item]) -> Wanted:
-        wanted = [i.reading.wanted(i.message, self.settings) for i in items if i.reading]
+        wanted = [i.reading.wanted(i.message) for i in items if i.reading]
         return Wanted(
             attendees=frozenset().union(*(w.attendees for w in wanted)),
             subscribers=frozenset().union(*(w.subscribers for w in wanted)),
