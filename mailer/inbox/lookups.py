@@ -40,6 +40,9 @@ class Lookups:
         self._subscribers: dict[str, Subscriber | None] = {}
         self._mailed: dict[str, bool] = {}
         self._registrations: dict[tuple[int, int], Registration | None] = {}
+        #: Held here because the session's identity map keeps objects only while something
+        #: refers to them: without this, every reply to an event reloads the event.
+        self._events: dict[int, Event | None] = {}
 
     def prefetch(self, wanted: Wanted) -> None:
         """One query per kind of row, for the whole group."""
@@ -109,11 +112,16 @@ class Lookups:
         person = self.person(address)
         if found is None or person is None or person.id is None:
             return None
-        event = self.session.get(Event, found[0])
+        event = self.event(found[0])
         if event is None or event.code != found[1]:
             return None
         self._load_registrations([(uid, address)])
         return self._registrations.get((found[0], person.id))
+
+    def event(self, event_id: int) -> Event | None:
+        if event_id not in self._events:
+            self._events[event_id] = self.session.get(Event, event_id)
+        return self._events[event_id]
 
     def subscriber(self, address: str) -> Subscriber | None:
         key = address.strip().lower()
