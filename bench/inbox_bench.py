@@ -164,16 +164,16 @@ def run_single(count: int) -> dict[str, float]:
         mailbox = ImapMailbox(settings)
         mailbox.connect()
         with PeakRss() as memory:
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), time.process_time()
             result = InboxReader(settings).run_pass(mailbox)
-            elapsed = time.perf_counter() - started
+            elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
         mailbox.close()
         after = _ceiling(settings, settings.imap_processed_folder)
         assert result.read == count and server.count(folder) == 0, result
         ceiling = (before + after) / 2
         return {
             "messages": count, "acted": result.acted, "append_s": append_s,
-            "process_s": elapsed, "rate": count / elapsed, "ceiling": ceiling,
+            "process_s": elapsed, "cpu_s": cpu, "rate": count / elapsed, "ceiling": ceiling,
             "ratio": (count / elapsed) / ceiling, "memory_mib": memory.added_mib,
         }  # fmt: skip
     finally:
@@ -188,7 +188,7 @@ def main() -> None:
     if args.single:
         print(json.dumps(run_single(args.messages[0])))
         return
-    print(f"{'messages':>9} {'agis':>6} {'dépôt (s)':>10} {'lecture (s)':>12} "
+    print(f"{'messages':>9} {'agis':>6} {'dépôt (s)':>10} {'lecture (s)':>12} {'CPU (s)':>8} "
           f"{'msg/s':>8} {'plafond':>8} {'ratio':>6} {'mémoire +Mio':>13}")  # fmt: skip
     for size in args.messages:
         out = subprocess.run(
@@ -197,10 +197,13 @@ def main() -> None:
         ).stdout  # fmt: skip
         r = json.loads(out.strip().splitlines()[-1])
         print(f"{r['messages']:>9} {r['acted']:>6} {r['append_s']:>10.1f} {r['process_s']:>12.2f} "
+              f"{r['cpu_s']:>8.2f} "
               f"{r['rate']:>8.0f} {r['ceiling']:>8.0f} {r['ratio']:>6.2f} "
               f"{r['memory_mib']:>13.1f}")  # fmt: skip
     print("plafond = mêmes messages relus par les mêmes commandes IMAP (UID FETCH par paquets),"
-          " sans analyse, sans action en base, sans déplacement.")  # fmt: skip
+          " sans analyse, sans action en base, sans déplacement. CPU = temps processeur de"
+          " Relais pendant la lecture (la durée réelle dépend aussi de la charge de la machine"
+          " et du travail de Dovecot).")  # fmt: skip
 
 
 if __name__ == "__main__":

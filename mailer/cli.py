@@ -10,10 +10,13 @@ import typer
 from mailer import queue
 from mailer.delivery import relay_problem
 from mailer.models import EventResource
+from relais.bounces import services as bounces
+from relais.bounces.models import AddressBounce
 from relais.cli.common import console, fail, friendly
 from relais.db import session_scope
 from relais.events import services as events
 from relais.i18n import t
+from relais.timefmt import format_short
 
 app = typer.Typer(
     help="E-mails : file d'envoi, nouveaux essais, ressources, boîte de réception.",
@@ -28,6 +31,7 @@ def show_status() -> None:
     with session_scope() as session:
         counts = queue.status(session)
         failures = queue.last_failures(session)
+        suspensions = bounces.suspended(session)
         problem = queue.relay_problem(session)
     console.print(t("mail.status.title"), markup=False)
     for name in ("due", "scheduled", "retrying", "sending", "sent", "failed"):
@@ -44,6 +48,23 @@ def show_status() -> None:
                 reply=row.last_reply,
             )  # fmt: skip
             console.print(line, markup=False)
+    _show_suspensions(suspensions)
+
+
+def _show_suspensions(rows: list[AddressBounce]) -> None:
+    """Addresses no longer mailed after repeated soft bounces, and why."""
+    if not rows:
+        return
+    console.print(
+        t("mail.status.suspended_title", limit=bounces.SOFT_LIMIT, days=bounces.SOFT_WINDOW.days),
+        markup=False,
+    )
+    for row in rows:
+        line = t(
+            "mail.status.suspended_line", address=row.address, at=format_short(row.received_at),
+            status=row.status or "?", diagnostic=" ".join(row.diagnostic.split())[:160],
+        )  # fmt: skip
+        console.print(line, markup=False)
 
 
 @app.command("retry")

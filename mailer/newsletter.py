@@ -437,10 +437,19 @@ def on_subscription_requested(session: Session, ev: subscriptions.SubscriptionRe
 
 
 def on_subscription_ended(session: Session, ev: subscriptions.SubscriptionEnded) -> None:
-    """Nothing still queued goes to an address that left (design: never mailed again)."""
+    """Nothing still queued goes to an address that left (design: never mailed again).
+
+    The address's rows are found first (by its index), then updated by id: asked in one
+    statement, SQLite picks the index on the state and walks every pending row, which
+    is the whole newsletter while one is being sent."""
+    ids = session.exec(
+        select(OutboxMessage.id).where(col(OutboxMessage.to_address) == ev.email)
+    ).all()
+    if not ids:
+        return
     session.exec(
         update(OutboxMessage)  # type: ignore[call-overload]
-        .where(col(OutboxMessage.kind) == KIND, col(OutboxMessage.to_address) == ev.email)
+        .where(col(OutboxMessage.id).in_(ids), col(OutboxMessage.kind) == KIND)
         .where(col(OutboxMessage.state) == OutboxState.PENDING)
         .values(state=OutboxState.FAILED, last_reply=SKIPPED_REPLY)
     )

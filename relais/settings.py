@@ -81,6 +81,7 @@ class Settings(BaseSettings):
     imap_timeout: float = Field(default=30.0, gt=0)
     imap_max_message_bytes: int = Field(default=10_000_000, ge=10_000)
     imap_trusted_authserv_id: str = ""
+    imap_ca_file: str = ""
 
     newsletter_unsubscribe_mailto: str = ""
     newsletter_confirmations_per_address: int = Field(default=3, ge=1, le=100)
@@ -149,6 +150,13 @@ class Settings(BaseSettings):
         if not local_part or not domain or " " in address:
             raise ValueError("not an e-mail address")
         return value
+
+    @field_validator("imap_ca_file")
+    @classmethod
+    def _readable_ca_file(cls, value: str) -> str:
+        if value.strip() and not Path(value.strip()).is_file():
+            raise ValueError("no such file")
+        return value.strip()
 
     @field_validator("organisation_colour")
     @classmethod

@@ -93,9 +93,11 @@ def is_unsubscribe(message: Message, settings: Settings) -> bool:
     )
 
 
-def classify(message: Message, settings: Settings) -> Kind:
+def classify(message: Message, settings: Settings, report: dsn.Report | None = None) -> Kind:
+    """``report``: the message's DSN report when the caller has already parsed it."""
     if dsn.is_dsn(message):
-        return Kind.LOOP if dsn.parse(message).original_is_bounce else Kind.BOUNCE
+        report = report or dsn.parse(message)
+        return Kind.LOOP if report.original_is_bounce else Kind.BOUNCE
     if itip.calendar_parts(message) and not is_auto_reply(message):
         return Kind.CALENDAR_REPLY
     if is_auto_reply(message) or dsn.looks_like_bounce(message):

@@ -39,6 +39,12 @@ class Header:
     header: bytes
 
 
+def tls_context(settings: Settings) -> ssl.SSLContext:
+    """Certificate and host name always verified: against ``IMAP_CA_FILE`` when set (a
+    self-signed server, a private authority), else against the system's authorities."""
+    return ssl.create_default_context(cafile=settings.imap_ca_file or None)
+
+
 def quote(name: str) -> str:
     return '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
@@ -82,13 +88,13 @@ class ImapMailbox:
         timeout = settings.imap_timeout
         if settings.imap_security == "tls":
             conn: imaplib.IMAP4 = imaplib.IMAP4_SSL(
-                settings.imap_host, settings.imap_port, ssl_context=ssl.create_default_context(),
+                settings.imap_host, settings.imap_port, ssl_context=tls_context(settings),
                 timeout=timeout,
             )  # fmt: skip
         else:
             conn = imaplib.IMAP4(settings.imap_host, settings.imap_port, timeout=timeout)
             if settings.imap_security == "starttls":
-                _check(conn.starttls(ssl_context=ssl.create_default_context()), "STARTTLS")
+                _check(conn.starttls(ssl_context=tls_context(settings)), "STARTTLS")
         self.conn = conn
         _check(conn.login(settings.imap_username, settings.imap_password), "LOGIN")
         self.capabilities = self._capabilities()

@@ -15,18 +15,21 @@ import email.policy
 import enum
 import hashlib
 import logging
+import re
+import ssl
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from email.errors import (
     MultipartInvariantViolationDefect,
     NoBoundaryInMultipartDefect,
     StartBoundaryNotFoundDefect,
 )
 from email.message import Message
-from functools import partial
 from typing import Any
 
+from sqlalchemy import insert
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 from sqlmodel import Session, col, select
@@ -35,6 +38,7 @@ from mailer import verp
 from mailer.inbox import auth_results, dsn, itip
 from mailer.inbox.classify import Kind, classify, header_text, recipients, sender
 from mailer.inbox.imap import Header, ImapMailbox
+from mailer.inbox.lookups import Lookups, Wanted
 from mailer.inbox.models import InboxMessage
 from mailer.models import OutboxMessage
 from relais.bounces import services as bounces
@@ -43,10 +47,12 @@ from relais.i18n import t
 from relais.newsletter import services as newsletter
 from relais.registrations import answers
 from relais.settings import Settings
+from relais.timefmt import utcnow
 
 log = logging.getLogger(__name__)
 ACTOR = "boite:relais"
-CHUNK = 50
+#: Messages per IMAP FETCH / MOVE and per database transaction.
+CHUNK = 200
 _BROKEN = (
     NoBoundaryInMultipartDefect,
     StartBoundaryNotFoundDefect,
@@ -94,33 +100,94 @@ def _reason(key: str, **context: object) -> str:
     return t(f"inbox.reason.{key}", **context)
 
 
-def handle(session: Session, message: Message, settings: Settings) -> Decision:
+@dataclass(frozen=True)
+class Reading:
+    """What a message says, worked out once: its kind, its DSN report, its calendar answer.
+
+    Read before the group's transaction, so the group's lookups can be batched and no
+    part is parsed twice."""
+
+    kind: Kind
+    report: dsn.Report | None = None
+    reply: itip.Reply | None = None
+    calendar_error: str = ""
+    broken: bool = False
+
+    def wanted(self, message: Message) -> Wanted:
+        """The rows acting on this message will ask about."""
+        if self.kind is Kind.CALENDAR_REPLY and self.reply is not None:
+            return Wanted(attendees=frozenset({(self.reply.uid, self.reply.attendee)}))
+        if self.kind is Kind.UNSUBSCRIBE:
+            return Wanted(subscribers=frozenset({sender(message)}))
+        if self.kind is Kind.BOUNCE and self.report is not None:
+            return Wanted(bounced=frozenset(r.address for r in self.report.recipients))
+        return Wanted()
+
+
+def read(message: Message, settings: Settings) -> Reading:
+    """Classify and parse ``message``; raises only on what no message should do."""
+    if any(isinstance(defect, _BROKEN) for part in message.walk() for defect in part.defects):
+        return Reading(Kind.INVALID, broken=True)
+    report = dsn.parse(message) if dsn.is_dsn(message) else None
+    kind = classify(message, settings, report)
+    if kind is not Kind.CALENDAR_REPLY:
+        return Reading(kind, report)
+    try:
+        return Reading(kind, report, itip.find_reply(message))
+    except itip.UnreadableCalendar as error:
+        return Reading(kind, report, calendar_error=str(error) or "?")
+
+
+class ActionFailed(Exception):
+    """An action failed in a group run without savepoints: the group is run again, each
+    message in a savepoint of its own."""
+
+
+def handle(
+    session: Session,
+    message: Message,
+    settings: Settings,
+    lookups: Lookups | None = None,
+    reading: Reading | None = None,
+    *,
+    isolated: bool = True,
+) -> Decision:
     """What this message is and what was done, the action written in ``session``.
 
     Any failure is reported as a decision, and whatever the action had written is
-    undone (savepoint): one bad message never stops the ones behind it.
+    undone (savepoint): one bad message never stops the ones behind it. Not
+    ``isolated``, there is no savepoint (they cost more than the rest of most actions)
+    and a failure raises :class:`ActionFailed`, for the caller to roll back and retry.
     """
     try:
-        if any(isinstance(defect, _BROKEN) for part in message.walk() for defect in part.defects):
+        reading = reading or read(message, settings)
+        if reading.broken:
             return Decision(Kind.INVALID, Outcome.REJECTED, _reason("malformed"))
-        kind = classify(message, settings)
+        act = Action(session, message, settings, reading, lookups or Lookups(session))
+        if not isolated or reading.kind not in _WRITES:
+            return _ACTIONS[reading.kind](act)
         with session.begin_nested():
-            return _ACTIONS[kind](session, message, settings)
+            return _ACTIONS[reading.kind](act)
     except (OperationalError, InterfaceError):
         raise  # the database is away, not the message's fault: the next pass retries it
     except Exception as error:
+        if not isolated:
+            raise ActionFailed from error
         log.exception("returned message could not be handled")
         return Decision(
             Kind.INVALID, Outcome.REJECTED, _reason("unreadable", error=type(error).__name__)
         )
 
 
-def _handle(message: Message, settings: Settings, session: Session) -> Decision:
-    return handle(session, message, settings)
+@dataclass(frozen=True)
+class Action:
+    """Everything an action needs about one message."""
 
-
-def _too_big(size: int, _session: Session) -> Decision:
-    return too_big(size)
+    session: Session
+    message: Message
+    settings: Settings
+    reading: Reading
+    lookups: Lookups
 
 
 def too_big(size: int) -> Decision:
@@ -130,31 +197,31 @@ def too_big(size: int) -> Decision:
 # -- the actions, one per kind ------------------------------------------------------------
 
 
-def _calendar_reply(session: Session, message: Message, settings: Settings) -> Decision:
+def _calendar_reply(act: Action) -> Decision:
     kind = Kind.CALENDAR_REPLY
-    try:
-        reply = itip.find_reply(message)
-    except itip.UnreadableCalendar as error:
-        return Decision(kind, Outcome.REJECTED, _reason("calendar_unreadable", error=str(error)))
+    reply = act.reading.reply
+    if act.reading.calendar_error:
+        error = act.reading.calendar_error
+        return Decision(kind, Outcome.REJECTED, _reason("calendar_unreadable", error=error))
     if reply is None:
-        return _human(session, message, settings)
+        return _human(act)
     detail = {"uid": reply.uid, "partstat": reply.partstat, "sequence": reply.sequence}
-    author = sender(message)
+    author = sender(act.message)
     if reply.attendee != author:
         return Decision(
             kind, Outcome.REJECTED,
             _reason("attendee_not_sender", attendee=reply.attendee, sender=author), detail,
         )  # fmt: skip
-    registration = answers.registration_for(session, reply.uid, reply.attendee)
+    registration = act.lookups.registration(reply.uid, reply.attendee)
     if registration is None:
         return Decision(kind, Outcome.IGNORED, _reason("unknown_invitation"), detail)
-    if answers.is_stale(session, registration, reply.sequence):
+    if answers.is_stale(act.session, registration, reply.sequence):
         return Decision(kind, Outcome.IGNORED, _reason("stale_reply"), detail)
-    trusted = [part for part in settings.imap_trusted_authserv_id.split(",") if part.strip()]
-    verdict = auth_results.trusted_verdict(message, trusted)
+    trusted = [part for part in act.settings.imap_trusted_authserv_id.split(",") if part.strip()]
+    verdict = auth_results.trusted_verdict(act.message, trusted)
     verified = auth_results.passes_for(verdict, reply.attendee)
     answer = answers.record(
-        session, registration, reply.partstat, reply.sequence, verified=verified, actor=ACTOR
+        act.session, registration, reply.partstat, reply.sequence, verified=verified, actor=ACTOR
     )
     detail |= {"answer_id": answer.id, "registration_id": registration.id}
     if not verified:
@@ -170,29 +237,21 @@ def _partstat_key(partstat: str) -> str:
     )
 
 
-def _verp_address(session: Session, message: Message, settings: Settings) -> str:
-    for address in recipients(message):
-        row_id = verp.row_id_from(settings, address)
+def _verp_address(act: Action) -> str:
+    for address in recipients(act.message):
+        row_id = verp.row_id_from(act.settings, address)
         if row_id is not None:
-            row = session.get(OutboxMessage, row_id)
+            row = act.session.get(OutboxMessage, row_id)
             if row is not None:
                 return row.to_address.lower()
     return ""
 
 
-def _was_mailed(session: Session, address: str) -> bool:
-    """A bounce about an address Relais never wrote to is backscatter: ignored."""
-    found = session.exec(
-        select(OutboxMessage.id).where(col(OutboxMessage.to_address) == address).limit(1)
-    ).first()
-    return found is not None
-
-
-def _bounce(session: Session, message: Message, settings: Settings) -> Decision:
-    report = dsn.parse(message)
+def _bounce(act: Action) -> Decision:
+    report = act.reading.report or dsn.parse(act.message)
     failures = [r for r in report.recipients if r.action == "failed"]
     if not report.recipients:
-        address = _verp_address(session, message, settings)
+        address = _verp_address(act)
         if not address:
             return Decision(Kind.BOUNCE, Outcome.REJECTED, _reason("dsn_without_recipient"))
         failures = [dsn.Recipient(address, "failed", "", "")]
@@ -202,11 +261,11 @@ def _bounce(session: Session, message: Message, settings: Settings) -> Decision:
     reasons: list[str] = []
     recorded: list[dict[str, Any]] = []
     for failure in failures:
-        if not _was_mailed(session, failure.address):
+        if not act.lookups.was_mailed(failure.address):
             reasons.append(_reason("bounce_unknown_address", address=failure.address))
             continue
         verdict = bounces.record(
-            session, failure.address, failure.status, failure.diagnostic, source="dsn"
+            act.session, failure.address, failure.status, failure.diagnostic, source="dsn"
         )
         recorded.append({"address": failure.address, "status": failure.status})
         reasons.append(
@@ -223,33 +282,33 @@ def _bounce(session: Session, message: Message, settings: Settings) -> Decision:
     return Decision(Kind.BOUNCE, outcome, " ".join(reasons), {"bounces": recorded})
 
 
-def _loop(session: Session, message: Message, settings: Settings) -> Decision:
+def _loop(act: Action) -> Decision:
     return Decision(Kind.LOOP, Outcome.IGNORED, _reason("loop"))
 
 
-def _auto_reply(session: Session, message: Message, settings: Settings) -> Decision:
+def _auto_reply(act: Action) -> Decision:
     return Decision(Kind.AUTO_REPLY, Outcome.IGNORED, _reason("auto_reply"))
 
 
-def _unsubscribe(session: Session, message: Message, settings: Settings) -> Decision:
-    address = sender(message)
-    subscriber = newsletter.by_email(session, address) if address else None
+def _unsubscribe(act: Action) -> Decision:
+    address = sender(act.message)
+    subscriber = act.lookups.subscriber(address) if address else None
     if subscriber is None:
         return Decision(
             Kind.UNSUBSCRIBE, Outcome.IGNORED, _reason("not_subscribed", address=address)
         )
-    if not newsletter.unsubscribe(session, subscriber, channel="email"):
+    if not newsletter.unsubscribe(act.session, subscriber, channel="email"):
         return Decision(
             Kind.UNSUBSCRIBE, Outcome.IGNORED, _reason("already_unsubscribed", address=address)
         )
     return Decision(Kind.UNSUBSCRIBE, Outcome.DONE, _reason("unsubscribed", address=address))
 
 
-def _human(session: Session, message: Message, settings: Settings) -> Decision:
+def _human(act: Action) -> Decision:
     return Decision(Kind.HUMAN, Outcome.HUMAN, _reason("human"))
 
 
-_ACTIONS: dict[Kind, Callable[[Session, Message, Settings], Decision]] = {
+_ACTIONS: dict[Kind, Callable[[Action], Decision]] = {
     Kind.CALENDAR_REPLY: _calendar_reply,
     Kind.BOUNCE: _bounce,
     Kind.LOOP: _loop,
@@ -257,6 +316,8 @@ _ACTIONS: dict[Kind, Callable[[Session, Message, Settings], Decision]] = {
     Kind.UNSUBSCRIBE: _unsubscribe,
     Kind.HUMAN: _human,
 }
+#: The kinds whose action writes to the database, hence runs inside a savepoint.
+_WRITES = frozenset({Kind.CALENDAR_REPLY, Kind.BOUNCE, Kind.UNSUBSCRIBE})
 
 
 # -- the reader -----------------------------------------------------------------------------
@@ -290,10 +351,31 @@ class PassResult:
     moved: int = 0
 
 
-Decide = Callable[[Session], Decision]
-Item = tuple[str, Message | None, Decide]
+@dataclass
+class Item:
+    """One message of a group, parsed and read before the group's transaction."""
+
+    key: str
+    message: Message  # only the header when the message is too big to download
+    reading: Reading | None  # None: unread, :func:`handle` reads it and reports why it fails
+    size: int
+    oversize: bool = False
+
+
 #: Bodies fetched at once stay under this many bytes (one message may exceed it alone).
 BODY_BUDGET = 20_000_000
+_MESSAGE_ID = re.compile(rb"^message-id[ \t]*:(.*(?:\r?\n[ \t].*)*)", re.IGNORECASE | re.MULTILINE)
+
+
+def header_key(header: bytes) -> str:
+    """:func:`message_key` of a fetched header block, without parsing the whole block
+    (which costs more than the rest of the key): a regular expression finds the first
+    Message-ID line; anything but plain ASCII goes through the real parser."""
+    found = _MESSAGE_ID.search(header)
+    value = found.group(1) if found else b""
+    if not value.isascii():
+        return message_key(str(parse(header).get("Message-ID", "")), header)
+    return message_key(value.decode("ascii"), header)
 
 
 def _groups(headers: list[Header], limit: int, budget: int) -> Iterator[list[Header]]:
@@ -309,6 +391,14 @@ def _groups(headers: list[Header], limit: int, budget: int) -> Iterator[list[Hea
         size += weight
     if group:
         yield group
+
+
+def _read_early(message: Message, settings: Settings) -> Reading | None:
+    """:func:`read` before the transaction; a failure is left for :func:`handle` to report."""
+    try:
+        return read(message, settings)
+    except Exception:
+        return None
 
 
 class InboxReader:
@@ -334,38 +424,58 @@ class InboxReader:
             )
             return dict(rows.all())
 
-    @staticmethod
-    def _decide(session: Session, key: str, message: Message | None, decide: Decide) -> Decision:
-        decision = decide(session)
-        author, subject = _summary(message)
-        session.add(
-            InboxMessage(
-                message_key=key,
-                kind=decision.kind.value,
-                outcome=decision.outcome.value,
-                reason=decision.reason,
-                sender=author,
-                subject=subject,
-                detail=decision.detail,
-            )
+    def _decide(self, session: Session, item: Item, lookups: Lookups, isolated: bool) -> Decision:
+        if item.oversize:
+            return too_big(item.size)
+        return handle(
+            session, item.message, self.settings, lookups, item.reading, isolated=isolated
         )
-        session.flush()
-        return decision
 
-    def record(self, items: list[Item]) -> list[Decision]:
+    @staticmethod
+    def _row(item: Item, decision: Decision, now: datetime) -> dict[str, Any]:
+        """The values of one ``inbox_message`` row: the group's rows are inserted by one
+        executemany, without building an ORM object each (which costs more than the insert)."""
+        author, subject = _summary(item.message)
+        return {
+            "message_key": item.key, "kind": decision.kind.value,
+            "outcome": decision.outcome.value, "reason": decision.reason, "sender": author,
+            "subject": subject, "detail": decision.detail, "processed_at": now,
+        }  # fmt: skip
+
+    def record(self, items: list[Item], isolated: bool = False) -> list[Decision]:
         """The decisions and the rows that say « done » commit together, or not at all.
 
-        A group shares one transaction (one disk sync instead of one per message); if
-        it cannot commit (another reader recorded one of them first), each message is
-        retried alone, and the one already recorded keeps the other reader's action.
+        A group shares one transaction (one disk sync instead of one per message), its
+        lookups are batched, and its rows are inserted together at the end. It first
+        runs without savepoints; if one action fails, the group is rolled back and run
+        again with a savepoint per message, so only that message is reported as failed.
+        If it cannot commit (another reader recorded one of them first), each message
+        is retried alone, and the one already recorded keeps the other reader's action.
         """
         try:
             with session_scope(self.engine) as session:
-                return [self._decide(session, *item) for item in items]
+                lookups = Lookups(session)
+                lookups.prefetch(self._wanted(items))
+                decisions = [self._decide(session, item, lookups, isolated) for item in items]
+                now = utcnow()
+                rows = [self._row(i, d, now) for i, d in zip(items, decisions, strict=True)]
+                if rows:
+                    session.execute(insert(InboxMessage), rows)
+                return decisions
+        except ActionFailed:
+            return self.record(items, isolated=True)
         except IntegrityError:
             if len(items) > 1:
                 return [decision for item in items for decision in self.record([item])]
             return [Decision(Kind.HUMAN, Outcome.IGNORED, "", {"duplicate": True})]
+
+    def _wanted(self, items: list[Item]) -> Wanted:
+        wanted = [i.reading.wanted(i.message) for i in items if i.reading]
+        return Wanted(
+            attendees=frozenset().union(*(w.attendees for w in wanted)),
+            subscribers=frozenset().union(*(w.subscribers for w in wanted)),
+            bounced=frozenset().union(*(w.bounced for w in wanted)),
+        )
 
     def run_pass(self, mailbox: ImapMailbox) -> PassResult:
         result = PassResult()
@@ -375,13 +485,11 @@ class InboxReader:
         return result
 
     def _chunk(self, mailbox: ImapMailbox, uids: list[int], result: PassResult) -> None:
-        """Skip what is recorded (only move it), fetch and act on the rest, then move."""
+        """Skip what is recorded (only move it), fetch and act on the rest, then move:
+        one FETCH of headers, one of bodies, one MOVE per folder for the whole chunk."""
         settings = self.settings
         headers = mailbox.headers(uids)
-        keys = {
-            h.uid: message_key(str(parse(h.header).get("Message-ID", "")), h.header)
-            for h in headers
-        }
+        keys = {h.uid: header_key(h.header) for h in headers}
         known = self.known(list(keys.values()))
         routes = _Routes()
         for header in headers:
@@ -410,18 +518,16 @@ class InboxReader:
         items: list[Item] = []
         taken: list[Header] = []
         for header in group:
-            raw = bodies.get(header.uid)
+            raw = bodies.pop(header.uid, None)
+            key = keys[header.uid]
             if header.size > limit:
-                items.append(
-                    (keys[header.uid], parse(header.header), partial(_too_big, header.size))
-                )
+                items.append(Item(key, parse(header.header), None, header.size, oversize=True))
             elif raw is not None:  # None: expunged meanwhile by someone else
                 message = parse(raw)
-                items.append((keys[header.uid], message, partial(_handle, message, self.settings)))
+                items.append(Item(key, message, _read_early(message, self.settings), len(raw)))
             else:
                 continue
             taken.append(header)
-        del bodies
         for header, decision in zip(taken, self.record(items), strict=True):
             result.read += 1
             result.acted += decision.outcome in (Outcome.DONE, Outcome.TO_CONFIRM)
@@ -439,11 +545,18 @@ class InboxReader:
                     self.run_pass(mailbox)
                     mailbox.wait(self.settings.imap_poll_seconds, stop)
             except Exception as error:
-                log.warning(
-                    "mailbox reading failed (%s: %s), retrying in %.0f s",
-                    type(error).__name__, str(error)[:200], delay,
-                )  # fmt: skip
+                log.warning(failure_line(self.settings, error, delay))
                 stop.wait(delay)
                 delay = min(delay * 2, self.settings.imap_poll_seconds)
             finally:
                 mailbox.close()
+
+
+def failure_line(settings: Settings, error: Exception, delay: float) -> str:
+    """The French log line of a failed pass; a refused certificate says what to do."""
+    where = f"{settings.imap_host}:{settings.imap_port}"
+    if isinstance(error, ssl.SSLCertVerificationError):
+        detail = error.verify_message or str(error)
+        return t("inbox.log.certificate", server=where, detail=detail[:200], delay=round(delay))
+    detail = f"{type(error).__name__}: {str(error)[:200]}"
+    return t("inbox.log.failed", server=where, detail=detail, delay=round(delay))

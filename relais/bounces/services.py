@@ -68,7 +68,7 @@ def record(
     )  # fmt: skip
     session.add(row)
     session.flush()
-    count = soft_count(session, address, now)
+    count = soft_count(session, address, now) if severity == BounceSeverity.SOFT else 0
     invalid = severity == BounceSeverity.HARD or count >= SOFT_LIMIT
     if invalid:
         row.suspended = severity == BounceSeverity.SOFT
@@ -96,3 +96,19 @@ def recent(session: Session, limit: int = 50) -> list[AddressBounce]:
             select(AddressBounce).order_by(col(AddressBounce.received_at).desc()).limit(limit)
         )
     )
+
+
+def suspended(session: Session, limit: int = 20) -> list[AddressBounce]:
+    """Addresses suspended after repeated soft bounces, newest first: for each, the
+    bounce that tipped it over (its status and diagnostic are the reason)."""
+    rows = session.exec(
+        select(AddressBounce)
+        .where(col(AddressBounce.suspended).is_(True))
+        .order_by(col(AddressBounce.received_at).desc(), col(AddressBounce.id).desc())
+    )
+    found: dict[str, AddressBounce] = {}
+    for row in rows:
+        found.setdefault(row.address, row)
+        if len(found) >= limit:
+            break
+    return list(found.values())

@@ -41,7 +41,7 @@ def list_registrations(
         person = line.person
         table.add_row(
             person.last_name, person.first_name, person.email or "", line.organisation,
-            line.status_label, line.position_label,
+            line.status_label, line.position_label, line.answer,
         )  # fmt: skip
     console.print(table)
 

@@ -14,6 +14,7 @@ from relais import audit
 from relais.errors import DomainError, NotFound
 from relais.events.ical import event_id_from_uid
 from relais.events.models import Event
+from relais.i18n import t
 from relais.people import services as people
 from relais.registrations import services as registrations
 from relais.registrations.models import CalendarAnswer, Registration, RegistrationStatus
@@ -93,6 +94,30 @@ def confirm(session: Session, answer_id: int, actor: str) -> CalendarAnswer:
     answer.confirmed_by = actor[:80]
     apply(session, answer, actor)
     return answer
+
+
+def latest(session: Session, registration_ids: list[int]) -> dict[int, CalendarAnswer]:
+    """The last calendar answer of each registration that has one, in one query."""
+    if not registration_ids:
+        return {}
+    found: dict[int, CalendarAnswer] = {}
+    query = (
+        select(CalendarAnswer)
+        .where(col(CalendarAnswer.registration_id).in_(registration_ids))
+        .order_by(col(CalendarAnswer.received_at), col(CalendarAnswer.id))
+    )
+    for answer in session.exec(query):
+        found[answer.registration_id] = answer
+    return found
+
+
+def label(answer: CalendarAnswer | None) -> str:
+    """« accepté », « peut-être », « refusé »…, and whether it still awaits a coordinator."""
+    if answer is None:
+        return ""
+    key = answer.partstat.lower() if answer.partstat in PARTSTATS else "other"
+    return t("labels.calendar_answer", answer=t(f"labels.calendar_answers.{key}"),
+             pending=not answer.applied)  # fmt: skip
 
 
 def pending(session: Session) -> list[CalendarAnswer]:

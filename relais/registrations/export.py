@@ -21,6 +21,7 @@ from relais.exports.safe import safe_text
 from relais.i18n import t
 from relais.people.models import Organisation, Person
 from relais.reference.models import Profile, StructureType
+from relais.registrations import answers
 from relais.registrations import services as registrations
 from relais.registrations.models import Registration, RegistrationStatus
 from relais.timefmt import local
@@ -42,6 +43,8 @@ class Line:
     structure_type: str
     profile: str
     position: int | None
+    #: What the person answered from their calendar (« accepte », « refuse »…), if anything.
+    answer: str = ""
 
     @property
     def status_label(self) -> str:
@@ -66,6 +69,7 @@ class Line:
             self.position_label,
             local(self.registration.created_at).strftime("%d/%m/%Y %H:%M"),
             self.registration.source,
+            self.answer,
         ]
 
 
@@ -80,6 +84,7 @@ def lines(session: Session, event_id: int) -> list[Line]:
     types = {kind.id: kind.name for kind in session.exec(select(StructureType))}
     found = registrations.for_event(session, event_id)
     found.sort(key=lambda pair: STATUS_ORDER[pair[0].status])
+    answered = answers.latest(session, [r.id for r, _person in found if r.id is not None])
     result: list[Line] = []
     waiting = 0
     for registration, person in found:
@@ -90,7 +95,8 @@ def lines(session: Session, event_id: int) -> list[Line]:
         organisation = organisations.get(person.organisation_id, "")
         profile = profiles.get(person.profile_id, "")
         kind = types.get(person.structure_type_id, "")
-        result.append(Line(registration, person, organisation, kind, profile, position))
+        answer = answers.label(answered.get(registration.id or 0))
+        result.append(Line(registration, person, organisation, kind, profile, position, answer))
     return result
 
 
@@ -116,7 +122,7 @@ def to_xlsx(event: Event, found: list[Line]) -> bytes:
         sheet.append([safe_text(cell) for cell in line.cells()])
     sheet.freeze_panes = "A2"
     for column, width in zip(
-        "ABCDEFGHIJK", (18, 16, 30, 14, 28, 26, 6, 16, 9, 17, 10), strict=True
+        "ABCDEFGHIJKLM", (18, 16, 30, 14, 28, 26, 6, 16, 9, 17, 10, 10, 16), strict=True
     ):
         sheet.column_dimensions[column].width = width
     book.properties.title = event.title[:200]

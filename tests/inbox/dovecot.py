@@ -47,7 +47,7 @@ base_dir = {root}/run
 state_dir = {root}/state
 instance_name = relais-test-{port}
 log_path = {root}/dovecot.log
-ssl = no
+{ssl}
 disable_plaintext_auth = no
 auth_mechanisms = plain login
 mail_location = maildir:{root}/mail/%u
@@ -71,7 +71,8 @@ service imap-login {{
     port = {port}
   }}
   inet_listener imaps {{
-    port = 0
+    address = 127.0.0.1
+    port = {imaps_port}
   }}
   chroot =
 }}
@@ -84,11 +85,37 @@ service stats {{
 """
 
 
+SSL = """\
+ssl = yes
+ssl_cert = <{root}/server.pem
+ssl_key = <{root}/server.key
+"""
+
+
+def self_signed(folder: Path, name: str) -> tuple[Path, Path]:
+    """A self-signed certificate for 127.0.0.1 (and its key), made by the openssl command
+    that Debian's dovecot-core depends on: no Python package needed for it."""
+    cert, key = folder / f"{name}.pem", folder / f"{name}.key"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+         "-subj", f"/CN=Relais test {name}", "-addext", "subjectAltName=IP:127.0.0.1",
+         "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    return cert, key
+
+
 @dataclass
 class Dovecot:
     root: Path
     port: int
     process: subprocess.Popen[bytes]
+    imaps_port: int = 0
+
+    @property
+    def certificate(self) -> Path:
+        """The server's self-signed certificate (with TLS on): what IMAP_CA_FILE trusts."""
+        return self.root / "server.pem"
 
     def connect(self) -> imaplib.IMAP4:
         conn = imaplib.IMAP4("127.0.0.1", self.port, timeout=30)
@@ -131,7 +158,8 @@ class Dovecot:
         shutil.rmtree(self.root, ignore_errors=True)
 
 
-def start_dovecot() -> Dovecot:
+def start_dovecot(tls: bool = False) -> Dovecot:
+    """Plain IMAP on ``port``; with ``tls``, also STARTTLS there and IMAPS on ``imaps_port``."""
     if not Path(DOVECOT).exists():
         raise RuntimeError("dovecot is missing: apt-get install dovecot-imapd (see .ci/run)")
     root = Path(tempfile.mkdtemp(prefix="relais-dovecot-"))
@@ -143,17 +171,21 @@ def start_dovecot() -> Dovecot:
         os.chown(root / "mail", uid, gid)
     (root / "passwd").write_text(f"{USER}:{{PLAIN}}{PASSWORD}\n")
     port = free_port()
+    imaps_port = free_port() if tls else 0
+    if tls:
+        self_signed(root, "server")
     group = "dovecot" if os.geteuid() == 0 else internal
     config = CONFIG.format(
         root=root, port=port, internal=internal, internal_group=group, login=login,
-        uid=uid, gid=gid,
+        uid=uid, gid=gid, imaps_port=imaps_port,
+        ssl=SSL.format(root=root) if tls else "ssl = no",
     )  # fmt: skip
     (root / "dovecot.conf").write_text(config)
     process = subprocess.Popen(
         [DOVECOT, "-F", "-c", str(root / "dovecot.conf")],
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )  # fmt: skip
-    server = Dovecot(root, port, process)
+    server = Dovecot(root, port, process, imaps_port)
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
         if process.poll() is not None:

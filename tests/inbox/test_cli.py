@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -90,3 +91,76 @@ def test_bad_input_is_explained(db_url: str, tmp_path: Path) -> None:
     unknown = relais("--confirmer", "999", cwd=tmp_path)
     assert unknown.returncode == 1
     assert "aucune réponse d'agenda n° 999" in unknown.stderr
+
+
+def _command(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """Any ``relais`` command, on a wide terminal so table cells are not wrapped."""
+    return subprocess.run(
+        [sys.executable, "-m", "relais", *args], capture_output=True, text=True, cwd=str(cwd),
+        env=dict(os.environ, COLUMNS="250"), check=False,
+    )  # fmt: skip
+
+
+def test_registrations_show_calendar_answers(
+    session: Session, dovecot: Dovecot, folder: str, tmp_path: Path
+) -> None:
+    event = make_event(session)
+    alice = make_person(session, email="alice@ville-exemple.fr", last_name="Martin")
+    bruno = make_person(session, email="bruno@ville-exemple.fr", last_name="Durand")
+    chloe = make_person(session, email="chloe@ville-exemple.fr", last_name="Petit")
+    assert event.id and alice.id and bruno.id and chloe.id
+    for person_id in (alice.id, bruno.id, chloe.id):
+        registrations.register(session, event.id, person_id, source="test")
+    session.commit()
+    uid, code = event_uid(event), event.code
+    dovecot.append(
+        folder,
+        corpus("reply_forged.eml", uid=uid, sequence=0,
+               attendee="alice@ville-exemple.fr", domain="ville-exemple.fr"),
+        corpus("reply_apple.eml", uid=uid, sequence=0,
+               attendee="bruno@ville-exemple.fr", domain="ville-exemple.fr"),
+    )  # fmt: skip
+    session.rollback()
+    read_mailbox()
+    listed = _command("registrations", "list", code, cwd=tmp_path)
+    assert listed.returncode == 0, listed.stderr
+    cells = [re.split("[│┃]", line) for line in listed.stdout.splitlines()]
+    lines = {row[1].strip(): "|".join(row) for row in cells if len(row) > 2}
+    assert "Agenda" in lines["Nom"]
+    assert "refusé (à confirmer)" in lines["Martin"]
+    assert "accepté" in lines["Durand"] and "confirmer" not in lines["Durand"]
+    assert "accepté" not in lines["Petit"] and "refusé" not in lines["Petit"]
+    target = tmp_path / "inscriptions.csv"
+    exported = _command(
+        "registrations", "export", code, "--format", "csv", "-o", str(target), cwd=tmp_path
+    )
+    assert exported.returncode == 0, exported.stderr
+    rows = target.read_text(encoding="utf-8-sig").splitlines()
+    assert rows[0].endswith(";Réponse d'agenda")
+    assert next(row for row in rows if row.startswith("Durand;")).endswith(";accepté")
+    assert next(row for row in rows if row.startswith("Petit;")).endswith(";")
+
+
+def test_mail_status_shows_suspended_addresses_and_why(
+    session: Session, dovecot: Dovecot, folder: str, tmp_path: Path
+) -> None:
+    enqueue(session, kind="registered", to="pleine@asso-exemple.org", idempotency_key="k")
+    enqueue(session, kind="registered", to="une-fois@asso-exemple.org", idempotency_key="l")
+    session.commit()
+    addresses = ["pleine@asso-exemple.org"] * 3 + ["une-fois@asso-exemple.org"]
+    soft = [
+        corpus("dsn_exim.eml", address=address, bounce_to="relais@crpv.example").replace(
+            b"<E1tuQ9Z-0003Kd-2p@", f"<E{number}@".encode()
+        )
+        for number, address in enumerate(addresses)
+    ]
+    dovecot.append(folder, *soft)
+    session.rollback()
+    read_mailbox()
+    result = _command("mail", "status", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "Adresses suspendues (3 rebonds temporaires en 30 jours)" in out
+    line = next(line for line in out.splitlines() if "pleine@asso-exemple.org" in line)
+    assert "suspendue le" in line and "5.2.2" in line
+    assert "une-fois@asso-exemple.org" not in out

@@ -333,3 +333,48 @@ def test_servers_without_move_copy_then_expunge(
     assert (result.read, result.moved) == (3, 2)
     assert dovecot.count(folder) == 1
     assert dovecot.count(f"{folder}-traites") == 2
+
+
+def test_a_failing_action_is_undone_alone(
+    session: Session, dovecot: Dovecot, folder: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The group first runs without savepoints; when one action fails after writing, the
+    group is run again with one savepoint per message: the others are acted on, the
+    failing one leaves nothing behind and is reported for a person to read."""
+    from mailer.inbox import process
+    from relais.registrations import answers
+
+    event = make_event(session, capacity=5)
+    assert event.id is not None
+    uid = event_uid(event)
+    good = registered(session, event.id, "karim@metropole-exemple.fr")
+    broken = registered(session, event.id, "panne@metropole-exemple.fr")
+    real_record = answers.record
+    calls: list[int] = []
+
+    def record_then_fail(session: Session, registration: Registration, *args, **kwargs):  # type: ignore[no-untyped-def]
+        answer = real_record(session, registration, *args, **kwargs)
+        calls.append(registration.id or 0)
+        if registration.id == broken:
+            raise RuntimeError("panne simulée")
+        return answer
+
+    monkeypatch.setattr(process.answers, "record", record_then_fail)
+    dovecot.append(
+        folder,
+        reply("reply_gmail.eml", uid, "karim@metropole-exemple.fr"),
+        reply("reply_gmail.eml", uid, "panne@metropole-exemple.fr").replace(
+            b"gmail-reply-7f3a9c@", b"gmail-reply-panne@"
+        ),
+    )
+    result = read_mailbox()
+    assert (result.read, result.acted) == (2, 1)
+    assert calls == [good, broken, good, broken]  # optimistic run, then one savepoint each
+    assert status(session, good) == RegistrationStatus.CANCELLED
+    assert status(session, broken) == RegistrationStatus.CONFIRMED
+    answered = session.exec(select(CalendarAnswer.registration_id)).all()
+    assert answered == [good]
+    assert sorted(outcome for _kind, outcome in outcomes(session).values()) == [
+        "done",
+        "rejected",
+    ]
