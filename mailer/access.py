@@ -21,9 +21,11 @@ from relais.access.services import manage_validity
 from relais.events import services as events
 from relais.events.models import Series
 from relais.people.models import Person
+from relais.signin.services import link_validity
 
 ACCESS_LINK = "access_link"
 REGISTRATION_LINK = "registration_link"
+SIGNIN_LINK = "signin_link"
 
 
 def _queue(session: Session, kind: str, person_id: int, payload: dict[str, object]) -> None:
@@ -48,6 +50,19 @@ def on_registration_link(session: Session, ev: signals.RegistrationLinkRequested
     if ev.series_id is not None:
         payload["series_id"] = ev.series_id
     _queue(session, REGISTRATION_LINK, ev.person_id, payload)
+
+
+def on_signin_link(session: Session, ev: signals.SignInLinkRequested) -> None:
+    """The back-office link goes to the address that has the role (no person row needed)."""
+    enqueue(
+        session, kind=SIGNIN_LINK, to=ev.email, payload={"url": ev.url},
+        idempotency_key=f"{SIGNIN_LINK}:{secrets.token_hex(8)}",
+    )  # fmt: skip
+
+
+def render_signin_link(_session: Session, row: OutboxMessage) -> EmailMessage:
+    minutes = int(link_validity().total_seconds() // 60)
+    return _build(SIGNIN_LINK, url=row.payload["url"], minutes=minutes)
 
 
 def _person(session: Session, row: OutboxMessage) -> Person:
@@ -83,5 +98,7 @@ def render_registration_link(session: Session, row: OutboxMessage) -> EmailMessa
 def subscribe() -> None:
     signals.on(signals.AccessLinkRequested, on_access_link)
     signals.on(signals.RegistrationLinkRequested, on_registration_link)
+    signals.on(signals.SignInLinkRequested, on_signin_link)
+    register_renderer(SIGNIN_LINK, render_signin_link)
     register_renderer(ACCESS_LINK, render_access_link)
     register_renderer(REGISTRATION_LINK, render_registration_link)

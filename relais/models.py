@@ -22,8 +22,9 @@ from relais.networks.models import Network, NetworkMember
 from relais.people.models import Consent, ConsentPurpose, Organisation, OrganisationKind, Person
 from relais.reference.models import Departement, Profile, Theme
 from relais.registrations.models import Registration, RegistrationStatus
-from relais.roles.models import Role, RoleGrant, RoleNetwork
+from relais.roles.models import Role, RoleEmail, RoleEmailNetwork, RoleGrant, RoleNetwork
 from relais.satisfaction.models import SatisfactionAnswer
+from relais.signin.models import SignInLink, StaffSession
 
 metadata = SQLModel.metadata
 
@@ -32,5 +33,6 @@ __all__ = [
     "ConsentPurpose", "Departement", "Event", "EventAudience", "EventFormat", "EventNetwork",
     "EventStatus", "InstallationSecret", "Invitation", "Network", "NetworkMember", "Organisation",
     "OrganisationKind", "Person", "Profile", "Registration", "RegistrationStatus", "Role",
-    "RoleGrant", "RoleNetwork", "SatisfactionAnswer", "Series", "Theme", "metadata",
+    "RoleEmail", "RoleEmailNetwork", "RoleGrant", "RoleNetwork", "SatisfactionAnswer", "Series",
+    "SignInLink", "StaffSession", "Theme", "metadata",
 ]  # fmt: skip

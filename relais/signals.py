@@ -124,6 +124,14 @@ class RegistrationLinkRequested(DomainEvent):
     series_id: int | None = None
 
 
+@dataclass(frozen=True)
+class SignInLinkRequested(DomainEvent):
+    """An address with a role asked for a sign-in link to the back office."""
+
+    email: str
+    url: str
+
+
 E = TypeVar("E", bound=DomainEvent)
 InTransactionHandler = Callable[[Session, Any], None]
 AfterCommitHandler = Callable[[Any], None]

@@ -1,0 +1,111 @@
+"""Acting on an event's registrations: promote, cancel, add by hand, export the filtered rows."""
+
+from __future__ import annotations
+
+from sqlmodel import Session
+from starlette.requests import Request
+from starlette.responses import Response
+
+from relais import identifiers
+from relais.errors import DomainError, NotFound
+from relais.registrations import export as exports
+from relais.registrations import manual, table
+from relais.registrations import services as registrations
+from relais.registrations.models import Registration
+from relais.roles.services import Action
+from web import choices, forms
+from web.admin.base import Form, Staff, page, redirect, sentence
+from web.admin.pages import checked_event, query_string, table_filters
+
+KINDS = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+         "csv": "text/csv; charset=utf-8", "pdf": "application/pdf"}  # fmt: skip
+
+
+def _registration(session: Session, request: Request, event_id: int) -> Registration:
+    """The registration of the URL, which must belong to the event of the URL."""
+    number = identifiers.parse(request.path_params["registration"])
+    found = session.get(Registration, number) if number is not None else None
+    if found is None or found.event_id != event_id:
+        raise NotFound("registration_not_found")
+    return found
+
+
+def _back(event_id: int, form: Form, done: str) -> Response:
+    """Back to the table with the filters it had."""
+    kept = form.get("retour")[:500]
+    separator = "&" if kept else ""
+    return redirect(f"/gestion/evenements/{event_id}?{kept}{separator}fait={done}")
+
+
+def promote(request: Request, session: Session, staff: Staff, form: Form) -> Response:
+    event = checked_event(session, staff, request, Action.REGISTRATIONS)
+    assert event.id is not None
+    found = _registration(session, request, event.id)
+    assert found.id is not None
+    registrations.promote(session, found.id, staff.actor)
+    return _back(event.id, form, "promotion")
+
+
+def cancel(request: Request, session: Session, staff: Staff, form: Form) -> Response:
+    event = checked_event(session, staff, request, Action.REGISTRATIONS)
+    assert event.id is not None
+    found = _registration(session, request, event.id)
+    assert found.id is not None
+    registrations.cancel(session, found.id, staff.actor)
+    return _back(event.id, form, "annulation")
+
+
+def export(request: Request, session: Session, staff: Staff) -> Response:
+    """The rows of the table as filtered on screen, as XLSX, CSV or the PDF émargement."""
+    kind = request.path_params["kind"]
+    if kind not in KINDS:
+        raise NotFound("not_found")
+    event = checked_event(session, staff, request, Action.REGISTRATIONS)
+    assert event.id is not None
+    filters, _chosen = table_filters(request)
+    found = table.rows(session, event.id, filters)
+    name, content = exports.export(session, event, kind, staff.actor, found)
+    return Response(
+        content,
+        media_type=KINDS[kind],
+        headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"},
+    )
+
+
+def add_form(request: Request, session: Session, staff: Staff) -> Response:
+    event = checked_event(session, staff, request, Action.REGISTRATIONS)
+    return _add_page(request, session, staff, event.id or 0, {}, {})
+
+
+def _add_page(
+    request: Request,
+    session: Session,
+    staff: Staff,
+    event_id: int,
+    values: dict[str, str],
+    errors: dict[str, str],
+    status_code: int = 200,
+) -> Response:
+    event = checked_event(session, staff, request, Action.REGISTRATIONS)
+    return page(
+        request, "add_registration.html", status_code, staff=staff, event=event, values=values,
+        errors=errors, **choices.form_choices(session),
+    )  # fmt: skip
+
+
+def add(request: Request, session: Session, staff: Staff, form: Form) -> Response:
+    """Someone on the phone: checked like the public form, then the core's registration."""
+    event = checked_event(session, staff, request, Action.REGISTRATIONS)
+    assert event.id is not None
+    fields = {name: form.get(name) for name in forms.FIELDS}
+    checked = forms.check_profile(session, fields, consent=False)
+    if checked.profile is None:
+        return _add_page(request, session, staff, event.id, checked.values, checked.errors, 422)
+    try:
+        with session.begin_nested():
+            outcome = manual.add(session, event.id, checked.profile, staff.actor)
+    except DomainError as error:
+        errors = {"email": sentence(error.message)}
+        return _add_page(request, session, staff, event.id, checked.values, errors, 422)
+    done = "ajout" if outcome.confirmed else "ajout-attente"
+    return redirect(f"/gestion/evenements/{event.id}?{query_string({}, fait=done)}")
