@@ -1,0 +1,148 @@
+"""Events and registrations from the back office over real HTTP: the CLI's validation with
+errors beside fields, an edit that sends updated invitations, the table's filters and sort,
+the exports of the filtered rows, someone added by hand who gets the usual e-mails."""
+
+from __future__ import annotations
+
+import csv
+import html
+import io
+import re
+from datetime import timedelta
+
+import httpx
+from openpyxl import load_workbook
+from sqlmodel import Session, select
+
+from relais.events.models import Event, EventStatus
+from relais.people.models import Person
+from relais.registrations import services as registrations
+from relais.timefmt import local, utcnow
+from tests.backoffice.conftest import coordinator, mails_to, network, sign_in
+from tests.factories import make_event, make_person
+from tests.web.conftest import Live, csrf_of
+
+ADMIN = "charge.mission@crpv.example"
+
+
+def _future(days: int, hour: str = "09:30") -> str:
+    return (local(utcnow()) + timedelta(days=days)).strftime(f"%d/%m/%Y {hour}")
+
+
+def test_create_with_errors_beside_fields_then_edit_sends_updates(
+    live: Live, session: Session
+) -> None:
+    mine = network(session, "Réseau des médiateurs – 93")
+    coordinator(session, ADMIN)
+    with httpx.Client(base_url=live.base) as client:
+        sign_in(client, live, ADMIN)
+        token = csrf_of(client.get("/gestion/evenements/nouveau").text)
+        wrong = client.post("/gestion/evenements/nouveau", data={
+            "csrf": token, "titre": "AB", "debut": "31/02/2027 25:00", "places": "beaucoup",
+            "lien": "visio.exemple.fr", "reseaux": mine.code,
+        })  # fmt: skip
+        page = html.unescape(wrong.text)
+        assert wrong.status_code == 422
+        for name in ("titre", "debut", "places", "lien"):
+            assert f'id="{name}-erreur"' in page, name
+        assert 'value="beaucoup"' in page and "champs à corriger" in page
+        past = client.post("/gestion/evenements/nouveau", data={
+            "csrf": token, "titre": "Rencontre passée", "debut": "01/01/2020 09:00",
+        })  # fmt: skip
+        assert past.status_code == 422 and 'id="debut-erreur"' in past.text
+        assert session.exec(select(Event)).all() == []
+        session.commit()
+        created = client.post("/gestion/evenements/nouveau", data={
+            "csrf": token, "titre": "Rencontre des médiateurs", "debut": _future(20),
+            "fin": _future(20, "12:30"), "modalite": "presentiel", "lieu": "Maison des associations",
+            "places": "2", "reseaux": mine.code,
+        })  # fmt: skip
+        assert created.status_code == 303
+        event_page = client.get(created.headers["location"])
+        assert "L'événement est créé." in html.unescape(event_page.text)
+        event = session.exec(select(Event)).one()
+        assert event.id is not None and event.capacity == 2
+        session.commit()
+        person = make_person(session, email="amina@exemple.fr")
+        assert person.id is not None
+        registrations.register(session, event.id, person.id, source="bot")
+        session.commit()
+        live.deliver()
+        edit = client.get(f"/gestion/evenements/{event.id}/modifier")
+        assert 'value="Maison des associations"' in edit.text
+        moved = client.post(f"/gestion/evenements/{event.id}/modifier", data={
+            "csrf": token, "titre": "Rencontre des médiateurs", "debut": _future(21),
+            "fin": _future(21, "12:30"), "modalite": "presentiel", "lieu": "Salle Pablo Neruda",
+            "places": "2",
+        })  # fmt: skip
+        assert moved.status_code == 303
+        updates = [m for m in mails_to(live, "amina@exemple.fr") if "Salle Pablo Neruda" in str(m)]
+        assert updates and "METHOD:REQUEST" in str(updates[-1])
+        copy = client.post(f"/gestion/evenements/{event.id}/dupliquer", data={
+            "csrf": token, "debut": _future(60)})  # fmt: skip
+        assert copy.status_code == 303
+        published = client.post(copy.headers["location"].split("?")[0] + "/publier", data={"csrf": token})
+        assert published.status_code == 303
+    session.expire_all()
+    assert session.get(Event, event.id).sequence == 1  # type: ignore[union-attr]
+    statuses = sorted(e.status for e in session.exec(select(Event)))
+    assert statuses == [EventStatus.PUBLISHED, EventStatus.PUBLISHED]
+
+
+def test_table_filters_sorts_exports_and_adds_by_hand(live: Live, session: Session) -> None:
+    coordinator(session, ADMIN)
+    event = make_event(session, title="Webinaire santé", capacity=2)
+    assert event.id is not None
+    people = [
+        make_person(session, last_name="Zola", first_name="Émile", email="z@exemple.fr",
+                    organisation="=HYPERLINK(1)", departement_code="93", profile_id=1),
+        make_person(session, last_name="Bénali", first_name="Amina", email="a@exemple.fr",
+                    organisation="Ville de Saint-Denis", departement_code="93", profile_id=2),
+        make_person(session, last_name="Martin", first_name="Léa", email="l@exemple.fr",
+                    organisation="Ville d'Évry", departement_code="91", profile_id=1),
+    ]  # fmt: skip
+    for person in people:
+        assert person.id is not None
+        registrations.register(session, event.id, person.id, source="web")
+    session.commit()
+    base = f"/gestion/evenements/{event.id}"
+    with httpx.Client(base_url=live.base) as client:
+        sign_in(client, live, ADMIN)
+        page = client.get(base, params={"tri": "nom"}).text
+        names = re.findall(r'<th scope="row">([^<]+)</th>', page)
+        assert names == ["Bénali Amina", "Martin Léa", "Zola Émile"]
+        reverse = client.get(base, params={"tri": "nom", "ordre": "desc"}).text
+        assert re.findall(r'<th scope="row">([^<]+)</th>', reverse)[0] == "Zola Émile"
+        only_93 = client.get(base, params={"departement": "93", "q": "benali"}).text
+        assert re.findall(r'<th scope="row">([^<]+)</th>', only_93) == ["Bénali Amina"]
+        waiting = client.get(base, params={"statut": "attente"}).text
+        assert re.findall(r'<th scope="row">([^<]+)</th>', waiting) == ["Martin Léa"]
+        filtered = {"departement": "93"}
+        sheet = client.get(f"{base}/export.csv", params=filtered)
+        assert sheet.headers["content-disposition"] == f'attachment; filename="inscriptions-{event.code}.csv"'
+        rows = list(csv.reader(io.StringIO(sheet.content.decode("utf-8-sig")), delimiter=";"))
+        assert len(rows) == 3 and "'=HYPERLINK(1)" in [cell for row in rows for cell in row]
+        book = load_workbook(io.BytesIO(client.get(f"{base}/export.xlsx", params=filtered).content))
+        assert book.active is not None and book.active.max_row == 3
+        pdf = client.get(f"{base}/export.pdf", params=filtered)
+        assert pdf.content.startswith(b"%PDF") and pdf.headers["content-type"] == "application/pdf"
+        token = csrf_of(page)
+        wrong = client.post(f"{base}/ajouter", data={"csrf": token, "nom": "", "email": "x"})
+        assert wrong.status_code == 422
+        for name in ("nom", "prenom", "email", "structure", "profil", "departement"):
+            assert f'id="{name}-erreur"' in wrong.text, name
+        added = client.post(f"{base}/ajouter", data={
+            "csrf": token, "nom": "Durand", "prenom": "Paul", "email": "paul.durand@exemple.fr",
+            "structure": "Association Trait d'union", "profil": "1", "departement": "93",
+            "telephone": "",
+        })  # fmt: skip
+        assert added.status_code == 303 and "fait=ajout-attente" in added.headers["location"]
+        twice = client.post(f"{base}/ajouter", data={
+            "csrf": token, "nom": "Durand", "prenom": "Paul", "email": "paul.durand@exemple.fr",
+            "structure": "Association", "profil": "1", "departement": "93",
+        })  # fmt: skip
+        assert twice.status_code == 422 and 'id="email-erreur"' in twice.text
+    received = mails_to(live, "paul.durand@exemple.fr")
+    assert len(received) == 1 and "attente" in str(received[0]["Subject"]).lower()
+    paul = session.exec(select(Person).where(Person.email == "paul.durand@exemple.fr")).one()
+    assert paul.first_name == "Paul"
