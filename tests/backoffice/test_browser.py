@@ -49,7 +49,10 @@ def _shot(page: Page, name: str) -> None:
 
 
 def _checked(page: Page, name: str) -> None:
+    """axe-core, nothing wider than the screen (tables scroll inside their box), a screenshot."""
     check_accessibility(page)
+    width = page.viewport_size["width"] if page.viewport_size else 0
+    assert page.evaluate("document.documentElement.scrollWidth") <= width, name
     _shot(page, name)
 
 
