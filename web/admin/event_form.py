@@ -70,16 +70,23 @@ def _input(form: Form, *, draft: bool, networks: list[str]) -> EventInput:
 
 
 def _errors(error: ValidationError) -> dict[str, str]:
+    """Each error beside its field, naming the field as the summary at the top lists it."""
     errors: dict[str, str] = {}
     for item in error.errors():
         location = item.get("loc", ())
         reason = validation_reason(item)
         if location:
-            name = FIELD_OF.get(str(location[0]), "titre")
+            source = str(location[0])
         else:
-            name = "date_limite" if reason == t("errors.deadline_after_start") else "fin"
-        errors.setdefault(name, sentence(reason))
+            deadline = reason == t("errors.deadline_after_start")
+            source = "registration_deadline" if deadline else "ends_at"
+        name = FIELD_OF.get(source, "titre")
+        errors.setdefault(name, _named(source, reason))
     return errors
+
+
+def _named(source: str, reason: str) -> str:
+    return sentence(t("errors.field_error", field=t(f"fields.{source}"), reason=reason))
 
 
 def _form_page(
@@ -107,9 +114,9 @@ def create(request: Request, session: Session, staff: Staff, form: Form) -> Resp
     allowed = {n.code: n.id for n in networks_of(session, staff)}
     errors: dict[str, str] = {}
     if any(code not in allowed for code in chosen):
-        errors["reseaux"] = sentence(t("errors.admin_network_required"))
+        errors["reseaux"] = _named("networks", t("errors.admin_network_required"))
     elif staff.grant.networks is not None and not chosen:
-        errors["reseaux"] = sentence(t("errors.admin_network_required"))
+        errors["reseaux"] = _named("networks", t("errors.admin_network_required"))
     try:
         data = _input(form, draft=values["brouillon"], networks=chosen)
     except ValidationError as error:
