@@ -18,7 +18,9 @@ def panel(session: Session) -> dict[str, Any]:
     counts = queue.status(session)
     sending = session.exec(
         select(Issue)
-        .where(col(Issue.status).in_([IssueStatus.SCHEDULED, IssueStatus.SENDING, IssueStatus.PAUSED]))
+        .where(
+            col(Issue.status).in_([IssueStatus.SCHEDULED, IssueStatus.SENDING, IssueStatus.PAUSED])
+        )
         .order_by(col(Issue.number))
     ).all()
     return {

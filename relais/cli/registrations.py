@@ -7,12 +7,12 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
+from relais.access.services import ProfileInput
 from relais.cli.common import CLI_ACTOR, console, fail, friendly
 from relais.db import session_scope
+from relais.errors import InvalidInput
 from relais.events import services as events
 from relais.i18n import os_reason, t
-from relais.access.services import ProfileInput
-from relais.errors import InvalidInput
 from relais.people import services as people
 from relais.reference import services as reference
 from relais.reference.models import Departement

@@ -296,6 +296,7 @@ def revoke_email(session: Session, email: str, by: str) -> None:
         raise NotFound("admin_email_role_not_found", email=address[:80])
     for old in session.exec(select(RoleEmailNetwork).where(RoleEmailNetwork.email == address)):
         session.delete(old)
+    session.flush()
     session.delete(row)
     session.flush()
     audit.record(session, by, "role.revoked", "email", None, email=address)

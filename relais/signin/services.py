@@ -131,7 +131,9 @@ def telegram_principal(data: Mapping[str, str]) -> str | None:
 def open_session(session: Session, principal: str) -> str:
     """A new session for ``principal``; returns the cookie value (id and its MAC)."""
     hours = get_settings().signin_session_hours
-    row = StaffSession(id=_nonce(), principal=principal, expires_at=utcnow() + timedelta(hours=hours))
+    row = StaffSession(
+        id=_nonce(), principal=principal, expires_at=utcnow() + timedelta(hours=hours)
+    )
     session.add(row)
     session.flush()
     audit.record(session, principal[:80], "signin.opened", "staff_session", None)

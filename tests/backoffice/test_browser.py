@@ -125,7 +125,9 @@ def test_coordinator_signs_in_creates_follows_and_exports(
         page.get_by_role("link", name=link, exact=True).click()
         _checked(page, name)
         page.go_back()
-    page.get_by_role("navigation", name="Menu de gestion").get_by_role("link", name="Événements").click()
+    page.get_by_role("navigation", name="Menu de gestion").get_by_role(
+        "link", name="Événements"
+    ).click()
     _checked(page, "evenements")
     page.goto(live.base + "/gestion/evenements/999999")
     _checked(page, "refus")

@@ -81,7 +81,9 @@ def test_create_with_errors_beside_fields_then_edit_sends_updates(
         copy = client.post(f"/gestion/evenements/{event.id}/dupliquer", data={
             "csrf": token, "debut": _future(60)})  # fmt: skip
         assert copy.status_code == 303
-        published = client.post(copy.headers["location"].split("?")[0] + "/publier", data={"csrf": token})
+        published = client.post(
+            copy.headers["location"].split("?")[0] + "/publier", data={"csrf": token}
+        )
         assert published.status_code == 303
     session.expire_all()
     assert session.get(Event, event.id).sequence == 1  # type: ignore[union-attr]
@@ -119,7 +121,10 @@ def test_table_filters_sorts_exports_and_adds_by_hand(live: Live, session: Sessi
         assert re.findall(r'<th scope="row">([^<]+)</th>', waiting) == ["Martin Léa"]
         filtered = {"departement": "93"}
         sheet = client.get(f"{base}/export.csv", params=filtered)
-        assert sheet.headers["content-disposition"] == f'attachment; filename="inscriptions-{event.code}.csv"'
+        assert (
+            sheet.headers["content-disposition"]
+            == f'attachment; filename="inscriptions-{event.code}.csv"'
+        )
         rows = list(csv.reader(io.StringIO(sheet.content.decode("utf-8-sig")), delimiter=";"))
         assert len(rows) == 3 and "'=HYPERLINK(1)" in [cell for row in rows for cell in row]
         book = load_workbook(io.BytesIO(client.get(f"{base}/export.xlsx", params=filtered).content))

@@ -23,7 +23,10 @@ LIMITED = "coordo.93@crpv.example"
 
 
 def _two_events(session: Session) -> tuple[Event, Event, Registration, Registration]:
-    mine, other = network(session, "Réseau des médiateurs – 93"), network(session, "Réseau PRE – 91")
+    mine, other = (
+        network(session, "Réseau des médiateurs – 93"),
+        network(session, "Réseau PRE – 91"),
+    )
     coordinator(session, LIMITED, mine)
     own = make_event(session, title="Rencontre des médiateurs", networks=[mine.code], capacity=1)
     theirs = make_event(session, title="Rencontre PRE secrète", networks=[other.code], capacity=1)
@@ -77,11 +80,13 @@ def test_limited_coordinator_cannot_reach_another_networks_event(
         sign_in(client, live, LIMITED)
         token = csrf_of(client.get("/gestion/").text)
         for method, path in routes(theirs.id, their_waiting.id):
-            answer = client.request(method, path, data={**FORGED, "csrf": token} if method == "POST" else None)
+            answer = client.request(
+                method, path, data={**FORGED, "csrf": token} if method == "POST" else None
+            )
             assert answer.status_code == 403, (method, path, answer.status_code)
             assert "Rencontre PRE secrète" not in answer.text and "Accès refusé" in answer.text
         # their registration through my event's address: not found, and untouched
-        for method, path in routes(own.id, their_waiting.id)[-2:]:
+        for _method, path in routes(own.id, their_waiting.id)[-2:]:
             assert client.post(path, data={"csrf": token}).status_code == 404, path
         # no such event: the same refusal as another network's
         assert client.get("/gestion/evenements/999999").status_code == 403
@@ -131,11 +136,17 @@ def test_actions_are_audited_with_their_author(live: Live, session: Session) -> 
         sign_in(client, live, LIMITED)
         token = csrf_of(client.get(f"/gestion/evenements/{own.id}").text)
         base = f"/gestion/evenements/{own.id}"
-        promoted = client.post(f"{base}/inscriptions/{own_waiting.id}/promouvoir", data={"csrf": token})
+        promoted = client.post(
+            f"{base}/inscriptions/{own_waiting.id}/promouvoir", data={"csrf": token}
+        )
         assert promoted.status_code == 303
-        again = client.post(f"{base}/inscriptions/{own_waiting.id}/promouvoir", data={"csrf": token})
+        again = client.post(
+            f"{base}/inscriptions/{own_waiting.id}/promouvoir", data={"csrf": token}
+        )
         assert again.status_code == 409 and "liste d'attente" in html.unescape(again.text)
-        cancelled = client.post(f"{base}/annuler", data={"csrf": token, "motif": "Salle indisponible"})
+        cancelled = client.post(
+            f"{base}/annuler", data={"csrf": token, "motif": "Salle indisponible"}
+        )
         assert cancelled.status_code == 303
     session.expire_all()
     assert session.get(Registration, own_waiting.id).status == RegistrationStatus.CONFIRMED  # type: ignore[union-attr]

@@ -58,9 +58,7 @@ def test_link_signs_in_once_and_sign_out_ends_the_session(live: Live, session: S
     assert actions[-2:] == ["signin.opened", "signin.closed"]
 
 
-def test_same_answer_for_an_address_without_role_and_no_mail(
-    live: Live, session: Session
-) -> None:
+def test_same_answer_for_an_address_without_role_and_no_mail(live: Live, session: Session) -> None:
     coordinator(session, COORDINATOR)
     with httpx.Client(base_url=live.base) as client:
         known = _ask(client, COORDINATOR)
@@ -142,7 +140,10 @@ def test_telegram_login_answer_is_checked_with_the_bot_token(
         other_bot = _telegram_answer("999:other", id="4242", first_name="Marie", auth_date=now)
         assert client.get("/gestion/connexion/telegram", params=other_bot).status_code == 410
         old = _telegram_answer(
-            "123456:test-token", id="4242", first_name="Marie", auth_date=str(int(time.time()) - 7200)
+            "123456:test-token",
+            id="4242",
+            first_name="Marie",
+            auth_date=str(int(time.time()) - 7200),
         )
         assert client.get("/gestion/connexion/telegram", params=old).status_code == 410
         stranger = _telegram_answer("123456:test-token", id="77", first_name="X", auth_date=now)

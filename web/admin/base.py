@@ -51,21 +51,15 @@ class Staff:
         return self.grant.role == Role.ADMINISTRATOR
 
 
-def page(
-    request: Request,
-    template: str,
-    status_code: int = 200,
-    staff: Staff | None = None,
-    **context: object,
-) -> Response:
+def page(request: Request, template: str, status_code: int = 200, **context: object) -> Response:
     """``templates/web/admin/<template>`` with the branding, the CSRF token and who is signed in."""
     settings = get_settings()
     csrf = Csrf.of(request)
+    context.setdefault("staff", None)
     html = render_html(
         f"web/admin/{template}",
         organisation=settings.organisation_name,
         csrf=csrf.token,
-        staff=staff,
         path=request.url.path,
         **context,
     )

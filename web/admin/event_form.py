@@ -113,9 +113,9 @@ def create(request: Request, session: Session, staff: Staff, form: Form) -> Resp
     values["brouillon"] = form.get("brouillon") == "oui"
     allowed = {n.code: n.id for n in networks_of(session, staff)}
     errors: dict[str, str] = {}
-    if any(code not in allowed for code in chosen):
-        errors["reseaux"] = _named("networks", t("errors.admin_network_required"))
-    elif staff.grant.networks is not None and not chosen:
+    if any(code not in allowed for code in chosen) or (
+        staff.grant.networks is not None and not chosen
+    ):
         errors["reseaux"] = _named("networks", t("errors.admin_network_required"))
     try:
         data = _input(form, draft=values["brouillon"], networks=chosen)
@@ -145,7 +145,9 @@ def save(request: Request, session: Session, staff: Staff, form: Form) -> Respon
         data = _input(form, draft=event.status == EventStatus.DRAFT, networks=[])
     except ValidationError as error:
         return _form_page(request, session, staff, values, _errors(error), event)
-    theme = session.exec(select(Theme).where(Theme.name == data.theme)).first() if data.theme else None
+    theme = (
+        session.exec(select(Theme).where(Theme.name == data.theme)).first() if data.theme else None
+    )
     changes = {
         "title": data.title, "starts_at": data.starts_at, "ends_at": data.ends_at,
         "format": data.format, "venue": data.venue, "visio_url": data.visio_url,

@@ -98,7 +98,9 @@ def table_filters(request: Request) -> tuple[table.TableFilters, dict[str, str]]
     query = request.query_params
     chosen = {
         "q": query.get("q", "")[:100],
-        "statut": query.get("statut", "") if query.get("statut", "") in REGISTRATION_STATUSES else "",
+        "statut": query.get("statut", "")
+        if query.get("statut", "") in REGISTRATION_STATUSES
+        else "",
         "profil": query.get("profil", "")[:12],
         "departement": query.get("departement", "")[:3],
         "structure": query.get("structure", "")[:100],
@@ -134,7 +136,7 @@ def event_page(request: Request, session: Session, staff: Staff) -> Response:
             events.network_ids(session, event.id))))
     ]  # fmt: skip
     return page(
-        request, "event.html", staff=staff, event=event, lines=lines, counts=counts,
+        request, "event.html", 200, staff=staff, event=event, lines=lines, counts=counts,
         chosen=chosen, query=query_string(chosen), sort_link=lambda name: query_string(
             chosen, tri=name, ordre="desc" if chosen["tri"] == name and chosen["ordre"] == "asc"
             else "asc"),

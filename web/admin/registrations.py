@@ -68,7 +68,10 @@ def export(request: Request, session: Session, staff: Staff) -> Response:
     return Response(
         content,
         media_type=KINDS[kind],
-        headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"},
+        headers={
+            "Content-Disposition": f'attachment; filename="{name}"',
+            "Cache-Control": "no-store",
+        },
     )
 
 
