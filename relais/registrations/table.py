@@ -45,12 +45,16 @@ def _matches(line: Line, filters: TableFilters, words: list[str]) -> bool:
         return False
     if filters.structure and _plain(filters.structure) not in _plain(line.organisation):
         return False
+    if not words:
+        return True
     haystack = _plain(" ".join((person.last_name, person.first_name, person.email or "")))
     return all(word in haystack for word in words)
 
 
 def _key(line: Line, sort: str) -> tuple[object, ...]:
     person = line.person
+    if sort == "statut":
+        return (STATUS_ORDER[line.registration.status], line.position or 0, person.id or 0)
     name = (_plain(person.last_name), _plain(person.first_name))
     if sort == "nom":
         return name
@@ -62,7 +66,7 @@ def _key(line: Line, sort: str) -> tuple[object, ...]:
         return (person.departement_code or "", *name)
     if sort == "date":
         return (line.registration.created_at, line.registration.id or 0)
-    return (STATUS_ORDER[line.registration.status], line.position or 0, *name)
+    return name
 
 
 def rows(session: Session, event_id: int, filters: TableFilters) -> list[Line]:

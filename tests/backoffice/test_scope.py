@@ -41,18 +41,19 @@ def _two_events(session: Session) -> tuple[Event, Event, Registration, Registrat
     return own, theirs, made[0].registration, made[1].registration
 
 
-def routes(event_id: int, registration_id: int) -> list[tuple[str, str]]:
-    """Every back-office route that names an event or a registration."""
+def routes(event_id: int, registration_id: int) -> list[tuple[str, str, dict[str, str]]]:
+    """Every back-office route that names an event (and the registration buttons)."""
     base = f"/gestion/evenements/{event_id}"
-    registration = f"{base}/inscriptions/{registration_id}"
-    return [
+    plain = [
         ("GET", base), ("GET", f"{base}/modifier"), ("POST", f"{base}/modifier"),
         ("POST", f"{base}/publier"), ("GET", f"{base}/annuler"), ("POST", f"{base}/annuler"),
         ("GET", f"{base}/dupliquer"), ("POST", f"{base}/dupliquer"),
         ("GET", f"{base}/export.xlsx"), ("GET", f"{base}/export.csv"),
         ("GET", f"{base}/export.pdf"), ("GET", f"{base}/ajouter"), ("POST", f"{base}/ajouter"),
-        ("POST", f"{registration}/promouvoir"), ("POST", f"{registration}/annuler"),
     ]  # fmt: skip
+    buttons = [("POST", f"{base}/inscriptions", {"promouvoir": str(registration_id)}),
+               ("POST", f"{base}/inscriptions", {"annuler": str(registration_id)})]  # fmt: skip
+    return [(method, path, {}) for method, path in plain] + buttons
 
 
 FORGED = {
@@ -79,15 +80,14 @@ def test_limited_coordinator_cannot_reach_another_networks_event(
     with httpx.Client(base_url=live.base) as client:
         sign_in(client, live, LIMITED)
         token = csrf_of(client.get("/gestion/").text)
-        for method, path in routes(theirs.id, their_waiting.id):
-            answer = client.request(
-                method, path, data={**FORGED, "csrf": token} if method == "POST" else None
-            )
+        for method, path, extra in routes(theirs.id, their_waiting.id):
+            data = {**FORGED, **extra, "csrf": token} if method == "POST" else None
+            answer = client.request(method, path, data=data)
             assert answer.status_code == 403, (method, path, answer.status_code)
             assert "Rencontre PRE secrète" not in answer.text and "Accès refusé" in answer.text
         # their registration through my event's address: not found, and untouched
-        for _method, path in routes(own.id, their_waiting.id)[-2:]:
-            assert client.post(path, data={"csrf": token}).status_code == 404, path
+        for _method, path, extra in routes(own.id, their_waiting.id)[-2:]:
+            assert client.post(path, data={**extra, "csrf": token}).status_code == 404, path
         # no such event: the same refusal as another network's
         assert client.get("/gestion/evenements/999999").status_code == 403
         listed = client.get("/gestion/evenements", params={"periode": "tous"}).text
@@ -109,15 +109,15 @@ def test_no_session_and_a_participants_link_reach_no_page(live: Live, session: S
     assert own.id is not None and own_waiting.id is not None
     person = make_person(session, email="participante@exemple.fr")
     manage = access.manage_url(person)
-    all_routes = [("GET", "/gestion/"), ("GET", "/gestion/evenements"),
-                  ("GET", "/gestion/evenements/nouveau"), ("POST", "/gestion/evenements/nouveau"),
-                  *routes(own.id, own_waiting.id)]  # fmt: skip
+    all_routes = [("GET", "/gestion/", {}), ("GET", "/gestion/evenements", {}),
+                  ("GET", "/gestion/evenements/nouveau", {}),
+                  ("POST", "/gestion/evenements/nouveau", {}), *routes(own.id, own_waiting.id)]  # fmt: skip
     before = _state(session)
     with httpx.Client(base_url=live.base) as client:
         assert client.get(manage.replace(live.base, "")).status_code == 200
         token = csrf_of(client.get("/gestion/connexion").text)
-        for method, path in all_routes:
-            data = {**FORGED, "csrf": token} if method == "POST" else None
+        for method, path, extra in all_routes:
+            data = {**FORGED, **extra, "csrf": token} if method == "POST" else None
             answer = client.request(method, path, data=data)
             assert answer.status_code == 303, (method, path)
             assert answer.headers["location"] == "/gestion/connexion"
@@ -136,13 +136,10 @@ def test_actions_are_audited_with_their_author(live: Live, session: Session) -> 
         sign_in(client, live, LIMITED)
         token = csrf_of(client.get(f"/gestion/evenements/{own.id}").text)
         base = f"/gestion/evenements/{own.id}"
-        promoted = client.post(
-            f"{base}/inscriptions/{own_waiting.id}/promouvoir", data={"csrf": token}
-        )
+        button = {"csrf": token, "promouvoir": str(own_waiting.id)}
+        promoted = client.post(f"{base}/inscriptions", data=button)
         assert promoted.status_code == 303
-        again = client.post(
-            f"{base}/inscriptions/{own_waiting.id}/promouvoir", data={"csrf": token}
-        )
+        again = client.post(f"{base}/inscriptions", data=button)
         assert again.status_code == 409 and "liste d'attente" in html.unescape(again.text)
         cancelled = client.post(
             f"{base}/annuler", data={"csrf": token, "motif": "Salle indisponible"}

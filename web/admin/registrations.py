@@ -21,38 +21,30 @@ KINDS = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sh
          "csv": "text/csv; charset=utf-8", "pdf": "application/pdf"}  # fmt: skip
 
 
-def _registration(session: Session, request: Request, event_id: int) -> Registration:
-    """The registration of the URL, which must belong to the event of the URL."""
-    number = identifiers.parse(request.path_params["registration"])
+def _registration(session: Session, raw: str, event_id: int) -> Registration:
+    """The registration a button names, which must belong to the event of the URL."""
+    number = identifiers.parse(raw)
     found = session.get(Registration, number) if number is not None else None
-    if found is None or found.event_id != event_id:
+    if found is None or found.event_id != event_id or found.id is None:
         raise NotFound("registration_not_found")
     return found
 
 
-def _back(event_id: int, form: Form, done: str) -> Response:
-    """Back to the table with the filters it had."""
+def act(request: Request, session: Session, staff: Staff, form: Form) -> Response:
+    """A button of the table: « Donner une place » (promote) or « Annuler » (cancel)."""
+    event = checked_event(session, staff, request, Action.REGISTRATIONS)
+    assert event.id is not None
+    if form.get("promouvoir"):
+        found = _registration(session, form.get("promouvoir"), event.id)
+        registrations.promote(session, found.id or 0, staff.actor)
+        done = "promotion"
+    else:
+        found = _registration(session, form.get("annuler"), event.id)
+        registrations.cancel(session, found.id or 0, staff.actor)
+        done = "annulation"
     kept = form.get("retour")[:500]
     separator = "&" if kept else ""
-    return redirect(f"/gestion/evenements/{event_id}?{kept}{separator}fait={done}")
-
-
-def promote(request: Request, session: Session, staff: Staff, form: Form) -> Response:
-    event = checked_event(session, staff, request, Action.REGISTRATIONS)
-    assert event.id is not None
-    found = _registration(session, request, event.id)
-    assert found.id is not None
-    registrations.promote(session, found.id, staff.actor)
-    return _back(event.id, form, "promotion")
-
-
-def cancel(request: Request, session: Session, staff: Staff, form: Form) -> Response:
-    event = checked_event(session, staff, request, Action.REGISTRATIONS)
-    assert event.id is not None
-    found = _registration(session, request, event.id)
-    assert found.id is not None
-    registrations.cancel(session, found.id, staff.actor)
-    return _back(event.id, form, "annulation")
+    return redirect(f"/gestion/evenements/{event.id}?{kept}{separator}fait={done}")
 
 
 def export(request: Request, session: Session, staff: Staff) -> Response:

@@ -8,7 +8,6 @@ from web.admin import event_form, pages, registrations, signin
 from web.admin.base import action, stylesheet, view
 
 EVENT = "/gestion/evenements/{event}"
-REGISTRATION = EVENT + "/inscriptions/{registration}"
 
 
 def routes() -> list[Route]:
@@ -35,6 +34,5 @@ def routes() -> list[Route]:
         Route(EVENT + "/export.{kind}", view(registrations.export), methods=["GET"]),
         Route(EVENT + "/ajouter", view(registrations.add_form), methods=["GET"]),
         Route(EVENT + "/ajouter", action(registrations.add), methods=["POST"]),
-        Route(REGISTRATION + "/promouvoir", action(registrations.promote), methods=["POST"]),
-        Route(REGISTRATION + "/annuler", action(registrations.cancel), methods=["POST"]),
+        Route(EVENT + "/inscriptions", action(registrations.act), methods=["POST"]),
     ]
