@@ -120,6 +120,12 @@ def test_coordinator_signs_in_creates_follows_and_exports(
     download.save_as(saved)
     assert saved.read_bytes().startswith(b"%PDF")
 
+    page.get_by_role("link", name="Le jour J").click()
+    _checked(page, "jour-j")
+    page.get_by_role("button", name="Présent : Amina Benali").click()
+    assert page.get_by_text("Présence enregistrée.").is_visible()
+    page.go_back()
+    page.go_back()
     for link, name in (("Modifier", "modifier"), ("Inscrire une personne", "inscrire"),
                        ("Dupliquer", "dupliquer"), ("Annuler l'événement", "annuler")):  # fmt: skip
         page.get_by_role("link", name=link, exact=True).click()

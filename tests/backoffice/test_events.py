@@ -14,9 +14,11 @@ import httpx
 from openpyxl import load_workbook
 from sqlmodel import Session, select
 
+from relais.attendance.models import Attendance, AttendanceMethod, AttendanceStatus
 from relais.events.models import Event, EventStatus
 from relais.people.models import Person
 from relais.registrations import services as registrations
+from relais.registrations.models import Registration
 from relais.timefmt import local, utcnow
 from tests.backoffice.conftest import coordinator, mails_to, network, sign_in
 from tests.factories import make_event, make_person
@@ -151,3 +153,30 @@ def test_table_filters_sorts_exports_and_adds_by_hand(live: Live, session: Sessi
     assert len(received) == 1 and "attente" in str(received[0]["Subject"]).lower()
     paul = session.exec(select(Person).where(Person.email == "paul.durand@exemple.fr")).one()
     assert paul.first_name == "Paul"
+
+
+def test_the_day_marks_presence_of_expected_people_only(live: Live, session: Session) -> None:
+    coordinator(session, ADMIN)
+    event = make_event(session, title="Rencontre du jour", starts_at=utcnow() + timedelta(hours=1))
+    expected, stranger = make_person(session, last_name="Benali"), make_person(session)
+    assert event.id is not None and expected.id is not None and stranger.id is not None
+    registrations.register(session, event.id, expected.id, source="web")
+    session.commit()
+    base = f"/gestion/evenements/{event.id}/jour-j"
+    with httpx.Client(base_url=live.base) as client:
+        sign_in(client, live, ADMIN)
+        page = client.get(base, params={"q": "benali"})
+        assert page.status_code == 200 and "0</strong> présent sur 1 inscrit" in page.text
+        token = csrf_of(page.text)
+        marked = client.post(base, data={"csrf": token, "present": str(expected.id)})
+        assert marked.status_code == 303
+        assert "1</strong> présent sur 1 inscrit" in client.get(base).text
+        forged = client.post(base, data={"csrf": token, "present": str(stranger.id)})
+        assert forged.status_code == 404
+        poster = client.get(f"/gestion/evenements/{event.id}/affiche.pdf")
+        assert poster.content.startswith(b"%PDF")
+    rows = session.exec(select(Attendance)).all()
+    assert [(a.person_id, a.status, a.method, a.recorded_by) for a in rows] == [
+        (expected.id, AttendanceStatus.PRESENT, AttendanceMethod.COORDINATOR, f"email:{ADMIN}")
+    ]
+    assert len(session.exec(select(Registration)).all()) == 1

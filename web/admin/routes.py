@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from starlette.routing import Route
 
-from web.admin import event_form, pages, registrations, signin
+from web.admin import event_form, pages, registrations, signin, today
 from web.admin.base import action, stylesheet, view
 
 EVENT = "/gestion/evenements/{event}"
@@ -35,4 +35,7 @@ def routes() -> list[Route]:
         Route(EVENT + "/ajouter", view(registrations.add_form), methods=["GET"]),
         Route(EVENT + "/ajouter", action(registrations.add), methods=["POST"]),
         Route(EVENT + "/inscriptions", action(registrations.act), methods=["POST"]),
+        Route(EVENT + "/jour-j", view(today.roster_page), methods=["GET"]),
+        Route(EVENT + "/jour-j", action(today.mark), methods=["POST"]),
+        Route(EVENT + "/affiche.pdf", view(today.poster), methods=["GET"]),
     ]
