@@ -118,9 +118,11 @@ def profile(actor: Actor) -> list[Reply]:
             person=person,
             organisation=organisation.name if organisation else None,
             profile=trade.name if trade else None,
+            structure_type=people.structure_type_name(session, person),
             departement=f"{departement.code} {departement.name}" if departement else None,
         )
-        return [Reply(text, [[(label("edit_profile"), "me")], [MENU]])]
+        buttons = [[(label("structure_type"), "stc")], [(label("edit_profile"), "me")], [MENU]]
+        return [Reply(text, buttons)]
 
 
 def export(actor: Actor) -> list[Reply]:

@@ -24,7 +24,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot import account, catalogue, registry, signup
+from bot import account, catalogue, registry, signup, structure
 from bot.actor import Actor
 from bot.catalogue import Filters
 from bot.guard import FloodGuard
@@ -285,6 +285,9 @@ ROUTES: dict[str, Route] = {
     "pe": lambda actor, args: signup.answer_button(actor, "email_confirm", args[0]),
     "pk": lambda actor, args: signup.answer_button(actor, "email_code", args[0]),
     "pp": lambda actor, args: signup.answer_button(actor, "profile", args[0]),
+    "py": lambda actor, args: signup.answer_button(actor, "structure_type", args[0]),
+    "st": lambda actor, args: structure.choose(actor, args[0]),
+    "stc": lambda actor, args: structure.ask_change(actor),
     "pd": lambda actor, args: signup.answer_button(actor, "departement", args[0]),
     "pdp": lambda actor, args: signup.answer_button(
         actor, "departement", f"page:{identifiers.number(args[0])}"
@@ -302,7 +305,7 @@ def _route(actor: Actor, data: str) -> list[Reply] | None:
         return None
     try:
         return route(actor, args)
-    except (signup.Stale, account.Stale, ValueError, IndexError):
+    except (signup.Stale, account.Stale, structure.Stale, ValueError, IndexError):
         return None
     except DomainError as error:
         return [Reply(problem(error))]

@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlmodel import Session
 
-from bot import conversation, emailcode
+from bot import conversation, emailcode, structure
 from bot.actor import Actor, registered_person
 from bot.calendar import invitation
 from bot.conversation import State
@@ -38,7 +38,8 @@ NEXT = {
     "email": "email_confirm",
     "email_confirm": "organisation",
     "email_code": "organisation",
-    "organisation": "profile",
+    "organisation": "structure_type",
+    "structure_type": "profile",
     "profile": "departement",
     "departement": "phone",
     "phone": "consent",
@@ -48,6 +49,7 @@ LIMITS = {
     "first_name": people.MAX_NAME,
     "email": 254,
     "organisation": people.MAX_ORGANISATION,
+    "structure_type": 120,
     "profile": 120,
     "departement": 60,
     "phone": 30,
@@ -87,6 +89,9 @@ def question(session: Session, state: State, *, edit: bool = False) -> Reply:
     if step == "profile":
         choices = [(profile.name, f"pp:{profile.id}") for profile in reference.profiles(session)]
         return Reply(say("ask.profile"), _rows(choices, 2), edit=edit)
+    if step == "structure_type":
+        buttons = structure.choices(session, prefix="py", skippable=False)
+        return Reply(say("ask.structure_type"), buttons, edit=edit)
     if step == "departement":
         return Reply(
             say("ask.departement"),
@@ -154,10 +159,15 @@ def _parse(session: Session, step: str, text: str) -> Any:
         if profile is None:
             raise UseButtons
         return profile.id
+    if step == "structure_type":
+        kind = reference.match_structure_type(session, text)
+        if kind is None:
+            raise UseButtons
+        return kind.id
     raise UseButtons
 
 
-STORED_AS = {"profile": "profile_id"}
+STORED_AS = {"profile": "profile_id", "structure_type": "structure_type_id"}
 
 
 def answer_text(actor: Actor, text: str) -> list[Reply] | None:
@@ -238,6 +248,12 @@ def answer_button(actor: Actor, step: str, value: str) -> list[Reply]:
                 raise Stale
             state.data["profile_id"] = identifiers.number(value)
             return [_advance(session, actor, state, edit=True)]
+        if step == "structure_type":
+            kind = reference.structure_type(session, identifiers.number(value))
+            if kind is None:
+                raise Stale
+            state.data["structure_type_id"] = kind.id
+            return [_advance(session, actor, state, edit=True)]
         if step == "departement" and value.startswith("page:"):
             state.data["dep_page"] = identifiers.number(value[5:])
             conversation.save(session, actor.telegram_id, state)
@@ -269,6 +285,7 @@ def _save(session: Session, actor: Actor, data: dict[str, Any]) -> Person:
         last_name=data["last_name"],
         organisation=data["organisation"],
         profile_id=data["profile_id"],
+        structure_type_id=data.get("structure_type_id"),
         departement_code=data["departement"],
         phone=data.get("phone"),
         telegram_id=actor.telegram_id,
@@ -313,7 +330,7 @@ def register_event(actor: Actor, event_id: int) -> list[Reply]:
             outcome = registrations.register(
                 session, event_id, person.id, source="telegram", actor=actor.audit
             )
-            return _outcome_replies(outcome, person)
+            return [*_outcome_replies(outcome, person), *structure.ask_once(session, person)]
     except DomainError as error:
         return [Reply(problem(error), [[(label("events"), "l:0:::"), (label("menu"), "m")]])]
 
@@ -360,7 +377,7 @@ def register_cycle(actor: Actor, series_id: int) -> list[Reply]:
                 for o in outcomes
                 if o.confirmed
             ]
-            return [Reply(text, _after_buttons()), *documents]
+            return [Reply(text, _after_buttons()), *documents, *structure.ask_once(session, person)]
     except DomainError as error:
         return [Reply(problem(error), [[(label("events"), "l:0:::"), (label("menu"), "m")]])]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from urllib.parse import urlparse
 
 import typer
@@ -13,7 +14,10 @@ from relais.db import session_scope
 from relais.events import services as events
 from relais.i18n import t
 
-app = typer.Typer(help="E-mails : file d'envoi, nouveaux essais, ressources.", no_args_is_help=True)
+app = typer.Typer(
+    help="E-mails : file d'envoi, nouveaux essais, ressources, boîte de réception.",
+    no_args_is_help=True,
+)
 
 
 @app.command("status")
@@ -63,3 +67,21 @@ def add_resource(
         assert found.id is not None
         session.add(EventResource(event_id=found.id, title=title.strip()[:200], url=url.strip()))
     console.print(t("mail.resource_added", title=found.title), markup=False)
+
+
+@app.command("inbox")
+@friendly
+def inbox(
+    essai: Path | None = typer.Option(None, "--essai", help=t("inbox.cli.essai_help")),
+    confirmer: int | None = typer.Option(None, "--confirmer", help=t("inbox.cli.confirmer_help")),
+    limite: int = typer.Option(30, "--limite", min=1, max=1000, help=t("inbox.cli.limite_help")),
+) -> None:
+    """Messages lus dans la boîte de Relais et ce qui en a été fait (--essai : sans rien changer)."""
+    from mailer.inbox import cli
+
+    if essai is not None:
+        cli.try_file(essai)
+    elif confirmer is not None:
+        cli.confirm(confirmer)
+    else:
+        cli.show(limite)

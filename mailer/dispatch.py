@@ -15,14 +15,13 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from email.utils import parseaddr
 from typing import Protocol, TypeVar
 
 from sqlalchemy import and_, bindparam, func, or_, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, create_engine, select
 
-from mailer import compose
+from mailer import compose, verp
 from mailer.delivery import EmlFolder, Prepared, Result, SmtpConnection
 from mailer.models import OutboxMessage, OutboxState
 from mailer.outbox import hard_bounce_hooks, renderer_for
@@ -91,7 +90,6 @@ class Dispatcher:
     def __init__(self, settings: Settings, engine: Engine | None = None) -> None:
         self.settings = settings
         self.engine = engine or get_engine()
-        self.sender = parseaddr(settings.mail_from)[1] or "relais@localhost"
         self.transports: list[Transport] = self._transports()
         self.pacer = Pacer(settings.mail_rate_per_second)
         self._lock = asyncio.Lock()
@@ -298,7 +296,8 @@ class Dispatcher:
         except Exception as error:
             log.exception("outbox row %s (%s) cannot be rendered", row.id, row.kind)
             return Result(row.id, False, f"mise en forme impossible : {type(error).__name__}")
-        return Prepared(row.id, self.sender, row.to_address, data)
+        sender = verp.envelope_sender(self.settings, row.id)
+        return Prepared(row.id, sender, row.to_address, data)
 
     def record(self, results: Sequence[Result]) -> None:
         """Write the answers of the relay; only rows still claimed are touched."""

@@ -32,7 +32,7 @@ class OutboxMessage(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     kind: str = Field(max_length=40)
-    to_address: str = Field(max_length=254)
+    to_address: str = Field(max_length=254, index=True)  # bounces are matched by address
     person_id: int | None = Field(default=None, foreign_key="person.id", index=True)
     subject: str | None = Field(default=None, max_length=300)
     payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))

@@ -9,6 +9,8 @@ from datetime import datetime, time, timedelta
 
 from sqlmodel import Session, col, select
 
+from relais.attendance import services as attendance
+from relais.attendance.models import AttendanceStatus
 from relais.events import services as events
 from relais.events.models import Event, Series
 from relais.events.schemas import EventInput
@@ -26,13 +28,28 @@ NETWORKS = (
     ("demo-pre-91", "Réseau des référents PRE – 91", "91"),
     ("demo-cites-educatives", "Réseau régional des Cités éducatives", None),
 )
+#: (first, last, e-mail, structure, type of structure, profile, département, network index).
+#: One person has no type of structure: the figures then show a « non renseigné » share.
 PEOPLE = (
-    ("Nadia", "Benali", "nadia.benali@exemple.fr", "Ville de Montreuil", "Médiateur adulte-relais", "93", 0),
-    ("Karim", "Dufresne", "karim.dufresne@exemple.fr", "Association Lien Social", "Médiateur adulte-relais", "93", 0),
-    ("Sophie", "Marchal", "sophie.marchal@exemple.fr", "CCAS d'Évry-Courcouronnes", "Référent de parcours PRE", "91", 1),
-    ("Thomas", "Nguyen", "thomas.nguyen@exemple.fr", "Ville de Grigny", "Coordonnateur PRE", "91", 1),
-    ("Aïcha", "Traoré", "aicha.traore@exemple.fr", "Cité éducative de Clichy", "Chef de projet Cité éducative", "93", 2),
-    ("Julien", "Perrot", "julien.perrot@exemple.fr", "Préfecture de l'Essonne", "Délégué du préfet", "91", 2),
+    ("Nadia", "Benali", "nadia.benali@exemple.fr", "Ville de Montreuil", "Collectivité territoriale", "Médiateur adulte-relais", "93", 0),
+    ("Karim", "Dufresne", "karim.dufresne@exemple.fr", "Association Lien Social", "Association", "Médiateur adulte-relais", "93", 0),
+    ("Sophie", "Marchal", "sophie.marchal@exemple.fr", "CCAS d'Évry-Courcouronnes", "Collectivité territoriale", "Référent de parcours PRE", "91", 1),
+    ("Thomas", "Nguyen", "thomas.nguyen@exemple.fr", "Ville de Grigny", "Collectivité territoriale", "Coordonnateur PRE", "91", 1),
+    ("Aïcha", "Traoré", "aicha.traore@exemple.fr", "Collège Jean-Jaurès, Clichy", "Établissement scolaire / Éducation nationale", "Chef de projet Cité éducative", "93", 2),
+    ("Julien", "Perrot", "julien.perrot@exemple.fr", "Préfecture de l'Essonne", "Services de l'État", "Délégué du préfet", "91", 2),
+    ("Inès", "Carvalho", "ines.carvalho@exemple.fr", "Office public de l'habitat 93", "Bailleur social", "Bailleur", "93", 0),
+    ("Marc", "Lefebvre", "marc.lefebvre@exemple.fr", "CAF de l'Essonne", "Organisme public (CAF, France Travail…)", "Autre", "91", 1),
+    ("Fatou", "Diallo", "fatou.diallo@exemple.fr", "Conseil citoyen des Tarterêts", "Habitant", "Habitant", "91", 1),
+    ("Paul", "Girard", "paul.girard@exemple.fr", "Transports Urbains Express", "Entreprise", "Autre", "93", 0),
+    ("Yasmine", "Haddad", "yasmine.haddad@exemple.fr", "Centre social Les Tilleuls", "Association", "Association", "93", 0),
+    ("Léo", "Bertin", "leo.bertin@exemple.fr", "Maison de quartier du Luth", None, "Médiateur adulte-relais", "93", 0),
+)  # fmt: skip
+#: Sessions already held (days before today) and who came, by index in PEOPLE:
+#: they give ``relais stats`` and ``relais report`` something to count.
+PAST_SESSIONS = (
+    ("Rencontre du réseau des médiateurs : bilan du semestre", -70, "Médiation sociale", 0, (0, 1, 6, 9, 10, 11)),
+    ("Webinaire : la réussite éducative après le collège", -40, "Questions éducatives", 1, (2, 3, 4, 5, 7, 8)),
+    ("Atelier GUSP avec les bailleurs", -15, "Cadre de vie & GUSP", 0, (0, 5, 6, 9, 11)),
 )  # fmt: skip
 
 
@@ -67,9 +84,8 @@ def load_demo(session: Session) -> list[str]:
     if session.exec(select(Network).where(Network.code == NETWORKS[0][0])).first() is None:
         _create(session)
     lines = []
-    for event in session.exec(
-        select(Event).where(col(Event.series_id).is_(None)).order_by(col(Event.starts_at))
-    ):
+    upcoming = col(Event.series_id).is_(None) & (col(Event.ends_at) > utcnow())
+    for event in session.exec(select(Event).where(upcoming).order_by(col(Event.starts_at))):
         lines.append(
             t(
                 "cli.demo_event",
@@ -93,15 +109,30 @@ def _create(session: Session) -> None:
         network_ids.append(
             networks.create(session, name, ACTOR, code=code, departement_code=departement).id
         )
-    for first, last, email, organisation, profile_name, departement, network_index in PEOPLE:
+    person_ids: list[int] = []
+    for first, last, email, organisation, kind, profile_name, departement, network_index in PEOPLE:
         profile = reference.find_profile(session, profile_name)
+        structure_type = reference.match_structure_type(session, kind) if kind else None
         person = people.save_profile(
             session, email=email, first_name=first, last_name=last, organisation=organisation,
-            profile_id=profile.id if profile else None, departement_code=departement, actor=ACTOR,
+            profile_id=profile.id if profile else None,
+            structure_type_id=structure_type.id if structure_type else None,
+            departement_code=departement, actor=ACTOR,
         )  # fmt: skip
         network_id = network_ids[network_index]
         assert person.id is not None and network_id is not None
         networks.add_member(session, network_id, person.id, ACTOR)
+        person_ids.append(person.id)
+    for title, days, theme, network_index, present in PAST_SESSIONS:
+        held = events.create(
+            session,
+            EventInput(title=title, starts_at=_at(days, 9, 30), duration_minutes=180, theme=theme,
+                       venue="Maison des associations, 93100 Montreuil", networks=[NETWORKS[network_index][0]]),
+            ACTOR,
+        )  # fmt: skip
+        assert held.id is not None
+        ids = [person_ids[index] for index in present]
+        attendance.mark(session, held.id, ids, AttendanceStatus.PRESENT, ACTOR)
     for data in _events():
         events.create(session, data, ACTOR)
     events.create_series(

@@ -8,6 +8,7 @@ from sqlmodel import SQLModel
 
 from relais.attendance.models import Attendance, AttendanceMethod, AttendanceStatus
 from relais.audit import AuditEntry
+from relais.bounces.models import AddressBounce
 from relais.events.models import (
     Event,
     EventAudience,
@@ -19,9 +20,9 @@ from relais.events.models import (
 from relais.invitations.models import Broadcast, Invitation
 from relais.keys.models import InstallationSecret
 from relais.networks.models import Network, NetworkMember
-from relais.people.models import Consent, ConsentPurpose, Organisation, OrganisationKind, Person
-from relais.reference.models import Departement, Profile, Theme
-from relais.registrations.models import Registration, RegistrationStatus
+from relais.people.models import Consent, ConsentPurpose, Organisation, Person
+from relais.reference.models import Departement, Profile, StructureType, Theme
+from relais.registrations.models import CalendarAnswer, Registration, RegistrationStatus
 from relais.roles.models import Role, RoleEmail, RoleEmailNetwork, RoleGrant, RoleNetwork
 from relais.satisfaction.models import SatisfactionAnswer
 from relais.signin.models import SignInLink, StaffSession
@@ -29,10 +30,11 @@ from relais.signin.models import SignInLink, StaffSession
 metadata = SQLModel.metadata
 
 __all__ = [
-    "Attendance", "AttendanceMethod", "AttendanceStatus", "AuditEntry", "Broadcast", "Consent",
+    "AddressBounce", "Attendance", "AttendanceMethod", "AttendanceStatus", "AuditEntry",
+    "Broadcast", "CalendarAnswer", "Consent",
     "ConsentPurpose", "Departement", "Event", "EventAudience", "EventFormat", "EventNetwork",
     "EventStatus", "InstallationSecret", "Invitation", "Network", "NetworkMember", "Organisation",
-    "OrganisationKind", "Person", "Profile", "Registration", "RegistrationStatus", "Role",
-    "RoleEmail", "RoleEmailNetwork", "RoleGrant", "RoleNetwork", "SatisfactionAnswer", "Series",
-    "SignInLink", "StaffSession", "Theme", "metadata",
+    "Person", "Profile", "Registration", "RegistrationStatus", "Role", "RoleEmail",
+    "RoleEmailNetwork", "RoleGrant", "RoleNetwork", "SatisfactionAnswer", "Series", "SignInLink",
+    "StaffSession", "StructureType", "Theme", "metadata",
 ]  # fmt: skip

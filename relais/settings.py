@@ -65,6 +65,22 @@ class Settings(BaseSettings):
     reminder_offsets: str = "7d,1d"
     reminder_webinar_offsets: str = "1h"
 
+    mail_bounce_address: str = ""
+    mail_bounce_verp: bool = False
+
+    imap_host: str = ""
+    imap_port: int = Field(default=993, ge=1, le=65535)
+    imap_username: str = ""
+    imap_password: str = ""
+    imap_security: Literal["none", "starttls", "tls"] = "tls"
+    imap_folder: str = "INBOX"
+    imap_processed_folder: str = "Relais-Traites"
+    imap_human_folder: str = ""
+    imap_poll_seconds: float = Field(default=60.0, gt=0)
+    imap_timeout: float = Field(default=30.0, gt=0)
+    imap_max_message_bytes: int = Field(default=10_000_000, ge=10_000)
+    imap_trusted_authserv_id: str = ""
+
     newsletter_unsubscribe_mailto: str = ""
 
     public_base_url: str = "http://localhost:8080"
@@ -114,7 +130,9 @@ class Settings(BaseSettings):
         parse_offsets(value)
         return value
 
-    @field_validator("mail_from", "mail_reply_to", "newsletter_unsubscribe_mailto")
+    @field_validator(
+        "mail_from", "mail_reply_to", "newsletter_unsubscribe_mailto", "mail_bounce_address"
+    )
     @classmethod
     def _mail_address(cls, value: str) -> str:
         """« Nom <adresse> » or a bare address; ``localhost`` is allowed for trials."""

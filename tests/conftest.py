@@ -23,7 +23,7 @@ os.environ.setdefault("ENVIRONMENT", "test")
 os.environ.setdefault("TIMEZONE", "Europe/Paris")
 
 PG_BASE = os.environ.get("RELAIS_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-REFERENCE_TABLES = {"theme", "profile", "departement", "alembic_version"}
+REFERENCE_TABLES = {"theme", "profile", "structure_type", "departement", "alembic_version"}
 
 
 def _pg_reachable() -> str | None:

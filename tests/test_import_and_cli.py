@@ -5,12 +5,14 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 from sqlmodel import Session, select
 
 from relais.events.importer import import_file
 from relais.events.models import Event, Series
+from relais.timefmt import local, utcnow
 
 GOOD_YAML = """
 events:
@@ -96,6 +98,12 @@ def test_demo_then_list_shows_french_dates(db_url: str, tmp_path: Path) -> None:
     assert any(month in listing.stdout for month in ("janv.", "févr.", "déc.", "nov."))
     networks = _relais("network", "list", cwd=tmp_path)
     assert networks.stdout.count("demo-") == 3
+    year = local(utcnow() - timedelta(days=15)).year  # the demo's latest session already held
+    stats = _relais("stats", "--year", str(year), cwd=tmp_path)
+    assert stats.returncode == 0, stats.stderr
+    assert "Par type de structure" in stats.stdout and "Bailleur social" in stats.stdout
+    assert "Type de structure non renseigné : " in stats.stdout
+    assert "Type de structure non renseigné : 0" not in stats.stdout  # one demo person said nothing
 
 
 def test_cli_import_error_report(db_url: str, tmp_path: Path) -> None:

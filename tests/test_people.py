@@ -16,6 +16,7 @@ from relais.networks import services as networks
 from relais.people import services as people
 from relais.people.erasure import erase
 from relais.people.models import Consent, ConsentPurpose, Person
+from relais.reference import services as reference
 from relais.registrations import services as registrations
 from relais.registrations.models import RegistrationStatus
 from relais.timefmt import utcnow
@@ -72,12 +73,34 @@ def test_export_contains_everything_and_is_json(session: Session) -> None:
     text = json.dumps(data, ensure_ascii=False)
     assert person.email in text and "Ville de Bondy" in text and "0612345678" in text
     assert data["consentements"][0]["channel"] == "telegram"
+    assert data["type_de_structure"] is None
+
+
+def test_structure_type_is_checked_and_declining_is_remembered(session: Session) -> None:
+    person = make_person(session)
+    assert people.needs_structure_type(person)
+    with pytest.raises(InvalidInput) as caught:
+        people.set_structure_type(session, person.id, 9999)
+    assert "n'est plus proposé" in caught.value.message and "Autre" in caught.value.message
+    habitant = reference.structure_type_named(session, "habitant")
+    people.set_structure_type(session, person.id, habitant.id)
+    assert not people.needs_structure_type(person)
+    assert people.export(session, person.id)["type_de_structure"] == "Habitant"
+    other = make_person(session)
+    people.decline_structure_type(session, other.id)
+    assert not people.needs_structure_type(other) and other.structure_type_id is None
+    with pytest.raises(InvalidInput) as unknown:
+        reference.structure_type_named(session, "Martiens")
+    assert "« Martiens » inconnu" in unknown.value.message
 
 
 def test_erasure_keeps_anonymous_attendance_and_frees_seats(session: Session) -> None:
     past = make_event(session, starts_at=utcnow() + timedelta(days=1))
     future = make_event(session, capacity=1)
-    person = make_person(session, phone="0612345678", telegram_id=333)
+    association = reference.structure_type_named(session, "Association")
+    person = make_person(
+        session, phone="0612345678", telegram_id=333, structure_type_id=association.id
+    )
     waiting = make_person(session)
     network = networks.create(session, "Réseau test", "test")
     networks.add_member(session, network.id, person.id, "test")
@@ -108,6 +131,7 @@ def test_erasure_keeps_anonymous_attendance_and_frees_seats(session: Session) ->
         "",
     )
     assert person.erased_at is not None
+    assert person.structure_type_id == association.id  # still counted by type, anonymously
     assert session.exec(select(Consent).where(Consent.person_id == person.id)).all() == []
     assert networks.members(session, network.id) == []
     kept = session.exec(select(Attendance).where(Attendance.person_id == person.id)).one()

@@ -20,6 +20,10 @@ from relais.settings import SettingsError, load_settings
         ("DATABASE_URL", "mysql://x", "DATABASE_URL"),
         ("SMTP_SECURITY", "ssl3", "SMTP_SECURITY"),
         ("ADMIN_TELEGRAM_IDS", "12,abc", "ADMIN_TELEGRAM_IDS"),
+        ("IMAP_SECURITY", "ssl3", "IMAP_SECURITY"),
+        ("IMAP_PORT", "0", "IMAP_PORT"),
+        ("IMAP_POLL_SECONDS", "0", "IMAP_POLL_SECONDS"),
+        ("MAIL_BOUNCE_ADDRESS", "pasunemail", "MAIL_BOUNCE_ADDRESS"),
     ],
 )
 def test_bad_value_names_the_setting(
@@ -51,6 +55,7 @@ def test_production_runs_without_a_secret_key(monkeypatch: pytest.MonkeyPatch) -
 
 def test_secrets_are_never_echoed(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SMTP_PASSWORD", "motdepasse-tres-secret")
+    monkeypatch.setenv("IMAP_PASSWORD", "motdepasse-tres-secret")
     monkeypatch.setenv("SMTP_PORT", "nope")
     with pytest.raises(SettingsError) as caught:
         load_settings()

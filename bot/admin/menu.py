@@ -25,6 +25,7 @@ def menu_reply(edit: bool = False) -> Reply:
         [(label("new_event"), data("new")), (label("new_cycle"), data("cy"))],
         [(label("events"), data("evs", 0)), (label("today"), data("today"))],
         [(label("networks"), data("nets")), (label("broadcast"), data("bc"))],
+        [(label("lists"), data("lists"))],
     ]
     return Reply(say("menu"), buttons, edit=edit)
 

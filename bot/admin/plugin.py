@@ -9,6 +9,7 @@ from bot.admin import (
     event_edit,
     handlers,
     invite,
+    lists,
     menu,
     networks,
     registrations,
@@ -16,7 +17,8 @@ from bot.admin import (
 )
 
 __all__ = [
-    "event_create", "event_edit", "menu", "networks", "registrations", "subscribe", "today",
+    "event_create", "event_edit", "lists", "menu", "networks", "registrations", "subscribe",
+    "today",
 ]  # fmt: skip
 
 registry.add_handlers(handlers.install)

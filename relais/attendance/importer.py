@@ -25,7 +25,9 @@ from relais.attendance.models import AttendanceMethod, AttendanceStatus
 from relais.errors import InvalidInput
 from relais.events.models import Event
 from relais.i18n import os_reason, t
+from relais.people import services as people
 from relais.people.models import Person
+from relais.reference import services as reference
 from relais.registrations.models import Registration, RegistrationStatus
 
 NAME_COLUMNS = (
@@ -40,6 +42,12 @@ DURATION_COLUMNS = (
     "durée (minutes)", "duration (minutes)", "durée de la réunion", "in-meeting duration",
     "durée dans la réunion", "durée", "duration", "temps de présence",
 )  # fmt: skip
+#: A registration question some webinars ask (« Type de structure »), in French or English.
+STRUCTURE_TYPE_COLUMNS = (
+    "type de structure", "type structure", "type d'organisation", "type d'organisme",
+    "structure type", "organisation type", "organization type", "type of organisation",
+    "type of organization", "type of structure",
+)  # fmt: skip
 _UNITS = {"h": 60.0, "min": 1.0, "m": 1.0, "s": 1 / 60, "sec": 1 / 60}
 
 
@@ -51,6 +59,7 @@ class ReportLine:
     name: str
     email: str
     minutes: float
+    structure_type: str = ""
 
 
 def _decode(raw: bytes) -> str:
@@ -121,7 +130,8 @@ def read_report(path: Path) -> list[ReportLine]:
         email_at = _find(header, EMAIL_COLUMNS)
         minutes_at = _find(header, DURATION_COLUMNS)
         if name_at is not None and (email_at is not None or minutes_at is not None):
-            return _read_rows(path, lines, index, name_at, email_at, minutes_at)
+            kind_at = _find(header, STRUCTURE_TYPE_COLUMNS)
+            return _read_rows(path, lines, index, (name_at, email_at, minutes_at, kind_at))
     raise InvalidInput("presence.report_no_table", file=path.name)
 
 
@@ -133,10 +143,10 @@ def _read_rows(
     path: Path,
     lines: list[str],
     header_index: int,
-    name_at: int,
-    email_at: int | None,
-    minutes_at: int | None,
+    at: tuple[int, int | None, int | None, int | None],
 ) -> list[ReportLine]:
+    """The table's lines; ``at`` gives the name, e-mail, duration and type columns."""
+    name_at, email_at, minutes_at, kind_at = at
     found: list[ReportLine] = []
     for number, line in enumerate(lines[header_index + 1 :], start=header_index + 2):
         if not line.strip():
@@ -153,7 +163,11 @@ def _read_rows(
             raise InvalidInput(
                 "presence.report_bad_duration", file=path.name, line=number, value=duration
             ) from None
-        found.append(ReportLine(number, cells[name_at], _cell(cells, email_at), minutes))
+        found.append(
+            ReportLine(
+                number, cells[name_at], _cell(cells, email_at), minutes, _cell(cells, kind_at)
+            )
+        )
     if not found:
         raise InvalidInput("presence.report_no_table", file=path.name)
     return found
@@ -183,6 +197,9 @@ class ImportResult:
     ambiguous: list[ReportLine] = field(default_factory=list)
     too_short: list[ReportLine] = field(default_factory=list)
     absent: int = 0
+    #: People whose empty type of structure the report filled; values it could not map.
+    types_filled: int = 0
+    unknown_types: list[ReportLine] = field(default_factory=list)
 
     @property
     def newly_present(self) -> int:
@@ -227,6 +244,19 @@ class _Matcher:
         return None
 
 
+def _keep_structure_type(
+    session: Session, person: Person, line: ReportLine, result: ImportResult
+) -> None:
+    """The report's type for someone who gave none; what the person chose always wins."""
+    if not line.structure_type:
+        return
+    kind = reference.match_structure_type(session, line.structure_type)
+    if kind is None:
+        result.unknown_types.append(line)
+    elif kind.id is not None and people.fill_structure_type(session, person, kind.id):
+        result.types_filled += 1
+
+
 def apply(
     session: Session,
     event: Event,
@@ -252,6 +282,7 @@ def apply(
             assert found.id is not None
             minutes[found.id] += line.minutes
             first_line.setdefault(found.id, line)
+            _keep_structure_type(session, found, line, result)
     present = [pid for pid, total in minutes.items() if total >= min_minutes]
     result.too_short = [first_line[pid] for pid, total in minutes.items() if total < min_minutes]
     changes = attendance.mark(
@@ -272,6 +303,6 @@ def apply(
     audit.record(
         session, actor, "attendance.imported", "event", event.id,
         present=len(present), unmatched=len(result.unmatched), ambiguous=len(result.ambiguous),
-        too_short=len(result.too_short), absent=result.absent,
+        too_short=len(result.too_short), absent=result.absent, types=result.types_filled,
     )  # fmt: skip
     return result

@@ -15,6 +15,7 @@ from relais.db import session_scope
 from relais.events import services as events
 from relais.i18n import t
 from relais.people import services as people
+from relais.reference import services as reference
 
 app = typer.Typer(help="Présences : marquer, importer (Zoom, Teams), lister.", no_args_is_help=True)
 
@@ -101,6 +102,17 @@ def import_report(
             t("presence.cli.unmatched", line=line.line, name=line.name, email=line.email),
             markup=False,
         )
+    if result.types_filled:
+        console.print(t("presence.cli.types_filled", count=result.types_filled), markup=False)
+    if result.unknown_types:
+        with session_scope() as session:
+            choices = ", ".join(kind.name for kind in reference.structure_types(session))
+        for line in result.unknown_types:
+            console.print(
+                t("presence.cli.unknown_type", line=line.line, value=line.structure_type[:60],
+                  choices=choices),
+                markup=False,
+            )  # fmt: skip
 
 
 @app.command("list")

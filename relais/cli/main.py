@@ -18,6 +18,7 @@ from relais.cli import events as events_cli
 from relais.cli import exports as exports_cli
 from relais.cli import french
 from relais.cli import networks as networks_cli
+from relais.cli import reference as reference_cli
 from relais.cli import registrations as registrations_cli
 from relais.cli import stats as stats_cli
 from relais.cli.common import console, friendly
@@ -64,6 +65,7 @@ db_app = typer.Typer(help="Base de données.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(events_cli.app, name="event")
 app.add_typer(networks_cli.app, name="network")
+app.add_typer(reference_cli.app, name="reference")
 app.add_typer(attendance_cli.app, name="attendance")
 app.add_typer(exports_cli.app, name="export")
 app.command("stats")(stats_cli.stats)

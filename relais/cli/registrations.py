@@ -44,8 +44,11 @@ def list_registrations(
     for column in t("admin.cli.registrations_columns").split("|"):
         table.add_column(column)
     for line in found:
-        cells = line.cells()
-        table.add_row(cells[0], cells[1], cells[2], cells[4], cells[7], cells[8])
+        person = line.person
+        table.add_row(
+            person.last_name, person.first_name, person.email or "", line.organisation,
+            line.status_label, line.position_label,
+        )  # fmt: skip
     console.print(table)
 
 

@@ -49,6 +49,8 @@ def stats(
         for row in table.rows:
             shown.add_row(*row)
         wide.print(shown)
+        if table.note:
+            wide.print(table.note, markup=False)
     wide.print(t("presence.stats.definitions"), markup=False, style="dim")
 
 

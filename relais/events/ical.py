@@ -29,6 +29,17 @@ def event_uid(event: Event) -> str:
     return f"event-{event.id}-{event.code}@{host}"
 
 
+def event_id_from_uid(uid: str) -> tuple[int, str] | None:
+    """The event id and code an invitation UID names, or None when it is not one of ours."""
+    local, _, host = uid.strip().partition("@")
+    ours = urlparse(get_settings().public_base_url).hostname or "relais.invalid"
+    prefix, _, rest = local.partition("-")
+    number, _, code = rest.partition("-")
+    if prefix != "event" or host.lower() != ours.lower() or not number.isdigit() or not code:
+        return None
+    return int(number), code
+
+
 def public_link(event: Event) -> str:
     """The bot deep link that registers to this event."""
     return f"https://t.me/{get_settings().telegram_bot_username}?start={event.code}"

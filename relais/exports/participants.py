@@ -17,7 +17,7 @@ from relais.events.models import Event, EventNetwork, EventStatus
 from relais.exports.safe import Cell
 from relais.i18n import t
 from relais.people.models import Organisation, Person
-from relais.reference.models import Departement, Profile
+from relais.reference.models import Departement, Profile, StructureType
 from relais.timefmt import local
 
 
@@ -63,6 +63,7 @@ def participants_table(
     ).all()
     header = t("presence.participants.columns").split("|")
     body: list[list[Cell]] = []
+    types = {kind.id: kind.name for kind in session.exec(select(StructureType))}
     for person, organisation, profile, departement in people:
         assert person.id is not None
         attended = sessions[person.id]
@@ -73,7 +74,7 @@ def participants_table(
                 person.email or "",
                 person.phone or "",
                 organisation.name if organisation else "",
-                t(f"presence.organisation_kinds.{organisation.kind.value}") if organisation else "",
+                types.get(person.structure_type_id, ""),
                 profile or "",
                 f"{person.departement_code} {departement}" if person.departement_code else "",
                 len(attended),

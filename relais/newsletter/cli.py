@@ -14,6 +14,7 @@ from relais.i18n import t
 from relais.newsletter import export, importer, services
 from relais.newsletter.models import Subscriber, SubscriberStatus
 from relais.people import services as people
+from relais.reference import services as reference
 
 app = typer.Typer(
     help="Abonnés de la lettre « Ressources Info » : import, liste, comptage, export.",
@@ -76,6 +77,7 @@ def _print_report(path: Path, report: importer.Report, dry_run: bool) -> None:
     counts = {outcome.value: report.count(outcome) for outcome in importer.Outcome}
     console.print(t("newsletter.cli.import_counts", **counts), markup=False)
     detailed = [line for line in report.lines if line.outcome != importer.Outcome.IMPORTED]
+    detailed = sorted([*detailed, *report.notes], key=lambda line: line.number)
     if detailed:
         table = Table()
         for column in t("newsletter.cli.import_columns").split("|"):
@@ -92,7 +94,7 @@ def _write_report(path: Path, report: importer.Report) -> None:
     with path.open("w", encoding="utf-8-sig", newline="") as out:
         writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
         writer.writerow(t("newsletter.cli.import_columns").split("|"))
-        for line in report.lines:
+        for line in sorted([*report.lines, *report.notes], key=lambda line: line.number):
             outcome = t(f"newsletter.import.outcomes.{line.outcome.value}")
             writer.writerow([str(line.number), export.safe_cell(line.email), outcome, line.reason])
     console.print(t("newsletter.cli.import_report_written", path=path), markup=False)
@@ -159,6 +161,11 @@ def add(
     first_name: str = typer.Option("", "--prenom", help="Prénom."),
     last_name: str = typer.Option("", "--nom", help="Nom."),
     organisation: str = typer.Option("", "--structure", help="Structure."),
+    structure_type: str = typer.Option(
+        "",
+        "--type-structure",
+        help="Type de structure (voir « relais reference list structures »).",
+    ),
     source: str = typer.Option(
         ..., "--source", help="D'où vient le consentement, ex. « formulaire papier du 12/03/2026 »."
     ),
@@ -166,6 +173,7 @@ def add(
     """Abonner une adresse dont vous avez le consentement (noté avec sa source)."""
     address = people.normalize_email(email)
     with session_scope() as session:
+        kind = reference.structure_type_named(session, structure_type) if structure_type else None
         subscriber = services.by_email(session, address)
         if subscriber is None:
             person = people.by_email(session, address)
@@ -173,6 +181,7 @@ def add(
         subscriber.first_name = first_name or subscriber.first_name
         subscriber.last_name = last_name or subscriber.last_name
         subscriber.organisation = organisation or subscriber.organisation
+        subscriber.structure_type_id = kind.id if kind else subscriber.structure_type_id
         session.add(subscriber)
         session.flush()
         services.activate(session, subscriber, channel=CLI_ACTOR, source=source.strip())

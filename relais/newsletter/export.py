@@ -11,11 +11,12 @@ from __future__ import annotations
 import csv
 from typing import TextIO
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from relais.i18n import t
 from relais.newsletter import services
 from relais.newsletter.models import SubscriberStatus
+from relais.reference.models import StructureType
 from relais.timefmt import local
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -30,6 +31,7 @@ def write_csv(session: Session, out: TextIO, status: SubscriberStatus | None = N
     writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
     writer.writerow(t("newsletter.cli.export_header").split(";"))
     written = 0
+    types = {kind.id: kind.name for kind in session.exec(select(StructureType))}
     for subscriber in services.stream(session, status=status):
         consent_at = (
             local(subscriber.consent_at).strftime("%d/%m/%Y %H:%M") if subscriber.consent_at else ""
@@ -41,6 +43,7 @@ def write_csv(session: Session, out: TextIO, status: SubscriberStatus | None = N
                 subscriber.first_name,
                 subscriber.last_name,
                 subscriber.organisation,
+                types.get(subscriber.structure_type_id, ""),
                 t(f"newsletter.statuses.{subscriber.status.value}"),
                 subscriber.consent_channel,
                 subscriber.consent_source,

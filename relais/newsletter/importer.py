@@ -23,6 +23,7 @@ from relais.i18n import t
 from relais.newsletter import services
 from relais.newsletter.models import Subscriber, SubscriberStatus
 from relais.people import services as people
+from relais.reference import services as reference
 from relais.timefmt import local, utcnow
 
 #: Accepted header names (normalised: lower case, no accents, letters and digits only),
@@ -37,6 +38,11 @@ HEADERS: dict[str, tuple[str, ...]] = {
     "organisation": (
         "structure", "organisation", "organization", "organisme", "societe", "entreprise",
         "company", "employeur", "etablissement",
+    ),
+    "structure_type": (
+        "typedestructure", "typestructure", "structuretype", "typedorganisation",
+        "typeorganisation", "organisationtype", "organizationtype", "typeofstructure",
+        "typeoforganisation", "typeoforganization", "categoriedestructure", "sector", "secteur",
     ),
     "left": (
         "emailblacklisted", "blacklisted", "desabonne", "desinscrit", "unsubscribed", "optout",
@@ -64,6 +70,8 @@ class Line:
 @dataclass
 class Report:
     lines: list[Line] = field(default_factory=list)
+    #: Values left out of lines that were imported all the same (an unknown type of structure).
+    notes: list[Line] = field(default_factory=list)
 
     def count(self, outcome: Outcome) -> int:
         return sum(1 for line in self.lines if line.outcome == outcome)
@@ -163,17 +171,43 @@ def _import_row(
         return
     seen[address] = number
     left = _cell(row, where.get("left")).lower() in TRUE_WORDS
+    kind = _structure_type(
+        session, _cell(row, where.get("structure_type")), number, address, report
+    )
     existing = services.by_email(session, address)
     if existing is None:
-        _create(session, address, values, source, left, number, report)
+        _create(session, address, values, kind, source, left, number, report)
     else:
-        _update(session, existing, values, source, left, number, report)
+        _update(session, existing, values, kind, source, left, number, report)
+
+
+def _structure_type(
+    session: Session, text: str, number: int, address: str, report: Report
+) -> int | None:
+    """The file's type of structure, mapped to the list; an unknown one is said, not guessed.
+
+    The line is imported all the same (the type is optional): the report tells
+    which value was left out and which ones are understood.
+    """
+    if not text:
+        return None
+    found = reference.match_structure_type(session, text)
+    if found is None:
+        choices = ", ".join(kind.name for kind in reference.structure_types(session))
+        report.notes.append(
+            Line(number, address, Outcome.IMPORTED, t(
+                "newsletter.import.reasons.unknown_structure_type", value=text[:60], choices=choices
+            ))
+        )  # fmt: skip
+        return None
+    return found.id
 
 
 def _create(
     session: Session,
     address: str,
     values: dict[str, str],
+    kind: int | None,
     source: str,
     left: bool,
     number: int,
@@ -186,6 +220,7 @@ def _create(
         first_name=values["first_name"],
         last_name=values["last_name"],
         organisation=values["organisation"],
+        structure_type_id=kind,
     )
     if left:
         subscriber.status = SubscriberStatus.UNSUBSCRIBED
@@ -204,6 +239,7 @@ def _update(
     session: Session,
     subscriber: Subscriber,
     values: dict[str, str],
+    kind: int | None,
     source: str,
     left: bool,
     number: int,
@@ -225,6 +261,9 @@ def _update(
     ]
     for name in changed:
         setattr(subscriber, name, values[name])
+    if kind is not None and kind != subscriber.structure_type_id:
+        subscriber.structure_type_id = kind
+        changed.append("structure_type")
     if subscriber.status == SubscriberStatus.PENDING:
         services.activate(session, subscriber, channel="import", source=source)
         report.add(number, address, Outcome.UPDATED, "pending_activated")

@@ -39,6 +39,7 @@ class Subscriber(SQLModel, table=True):
     first_name: str = Field(default="", max_length=100)
     last_name: str = Field(default="", max_length=100)
     organisation: str = Field(default="", max_length=200)
+    structure_type_id: int | None = Field(default=None, foreign_key="structure_type.id")
     status: SubscriberStatus = Field(
         default=SubscriberStatus.PENDING, sa_type=enum_type(SubscriberStatus)
     )

@@ -72,6 +72,7 @@ def request(
     first_name: str = "",
     last_name: str = "",
     organisation: str = "",
+    structure_type_id: int | None = None,
 ) -> Subscriber:
     """Start a double opt-in: the subscription stays ``pending`` until confirmed.
 
@@ -86,6 +87,7 @@ def request(
     subscriber.first_name = first_name or subscriber.first_name
     subscriber.last_name = last_name or subscriber.last_name
     subscriber.organisation = organisation or subscriber.organisation
+    subscriber.structure_type_id = structure_type_id or subscriber.structure_type_id
     subscriber.person_id = person_id or subscriber.person_id or _person_id(session, address)
     subscriber.telegram_id = telegram_id or subscriber.telegram_id
     subscriber.status = SubscriberStatus.PENDING

@@ -17,8 +17,8 @@ def erase(session: Session, person_id: int, actor: str) -> None:
     """Remove personal data; what happened (past registrations, attendance) stays, anonymous.
 
     Upcoming registrations are cancelled first so their seats go to the waiting
-    list. Profile and département stay on the emptied row: they are what the
-    statistics count, and alone they name nobody.
+    list. Profile, type of structure and département stay on the emptied row:
+    they are what the statistics count, and alone they name nobody.
     """
     person = get(session, person_id)
     registrations.cancel_upcoming_for_person(session, person_id, actor)

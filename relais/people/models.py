@@ -10,21 +10,9 @@ from relais.dbtypes import UTCDateTime, enum_type
 from relais.timefmt import utcnow
 
 
-class OrganisationKind(enum.StrEnum):
-    COLLECTIVITE = "collectivite"
-    ETAT = "etat"
-    ASSOCIATION = "association"
-    BAILLEUR = "bailleur"
-    EDUCATION = "education"
-    AUTRE = "autre"
-
-
 class Organisation(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=200, unique=True)
-    kind: OrganisationKind = Field(
-        default=OrganisationKind.AUTRE, sa_type=enum_type(OrganisationKind)
-    )
 
 
 class Person(SQLModel, table=True):
@@ -39,6 +27,9 @@ class Person(SQLModel, table=True):
     phone: str | None = Field(default=None, max_length=30)
     organisation_id: int | None = Field(default=None, foreign_key="organisation.id", index=True)
     profile_id: int | None = Field(default=None, foreign_key="profile.id", index=True)
+    structure_type_id: int | None = Field(default=None, foreign_key="structure_type.id", index=True)
+    #: When the person chose « Passer » at the one-time question: not asked again.
+    structure_type_declined_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     departement_code: str | None = Field(default=None, foreign_key="departement.code", max_length=3)
     telegram_id: int | None = Field(default=None, sa_column=Column(BigInteger, unique=True))
     telegram_blocked: bool = False

@@ -12,6 +12,8 @@ from sqlmodel import Session, col, select
 from relais import audit
 from relais.errors import InvalidInput, NotFound
 from relais.people.models import Consent, ConsentPurpose, Organisation, Person
+from relais.reference import services as reference
+from relais.reference.models import StructureType
 from relais.timefmt import utcnow
 
 MAX_NAME = 100
@@ -88,6 +90,7 @@ def save_profile(
     last_name: str,
     organisation: str | None = None,
     profile_id: int | None = None,
+    structure_type_id: int | None = None,
     departement_code: str | None = None,
     phone: str | None = None,
     telegram_id: int | None = None,
@@ -110,6 +113,8 @@ def save_profile(
         person.organisation_id = organisation_named(session, organisation).id
     if profile_id is not None:
         person.profile_id = profile_id
+    if structure_type_id is not None:
+        person.structure_type_id = _offered_type(session, structure_type_id).id
     if departement_code is not None:
         person.departement_code = departement_code
     if phone:
@@ -122,6 +127,59 @@ def save_profile(
     session.flush()
     audit.record(session, actor, "person.saved", "person", person.id)
     return person
+
+
+def _offered_type(session: Session, type_id: int) -> StructureType:
+    found = reference.structure_type(session, type_id)
+    if found is None:
+        choices = ", ".join(known.name for known in reference.structure_types(session))
+        raise InvalidInput("structure_type_not_offered", choices=choices)
+    return found
+
+
+def needs_structure_type(person: Person) -> bool:
+    """Ask once: neither answered nor declined (« Passer ») yet."""
+    return person.structure_type_id is None and person.structure_type_declined_at is None
+
+
+def set_structure_type(
+    session: Session, person_id: int, type_id: int | None, actor: str = "system"
+) -> Person:
+    """Record (or, with None, forget) the person's type of structure."""
+    person = get(session, person_id)
+    person.structure_type_id = None if type_id is None else _offered_type(session, type_id).id
+    person.updated_at = utcnow()
+    session.add(person)
+    session.flush()
+    audit.record(session, actor, "person.structure_type", "person", person.id)
+    return person
+
+
+def decline_structure_type(session: Session, person_id: int, actor: str = "system") -> Person:
+    """The person chose not to say: remembered, so the question is not asked again."""
+    person = get(session, person_id)
+    person.structure_type_declined_at = utcnow()
+    session.add(person)
+    session.flush()
+    audit.record(session, actor, "person.structure_type_declined", "person", person.id)
+    return person
+
+
+def fill_structure_type(session: Session, person: Person, type_id: int) -> bool:
+    """An import's type for a person who gave none; what the person chose always wins."""
+    if person.structure_type_id is not None:
+        return False
+    person.structure_type_id = type_id
+    person.updated_at = utcnow()
+    session.add(person)
+    return True
+
+
+def structure_type_name(session: Session, person: Person) -> str | None:
+    if person.structure_type_id is None:
+        return None
+    found = session.get(StructureType, person.structure_type_id)
+    return found.name if found else None
 
 
 def record_consent(
@@ -160,6 +218,7 @@ def export(session: Session, person_id: int) -> dict[str, Any]:
     if person.organisation_id:
         organisation = session.get(Organisation, person.organisation_id)
         data["structure"] = organisation.name if organisation else None
+    data["type_de_structure"] = structure_type_name(session, person)
     for name, exporter in sorted(_exporters.items()):
         data[name] = exporter(session, person_id)
     return data

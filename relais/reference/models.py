@@ -19,6 +19,21 @@ class Profile(SQLModel, table=True):
     active: bool = True
 
 
+class StructureType(SQLModel, table=True):
+    """The kind of organisation a participant works for, as the funders count them.
+
+    ``listed_last`` marks the catch-all (« Autre »): it stays the last choice
+    however many types coordinators add, so nobody picks it by default.
+    """
+
+    __tablename__ = "structure_type"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=120, unique=True)
+    active: bool = True
+    listed_last: bool = False
+
+
 class Departement(SQLModel, table=True):
     code: str = Field(primary_key=True, max_length=3)
     name: str = Field(max_length=80)

@@ -29,6 +29,22 @@ PROFILES = (
     "Autre",
 )
 
+#: Who participants work for, as the activity reports name them (« élus, agents de
+#: l'État, des collectivités locales, bailleurs, personnels du secteur associatif,
+#: acteurs économiques », Éducation nationale, CAF, France Travail, habitants).
+STRUCTURE_TYPES = (
+    "Collectivité territoriale",
+    "Services de l'État",
+    "Association",
+    "Bailleur social",
+    "Établissement scolaire / Éducation nationale",
+    "Entreprise",
+    "Organisme public (CAF, France Travail…)",
+    "Habitant",
+)
+#: The catch-all, always the last choice.
+OTHER_STRUCTURE_TYPE = "Autre"
+
 DEPARTEMENTS = (
     ("01", "Ain"), ("02", "Aisne"), ("03", "Allier"), ("04", "Alpes-de-Haute-Provence"),
     ("05", "Hautes-Alpes"), ("06", "Alpes-Maritimes"), ("07", "Ardèche"), ("08", "Ardennes"),

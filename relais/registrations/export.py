@@ -20,7 +20,7 @@ from relais.events.models import Event
 from relais.exports.sheets import emargement_pdf
 from relais.i18n import t
 from relais.people.models import Organisation, Person
-from relais.reference.models import Profile
+from relais.reference.models import Profile, StructureType
 from relais.registrations import services as registrations
 from relais.registrations.models import Registration, RegistrationStatus
 from relais.timefmt import local
@@ -40,8 +40,17 @@ class Line:
     registration: Registration
     person: Person
     organisation: str
+    structure_type: str
     profile: str
     position: int | None
+
+    @property
+    def status_label(self) -> str:
+        return t(f"labels.registration_statuses.{self.registration.status.value}")
+
+    @property
+    def position_label(self) -> str:
+        return str(self.position) if self.position is not None else ""
 
     def cells(self) -> list[str]:
         person = self.person
@@ -51,10 +60,11 @@ class Line:
             person.email or "",
             person.phone or "",
             self.organisation,
+            self.structure_type,
             self.profile,
             person.departement_code or "",
-            t(f"labels.registration_statuses.{self.registration.status.value}"),
-            str(self.position) if self.position is not None else "",
+            self.status_label,
+            self.position_label,
             local(self.registration.created_at).strftime("%d/%m/%Y %H:%M"),
             self.registration.source,
         ]
@@ -73,6 +83,7 @@ def lines(session: Session, event_id: int) -> list[Line]:
     """Confirmed first, then the waiting list in queue order, then cancellations."""
     organisations = {o.id: o.name for o in session.exec(select(Organisation))}
     profiles = {p.id: p.name for p in session.exec(select(Profile))}
+    types = {kind.id: kind.name for kind in session.exec(select(StructureType))}
     found = registrations.for_event(session, event_id)
     found.sort(key=lambda pair: STATUS_ORDER[pair[0].status])
     result: list[Line] = []
@@ -84,7 +95,8 @@ def lines(session: Session, event_id: int) -> list[Line]:
             position = waiting
         organisation = organisations.get(person.organisation_id, "")
         profile = profiles.get(person.profile_id, "")
-        result.append(Line(registration, person, organisation, profile, position))
+        kind = types.get(person.structure_type_id, "")
+        result.append(Line(registration, person, organisation, kind, profile, position))
     return result
 
 

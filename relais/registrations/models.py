@@ -37,3 +37,22 @@ class Registration(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     confirmed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     cancelled_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class CalendarAnswer(SQLModel, table=True):
+    """What a person answered from their calendar (iTIP REPLY) to their invitation.
+
+    ``verified`` says the receiving server authenticated the sender; an
+    unverified answer is only shown to coordinators until one of them confirms it.
+    """
+
+    __tablename__ = "calendar_answer"
+
+    id: int | None = Field(default=None, primary_key=True)
+    registration_id: int = Field(foreign_key="registration.id", index=True)
+    partstat: str = Field(max_length=20)
+    sequence: int = 0
+    verified: bool = False
+    applied: bool = False
+    confirmed_by: str | None = Field(default=None, max_length=80)
+    received_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -36,9 +36,12 @@ class Action(enum.StrEnum):
     BROADCAST = "broadcast"
     NETWORKS = "networks"
     ROLES = "roles"
+    REFERENCE = "reference"
 
 
 ADMINISTRATOR_ONLY = frozenset({Action.ROLES})
+#: Shared by every network (the reference lists): not for a coordinator limited to some.
+WHOLE_CRPV_ONLY = frozenset({Action.REFERENCE})
 
 
 class PermissionDenied(DomainError):
@@ -95,6 +98,8 @@ def _allowed(grant: Grant | None, action: Action, network_id: int | None) -> Gra
     if grant is None:
         raise PermissionDenied()
     if action in ADMINISTRATOR_ONLY and grant.role != Role.ADMINISTRATOR:
+        raise PermissionDenied()
+    if action in WHOLE_CRPV_ONLY and grant.networks is not None:
         raise PermissionDenied()
     if network_id is not None and grant.networks is not None and network_id not in grant.networks:
         raise PermissionDenied()

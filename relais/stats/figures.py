@@ -34,8 +34,8 @@ from relais.errors import InvalidInput
 from relais.events.models import Event, EventFormat, EventNetwork, EventStatus
 from relais.i18n import t
 from relais.networks.models import Network, NetworkMember
-from relais.people.models import Organisation, Person
-from relais.reference.models import Departement, Profile, Theme
+from relais.people.models import Person
+from relais.reference.models import Departement, Profile, StructureType, Theme
 from relais.registrations.models import Registration, RegistrationStatus
 from relais.satisfaction.models import SatisfactionAnswer
 from relais.settings import get_settings
@@ -141,7 +141,9 @@ class YearFigures:
     ratings: dict[int, int] = field(default_factory=dict)
 
 
-BREAKDOWNS = ("theme", "format", "network", "departement", "profile", "organisation_kind")
+BREAKDOWNS = ("theme", "format", "network", "departement", "profile", "structure_type")
+#: The key of the « Non renseigné » row of a person breakdown.
+UNKNOWN_KEY = "None"
 
 
 class _Year:
@@ -330,6 +332,7 @@ def _breakdowns(
     networks = _names(session, col(Network.id), col(Network.name))
     departements = _names(session, col(Departement.code), col(Departement.name))
     profiles = _names(session, col(Profile.id), col(Profile.name))
+    structure_types = _names(session, col(StructureType.id), col(StructureType.name))
     half_by_network: dict[Any, int] = defaultdict(int)
     for event_id, network_id in scope.rows(
         sa.select(col(EventNetwork.event_id), col(EventNetwork.network_id))
@@ -362,14 +365,29 @@ def _breakdowns(
             scope.by_person_dimension(col(Person.profile_id), []),
             lambda key: profiles.get(key, unknown),
         ),
-        "organisation_kind": _person_rows(
-            scope.by_person_dimension(
-                col(Organisation.kind),
-                [(Organisation, col(Organisation.id) == col(Person.organisation_id))],
-            ),
-            lambda key: t(f"presence.organisation_kinds.{key}") if key else unknown,
-        ),
+        "structure_type": _unknown_last(_person_rows(
+            scope.by_person_dimension(col(Person.structure_type_id), []),
+            lambda key: structure_types.get(key, unknown),
+        )),
     }  # fmt: skip
+
+
+def _unknown_last(rows: list[Row]) -> list[Row]:
+    """« Non renseigné » is not a type: shown apart, after the real ones."""
+    return [row for row in rows if row.key != UNKNOWN_KEY] + [
+        row for row in rows if row.key == UNKNOWN_KEY
+    ]
+
+
+def unknown_share(rows: list[Row], totals: Totals) -> tuple[float | None, float | None]:
+    """Shares of participations and of distinct participants with nothing recorded."""
+    row = next((row for row in rows if row.key == UNKNOWN_KEY), None)
+    participations = row.participations if row else 0
+    participants = row.participants if row else 0
+    return (
+        participations / totals.participations if totals.participations else None,
+        participants / totals.participants if totals.participants else None,
+    )
 
 
 def _network_blocks(session: Session, scope: _Year) -> list[NetworkBlock]:

@@ -67,7 +67,7 @@ def _pie(current: YearFigures, key: str, title: str, measure: str) -> Markup:
 
 def render(current: YearFigures, previous: YearFigures) -> str:
     titles = {key: t(f"presence.report.charts.{key}") for key in (
-        "theme", "format", "network", "departement", "profile", "organisation_kind", "ratings"
+        "theme", "format", "network", "departement", "profile", "structure_type", "ratings"
     )}  # fmt: skip
     chart = {
         "theme": _bars(current, previous, "theme", titles["theme"], "participations"),
@@ -75,8 +75,9 @@ def render(current: YearFigures, previous: YearFigures) -> str:
         "network": _bars(current, previous, "network", titles["network"], "participations"),
         "departement": _pie(current, "departement", titles["departement"], "participants"),
         "profile": _bars(current, previous, "profile", titles["profile"], "participants"),
-        "organisation_kind": _pie(
-            current, "organisation_kind", titles["organisation_kind"], "participants"
+        # Bars, not a pie: every type and « Non renseigné » keep their own line.
+        "structure_type": _bars(
+            current, previous, "structure_type", titles["structure_type"], "participants"
         ),
         "ratings": Markup(
             charts.bar_chart(

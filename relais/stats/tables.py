@@ -6,12 +6,14 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from relais.i18n import t
-from relais.stats.figures import BREAKDOWNS, Row, Totals, YearFigures, change
+from relais.stats.figures import BREAKDOWNS, Row, Totals, YearFigures, change, unknown_share
 from relais.timefmt import MONTHS, format_number, local
 
 NO_VALUE = "—"
 MINUS = "\u2212"
 EVENT_DIMENSIONS = ("theme", "format", "network")
+#: Breakdowns whose reading depends on how many people said nothing: the share is stated.
+STATED_UNKNOWN = ("structure_type",)
 
 
 @dataclass(frozen=True)
@@ -20,6 +22,7 @@ class Table:
     title: str
     columns: list[str]
     rows: list[list[str]]
+    note: str = ""
 
 
 def number(value: float | None, decimals: int = 0) -> str:
@@ -109,7 +112,22 @@ def breakdown(key: str, current: YearFigures, previous: YearFigures) -> Table:
     shape = "event" if key in EVENT_DIMENSIONS else "person"
     columns = t(f"presence.stats.{shape}_columns", previous=previous.year).split("|")
     columns[0] = t(f"presence.stats.dimensions.{key}")
-    return Table(key, t(f"presence.stats.titles.{key}", year=current.year), columns, rows)
+    note = (
+        _unknown_note(current.breakdowns.get(key, []), current.totals)
+        if key in STATED_UNKNOWN
+        else ""
+    )
+    return Table(key, t(f"presence.stats.titles.{key}", year=current.year), columns, rows, note)
+
+
+def _unknown_note(rows: list[Row], totals: Totals) -> str:
+    """« Non renseigné : 12 % des participations… », stated even at 0 %."""
+    participations, participants = unknown_share(rows, totals)
+    return t(
+        "presence.stats.unknown_share",
+        participations=percent(participations),
+        participants=percent(participants),
+    )
 
 
 def networks(current: YearFigures) -> Table:

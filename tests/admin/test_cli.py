@@ -18,6 +18,7 @@ from relais.events.models import Event, EventStatus
 from relais.invitations.models import Broadcast
 from relais.people.models import Person
 from relais.plugins import subscribe_all
+from relais.reference import services as reference
 from relais.registrations import services as registrations
 from relais.timefmt import local
 from tests.admin.conftest import make_network
@@ -128,7 +129,11 @@ def test_cancel_duplicate_publish(session: Session) -> None:
 def test_registrations_list_and_exports_are_formula_safe(session: Session, tmp_path: Path) -> None:
     event = make_event(session, capacity=1)
     assert event.id is not None
-    first = make_person(session, last_name='=HYPERLINK("http://x")', organisation="+Assoc")
+    association = reference.structure_type_named(session, "Association")
+    first = make_person(
+        session, last_name='=HYPERLINK("http://x")', organisation="+Assoc",
+        structure_type_id=association.id,
+    )  # fmt: skip
     second = make_person(session, last_name="Martin")
     for person in (first, second):
         assert person.id is not None
@@ -142,7 +147,8 @@ def test_registrations_list_and_exports_are_formula_safe(session: Session, tmp_p
     assert code == 0, output
     rows = list(csv.reader(io.StringIO(target.read_bytes().decode("utf-8-sig")), delimiter=";"))
     assert rows[0][0] == "Nom" and rows[1][0] == '\'=HYPERLINK("http://x")'
-    assert rows[1][4] == "'+Assoc" and rows[2][0] == "Martin" and rows[2][8] == "1"
+    assert rows[1][4] == "'+Assoc" and rows[2][0] == "Martin" and rows[2][9] == "1"
+    assert rows[0][5] == "Type de structure" and (rows[1][5], rows[2][5]) == ("Association", "")
 
     code, output = _run("registrations", "export", event.code)
     assert code == 0, output
@@ -150,7 +156,7 @@ def test_registrations_list_and_exports_are_formula_safe(session: Session, tmp_p
     assert sheet is not None
     cell = sheet["A2"]
     assert cell.value == '\'=HYPERLINK("http://x")' and cell.data_type == "s"
-    assert sheet["H3"].value == "liste d'attente"
+    assert sheet["I3"].value == "liste d'attente"
     code, output = _run("registrations", "export", event.code, "--format", "pdf")
     assert code == 1 and "xlsx ou csv" in output
 

@@ -41,6 +41,8 @@ async def sign_up(
     await user.tap("Oui, c'est la bonne")
     await user.expect("structure")
     await user.send("Ville d'Évry")
+    await user.expect("type de structure")
+    await user.tap("Collectivité territoriale")
     await user.expect("profil professionnel")
     await user.tap("Médiateur adulte-relais")
     await user.expect("département")
@@ -56,11 +58,16 @@ def known_user(
     session: Session,
     first_name: str = "Dominique",
     profile: str = "Médiateur adulte-relais",
+    structure_type: str | None = "Collectivité territoriale",
 ) -> tuple[ScriptedUser, Person]:
-    """A person who already gave their profile and consent: registering is one tap."""
+    """A person who already gave their profile and consent: registering is one tap.
+
+    ``structure_type=None`` is someone known from before the question existed.
+    """
     user = api.user(first_name)
     trade = reference.find_profile(session, profile)
     assert trade is not None
+    kind = reference.structure_type_named(session, structure_type) if structure_type else None
     person = people.save_profile(
         session,
         email=f"{first_name.lower()}.{user.id}@exemple.fr",
@@ -68,6 +75,7 @@ def known_user(
         last_name="Durand",
         organisation="Mairie de Corbeil",
         profile_id=trade.id,
+        structure_type_id=kind.id if kind else None,
         departement_code="91",
         telegram_id=user.id,
     )

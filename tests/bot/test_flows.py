@@ -12,6 +12,7 @@ from sqlmodel import Session, select
 
 from bot.application import BotComponent
 from relais.events import services as events
+from relais.people import services as people
 from relais.people.models import Consent, Person
 from relais.registrations import services as registrations
 from relais.registrations.models import Registration, RegistrationStatus
@@ -52,6 +53,7 @@ async def test_first_registration_collects_profile_and_consent(
     assert (person.last_name, person.email, person.departement_code) == (
         "Martin", "camille.martin@ville-evry.fr", "91",
     )  # fmt: skip
+    assert people.structure_type_name(session, person) == "Collectivité territoriale"
     consent = session.exec(select(Consent).where(Consent.person_id == person.id)).one()
     assert consent.channel == "telegram" and "confidentialite" in consent.source
     sent = api.calls_to("sendMessage") + api.calls_to("editMessageText")
@@ -173,6 +175,7 @@ async def test_data_export_and_erasure(api: BotAPI, bot: BotComponent, session: 
     assert document.message.document is not None
     exported = json.loads(document.message.document[1])
     assert exported["personne"]["email"] == person.email
+    assert exported["type_de_structure"] == "Collectivité territoriale"
     assert exported["telegram"]["compte_telegram"] == user.id
     await user.send("/supprimer_mes_donnees")
     await user.expect("Supprimer toutes vos données")
@@ -227,6 +230,10 @@ async def test_bad_email_too_long_and_escaped_input(
     await user.send("gaelle.obrien@exemple.fr")
     await user.tap("Oui, c'est la bonne")
     await user.send("Association & Co")
+    await user.expect("type de structure")
+    await user.send("une structure inconnue")
+    await user.expect("boutons")
+    await user.send("association")  # typed instead of tapped: understood
     await user.expect("profil professionnel")
     await user.send("du texte au lieu d'un bouton")
     await user.expect("boutons")

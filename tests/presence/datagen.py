@@ -20,7 +20,7 @@ from sqlalchemy.engine import Connection
 from relais.attendance.models import Attendance, AttendanceMethod, AttendanceStatus
 from relais.events.models import Event, EventFormat, EventNetwork, EventStatus, Series
 from relais.networks.models import Network, NetworkMember
-from relais.people.models import Organisation, OrganisationKind, Person
+from relais.people.models import Organisation, Person
 from relais.registrations.models import Registration, RegistrationStatus
 from relais.satisfaction.models import SatisfactionAnswer
 
@@ -63,13 +63,13 @@ def generate(connection: Connection, size: Size) -> None:
     now = datetime(2020, 1, 1, tzinfo=UTC)
     profiles = [row[0] for row in connection.execute(sa.text("SELECT id FROM profile"))]
     themes = [row[0] for row in connection.execute(sa.text("SELECT id FROM theme"))]
+    types = [row[0] for row in connection.execute(sa.text("SELECT id FROM structure_type"))]
 
     first_org = _next_id(connection, Organisation)
-    kinds = list(OrganisationKind)
     organisations = [
-        {"id": first_org + n, "name": f"Structure générée {first_org + n}", "kind": kinds[n % len(kinds)]}
+        {"id": first_org + n, "name": f"Structure générée {first_org + n}"}
         for n in range(max(10, size.people // 40))
-    ]  # fmt: skip
+    ]
     connection.execute(sa.insert(_table(Organisation)), organisations)
 
     first_person = _next_id(connection, Person)
@@ -89,6 +89,9 @@ def generate(connection: Connection, size: Size) -> None:
                 if erased or rng.random() < 0.1
                 else rng.choice(organisations)["id"],
                 "profile_id": rng.choice(profiles) if rng.random() < 0.93 else None,
+                # Some said nothing, some declined (« Passer »): both are « non renseigné ».
+                "structure_type_id": rng.choice(types) if rng.random() < 0.85 else None,
+                "structure_type_declined_at": now if rng.random() < 0.05 else None,
                 "departement_code": rng.choice(DEPARTEMENTS) if rng.random() < 0.95 else None,
                 "telegram_id": None,
                 "telegram_blocked": False,

@@ -49,7 +49,6 @@ class Raw:
     registrations: list[dict[str, Any]]
     answers: list[dict[str, Any]]
     people: dict[int, dict[str, Any]]
-    organisations: dict[int, dict[str, Any]]
     links: list[tuple[int, int]]
     members: list[tuple[int, int]]
 
@@ -69,7 +68,6 @@ def load(engine: Engine) -> Raw:
             registrations=_rows(c, "SELECT * FROM registration"),
             answers=_rows(c, "SELECT * FROM satisfaction_answer"),
             people={row["id"]: row for row in _rows(c, "SELECT * FROM person")},
-            organisations={row["id"]: row for row in _rows(c, "SELECT * FROM organisation")},
             links=[(r["event_id"], r["network_id"]) for r in _rows(c, "SELECT * FROM event_network")],
             members=[(r["network_id"], r["person_id"]) for r in _rows(c, "SELECT * FROM network_member")],
         )  # fmt: skip
@@ -137,17 +135,13 @@ def expected(raw: Raw, year: int, now: datetime) -> dict[str, Any]:
     for eid, nid in raw.links:
         networks_of[eid].append(nid)
 
-    def kind(person: dict[str, Any]) -> Any:
-        org = raw.organisations.get(person["organisation_id"])
-        return org["kind"] if org else None
-
     breakdowns = {
         "theme": by_event(lambda eid: [raw.events[eid]["theme_id"]]),
         "format": by_event(lambda eid: [raw.events[eid]["format"]]),
         "network": by_event(lambda eid: networks_of[eid]),
         "departement": by_person(lambda p: p["departement_code"]),
         "profile": by_person(lambda p: p["profile_id"]),
-        "organisation_kind": by_person(kind),
+        "structure_type": by_person(lambda p: p["structure_type_id"]),
     }
     member_count: dict[int, int] = defaultdict(int)
     for nid, _pid in raw.members:
@@ -222,6 +216,37 @@ def test_every_figure_matches_raw_tables(
     assert len(computed.comments) == min(figures.COMMENTS_SHOWN, truth["comments"])
 
 
+@pytest.mark.parametrize("year", YEARS)
+def test_structure_type_unknown_share_matches_raw_tables(
+    session: Session, generated: Raw, year: int
+) -> None:
+    """The stated share of « non renseigné » is the raw count of present people with no type."""
+    computed = figures.compute(session, year, now=NOW)
+    scope = {
+        eid for eid, e in generated.events.items()
+        if e["status"] == "published" and local(e["starts_at"]).year == year and e["starts_at"] < NOW
+    }  # fmt: skip
+    present = [m for m in generated.marks if m["event_id"] in scope and m["status"] == "present"]
+    unknown = [m for m in present if generated.people[m["person_id"]]["structure_type_id"] is None]
+    share = figures.unknown_share(computed.breakdowns["structure_type"], computed.totals)
+    assert share == (
+        pytest.approx(len(unknown) / len(present)),
+        pytest.approx(
+            len({m["person_id"] for m in unknown}) / len({m["person_id"] for m in present})
+        ),
+    )
+    assert 0 < share[0] < 1
+    rows = computed.breakdowns["structure_type"]
+    assert rows[-1].label == "Non renseigné" and rows[-1].key == figures.UNKNOWN_KEY
+    names = dict(session.execute(sa.text("SELECT id, name FROM structure_type")).all())
+    assert {row.label for row in rows[:-1]} <= set(names.values())
+    table = tables.breakdown("structure_type", computed, figures.compute(session, year - 1))
+    assert table.note == (
+        f"Type de structure non renseigné : {tables.percent(share[0])} des participations, "
+        f"{tables.percent(share[1])} des participants distincts."
+    )
+
+
 def test_generated_data_covers_the_hard_cases(generated: Raw) -> None:
     """The comparison above means something only if the data has every case."""
     erased = {pid for pid, p in generated.people.items() if p["erased_at"] is not None}
@@ -289,6 +314,10 @@ def test_cli_stats_and_report(session: Session, generated: Raw, tmp_path: Path) 
     shown = runner.invoke(app, ["stats", "--year", "2025"])
     assert shown.exit_code == 0, shown.output
     assert "Chiffres clés 2025" in shown.output and "Par profil professionnel" in shown.output
+    assert "Par type de structure" in shown.output
+    structure = tables.breakdown("structure_type", current, figures.compute(session, 2024))
+    session.rollback()
+    assert structure.note in shown.output
     assert format_number(current.totals.participations) in shown.output
     out = tmp_path / "rapport-2025.html"
     written = runner.invoke(app, ["report", "--year", "2025", "--out", str(out)])
@@ -296,6 +325,7 @@ def test_cli_stats_and_report(session: Session, generated: Raw, tmp_path: Path) 
     html = out.read_text(encoding="utf-8")
     assert html.count("<svg") >= 6
     assert format_number(current.totals.participants) in html
+    assert structure.note.replace("'", "&#39;") in html
     assert tables.percent(current.totals.satisfaction_rate) in html
     for block in current.networks:
         assert block.name in html
@@ -345,3 +375,51 @@ def test_pdf_report_through_chromium(session: Session, tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     text = subprocess.run(["pdftotext", str(out), "-"], capture_output=True, text=True).stdout
     assert "L'année 2025 en chiffres" in text and "Par thématique" in text
+
+
+GOLDEN = Path(__file__).resolve().parent.parent / "golden" / "presence"
+
+
+def test_structure_type_table_golden(session: Session) -> None:
+    """What the report and ``relais stats`` print for the types of structure, kept as a file."""
+    import os
+
+    from relais.reference import services as reference
+
+    kinds = {
+        name: reference.structure_type_named(session, name).id
+        for name in ("Association", "Collectivité territoriale", "Autre")
+    }
+    sessions = [
+        make_event(session, starts_at=parse_local(f"{day}/03/2031 09:30")) for day in (10, 17)
+    ]
+    crowd = [
+        make_person(session, structure_type_id=kinds["Association"]),
+        make_person(session, structure_type_id=kinds["Association"]),
+        make_person(session, structure_type_id=kinds["Collectivité territoriale"]),
+        make_person(session, structure_type_id=kinds["Autre"]),
+        make_person(session),
+    ]
+    for index, event in enumerate(sessions):
+        ids = [p.id for p in crowd[index:] if p.id]
+        attendance.mark(session, event.id or 0, ids, AttendanceStatus.PRESENT, "cli")
+    session.commit()
+    now = parse_local("01/01/2032 12:00")
+    table = tables.breakdown(
+        "structure_type",
+        figures.compute(session, 2031, now=now),
+        figures.compute(session, 2030, now=now),
+    )
+    text = "\n".join(
+        [
+            table.title,
+            " | ".join(table.columns),
+            *(" | ".join(row) for row in table.rows),
+            table.note,
+        ]
+    )
+    path = GOLDEN / "stats_structure_type.txt"
+    if os.environ.get("UPDATE_GOLDEN") == "1" or not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text + "\n", encoding="utf-8")
+    assert text + "\n" == path.read_text(encoding="utf-8")

@@ -22,7 +22,7 @@ def test_register_link_is_the_event_page_unless_telegram_is_kept(
     assert links.register_link(event) == f"https://t.me/RelaisCRPVBot?start={event.code}"
 
 
-def test_tokens_are_scoped_to_a_purpose_an_address_and_a_time() -> None:
+def test_tokens_are_scoped_to_a_purpose_an_address_and_a_time(db_url: str) -> None:
     token = tokens.make("manage", "12", "a@exemple.fr", timedelta(days=1))
     assert tokens.verify("manage", token, "a@exemple.fr")
     assert not tokens.verify("confirm", token, "a@exemple.fr")

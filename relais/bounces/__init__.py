@@ -1,0 +1,1 @@
+"""Addresses that bounce: hard bounces and a soft-bounce score, per address."""
