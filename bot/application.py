@@ -11,7 +11,7 @@ import asyncio
 import logging
 from typing import Any
 
-from telegram import BotCommand, LinkPreviewOptions, Update
+from telegram import Bot, BotCommand, LinkPreviewOptions, Update
 from telegram.constants import ParseMode
 from telegram.error import InvalidToken, NetworkError
 from telegram.ext import Application, ApplicationBuilder, Defaults
@@ -162,3 +162,36 @@ class BotComponent:
             await application.stop()
         await application.shutdown()
         self.application = None
+
+
+class OutboxComponent:
+    """What ``relais worker`` starts for Telegram: the outbox sender, without reading updates.
+
+    Only one process may read the bot's updates (``relais run``); any number
+    may send its outbox, since rows are claimed (see ``bot.outbox``).
+    """
+
+    name = "bot-outbox"
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.bot: Bot | None = None
+        self.sender: OutboxSender | None = None
+
+    async def start(self) -> None:
+        logging.getLogger("httpx").setLevel(logging.WARNING)  # URLs contain the token
+        token = self.settings.telegram_bot_token
+        base_url = self.settings.telegram_api_base_url
+        self.bot = Bot(token, base_url=base_url) if base_url else Bot(token)
+        try:
+            await self.bot.initialize()
+        except (InvalidToken, NetworkError) as error:  # sending retries and says so
+            log.warning(say("unreachable", error=str(error)[:120]))
+        self.sender = OutboxSender(self.bot)
+        await self.sender.start()
+
+    async def stop(self) -> None:
+        if self.sender is not None:
+            await self.sender.stop()
+        if self.bot is not None:
+            await self.bot.shutdown()

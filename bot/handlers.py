@@ -38,6 +38,7 @@ from relais.events import codes, visibility
 from relais.events import services as events
 from relais.events.visibility import Viewer
 from relais.settings import get_settings
+from relais.text import safe_filename
 
 log = logging.getLogger(__name__)
 MAX_TEXT = 1000
@@ -97,7 +98,7 @@ async def respond(update: Update, context: ContextTypes.DEFAULT_TYPE, replies: l
         if reply.document is not None:
             name, content = reply.document
             await context.bot.send_document(
-                chat.id, document=content, filename=name, caption=reply.html or None
+                chat.id, document=content, filename=safe_filename(name), caption=reply.html or None
             )
         elif reply.edit and tapped is not None:
             try:

@@ -25,6 +25,7 @@ class BotConversation(SQLModel, table=True):
 
 class OutboxState(enum.StrEnum):
     PENDING = "pending"
+    SENDING = "sending"
     SENT = "sent"
     FAILED = "failed"
     BLOCKED = "blocked"
@@ -48,5 +49,7 @@ class BotOutboxMessage(SQLModel, table=True):
     attempts: int = 0
     next_attempt_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     last_error: str = Field(default="", max_length=300)
+    #: The liveness id of the process sending it (see ``relais.workers``), while ``sending``.
+    claimed_by: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -88,10 +88,11 @@ def take_email(session: Session, actor: Actor, state: State, text: str) -> list[
             telegram_id=actor.telegram_id,
         )
     except InvalidInput as error:
+        if error.code == "newsletter_too_many_requests":
+            conversation.clear(session, actor.telegram_id)
+            return [Reply(problem(error))]
         return [Reply(problem(error)), Reply(say("newsletter.ask_again"))]
-    if subscriber.mailable:
-        conversation.clear(session, actor.telegram_id)
-        return [Reply(say("newsletter.already", email=subscriber.email))]
+    # The same answer whether or not the address is subscribed: nobody can probe the list.
     conversation.save(session, actor.telegram_id, State(STEP_CODE, {"subscriber": subscriber.id}))
     return [Reply(say("newsletter.code_sent", email=subscriber.email))]
 

@@ -6,6 +6,11 @@ claims due rows and sends them: at most one message per second to a chat and
 about thirty per second overall; a 429 is retried after Telegram's delay,
 network errors with backoff, and a person who blocked the bot is marked
 (``Person.telegram_blocked``) and skipped, without stopping anything.
+
+Rows are claimed (``sending``, with the sender's liveness id) before they are
+sent, so several processes (``relais run``, ``relais worker``) share the
+outbox without sending a message twice; the rows of a sender that died are
+taken back at its next claim by any other (:mod:`relais.workers`).
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sqlalchemy import and_, or_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, delete, select, update
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
@@ -25,9 +31,11 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
 from bot.guard import seconds
 from bot.models import BotOutboxMessage, OutboxState
 from bot.work import in_thread
-from relais.db import session_scope
+from relais.db import get_engine, is_postgresql, session_scope
 from relais.people.models import Person
+from relais.text import safe_filename
 from relais.timefmt import utcnow
+from relais.workers import Liveness, register
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 8
@@ -82,7 +90,7 @@ def purge_done() -> int:
     with session_scope() as session:
         result = session.exec(
             delete(BotOutboxMessage).where(  # type: ignore[call-overload]
-                col(BotOutboxMessage.state) != OutboxState.PENDING,
+                col(BotOutboxMessage.state).not_in([OutboxState.PENDING, OutboxState.SENDING]),
                 col(BotOutboxMessage.created_at) < utcnow() - KEEP_DONE,
             )
         )
@@ -116,36 +124,71 @@ class Due:
     document: tuple[str, bytes] | None
 
 
-def claim_due(limit: int, skip: set[int]) -> list[Due]:
-    """Due rows with their chat resolved; rows with nobody to write to are closed here."""
+def claim_due(liveness: Liveness, limit: int) -> list[Due]:
+    """Claim due rows (and those of dead senders) with their chat resolved.
+
+    Rows with nobody to write to are closed here. ``FOR UPDATE SKIP LOCKED``
+    on PostgreSQL, the write lock on SQLite: two senders never claim one row.
+    """
     now = utcnow()
     due: list[Due] = []
     with session_scope() as session:
-        rows = session.exec(
-            select(BotOutboxMessage, Person)
-            .join(Person, col(Person.id) == BotOutboxMessage.person_id, isouter=True)
+        orphaned = liveness.taken_back(
+            session, col(BotOutboxMessage.state), col(BotOutboxMessage.claimed_by),
+            OutboxState.SENDING,
+        )  # fmt: skip
+        query = (
+            select(BotOutboxMessage)
             .where(
-                BotOutboxMessage.state == OutboxState.PENDING,
-                col(BotOutboxMessage.next_attempt_at) <= now,
-                col(BotOutboxMessage.id).not_in(skip or {-1}),
+                or_(
+                    and_(
+                        col(BotOutboxMessage.state) == OutboxState.PENDING,
+                        col(BotOutboxMessage.next_attempt_at) <= now,
+                    ),
+                    orphaned,
+                )
             )
             .order_by(col(BotOutboxMessage.next_attempt_at), col(BotOutboxMessage.id))
             .limit(limit)
-        ).all()
-        for row, person in rows:
+        )
+        if is_postgresql(session):
+            query = query.with_for_update(skip_locked=True)
+        rows = list(session.exec(query))
+        person_ids = {row.person_id for row in rows if row.person_id is not None}
+        people = {
+            person.id: person
+            for person in session.exec(select(Person).where(col(Person.id).in_(person_ids)))
+        }
+        for row in rows:
             assert row.id is not None
+            person = people.get(row.person_id)
             chat_id = row.chat_id or (person.telegram_id if person is not None else None)
             if person is not None and person.telegram_blocked:
                 row.state, row.last_error = OutboxState.BLOCKED, "blocked by the user"
             elif chat_id is None:
                 row.state, row.last_error = OutboxState.FAILED, "no Telegram account"
             else:
+                row.state, row.claimed_by = OutboxState.SENDING, liveness.id
                 buttons = json.loads(row.buttons) if row.buttons else None
                 document = (row.document_name or "document", row.document) if row.document else None
                 due.append(Due(row.id, chat_id, row.text_html, buttons, document))
-                continue
             session.add(row)
     return due
+
+
+def release(ids: list[int]) -> None:
+    """Give back claimed rows this sender will not send now (their chat must wait)."""
+    if not ids:
+        return
+    with session_scope() as session:
+        session.exec(
+            update(BotOutboxMessage)  # type: ignore[call-overload]
+            .where(
+                col(BotOutboxMessage.id).in_(ids),
+                col(BotOutboxMessage.state) == OutboxState.SENDING,
+            )
+            .values(state=OutboxState.PENDING, claimed_by=None)
+        )
 
 
 BACKOFF = -1.0
@@ -163,7 +206,9 @@ def record(
         if retry_in == BACKOFF:
             retry_in = float(2**row.attempts)
         row.last_error = error[:300]
+        row.claimed_by = None
         if retry_in is not None and row.attempts < MAX_ATTEMPTS:
+            row.state = OutboxState.PENDING
             row.next_attempt_at = utcnow() + timedelta(seconds=retry_in)
         else:
             row.state = state if retry_in is None else OutboxState.FAILED
@@ -197,7 +242,7 @@ class OutboxSender:
         self.idle = idle
         self._chat_next: dict[int, float] = {}
         self._next_slot = 0.0
-        self._in_flight: set[int] = set()
+        self._liveness: Liveness | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._wake = asyncio.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -206,6 +251,7 @@ class OutboxSender:
     async def start(self) -> None:
         global _sender
         self._loop = asyncio.get_running_loop()
+        self._liveness = await in_thread(register, get_engine())
         self._runner = asyncio.create_task(self._run(), name="bot-outbox")
         _sender = self
 
@@ -217,6 +263,9 @@ class OutboxSender:
             await asyncio.gather(self._runner, return_exceptions=True)
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._liveness is not None:
+            self._liveness.close()
+            self._liveness = None
 
     def wake(self) -> None:
         """Safe from any thread (after-commit handlers run in the committing one)."""
@@ -224,9 +273,10 @@ class OutboxSender:
             self._loop.call_soon_threadsafe(self._wake.set)
 
     async def _run(self) -> None:
+        assert self._liveness is not None
         while True:
             try:
-                due = await in_thread(claim_due, 200, set(self._in_flight))
+                due = await in_thread(claim_due, self._liveness, 200)
             except Exception:
                 log.exception("could not read the Telegram outbox")
                 due = []
@@ -240,22 +290,24 @@ class OutboxSender:
         """Start what each chat's pace allows now; say how soon the next one may go."""
         loop = asyncio.get_running_loop()
         soonest: float | None = None
+        later: list[int] = []
         for message in due:
             now = loop.time()
             chat_ready = self._chat_next.get(message.chat_id, 0.0)
             if chat_ready > now:
                 wait = chat_ready - now
                 soonest = wait if soonest is None else min(soonest, wait)
+                later.append(message.id)
                 continue
             slot = max(now, self._next_slot)
             self._next_slot = slot + 1.0 / self.overall_rate
             self._chat_next[message.chat_id] = slot + self.per_chat_interval
             if slot > now:
                 await asyncio.sleep(slot - now)
-            self._in_flight.add(message.id)
             task = asyncio.create_task(self._send(message))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
+        await in_thread(release, later)
         if len(self._chat_next) > 10_000:
             now = loop.time()
             self._chat_next = {chat: t for chat, t in self._chat_next.items() if t > now}
@@ -267,8 +319,6 @@ class OutboxSender:
             await in_thread(record, message.id, state, error, retry_in)
         except Exception:
             log.exception("Telegram outbox message %s not recorded", message.id)
-        finally:
-            self._in_flight.discard(message.id)
 
     async def _deliver(self, message: Due) -> tuple[OutboxState, str, float | None]:
         """One message; a 429 holds this chat (order kept) and the overall pace, then retries."""
@@ -300,7 +350,7 @@ class OutboxSender:
             await self.bot.send_document(
                 message.chat_id,
                 document=content,
-                filename=name,
+                filename=safe_filename(name),
                 caption=message.text_html or None,
                 parse_mode="HTML",
             )

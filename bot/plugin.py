@@ -7,12 +7,12 @@ import sys
 from sqlmodel import Session
 
 from bot import conversation, emailcode, models, notify
-from bot.application import BotComponent
+from bot.application import BotComponent, OutboxComponent
 from bot.texts import say
 from relais.people import services as people
 from relais.settings import Settings
 
-__all__ = ["component", "models", "subscribe"]
+__all__ = ["component", "models", "subscribe", "worker_component"]
 
 
 def _export(session: Session, person_id: int) -> dict[str, object]:
@@ -38,3 +38,10 @@ def component(settings: Settings) -> BotComponent | None:
         print(say("disabled"), file=sys.stderr)
         return None
     return BotComponent(settings)
+
+
+def worker_component(settings: Settings) -> OutboxComponent | None:
+    """``relais worker`` sends the Telegram outbox only: updates are read by ``relais run``."""
+    if not settings.telegram_bot_token:
+        return None
+    return OutboxComponent(settings)

@@ -8,6 +8,7 @@ from urllib.parse import urlparse
 import typer
 
 from mailer import queue
+from mailer.delivery import relay_problem
 from mailer.models import EventResource
 from relais.cli.common import console, fail, friendly
 from relais.db import session_scope
@@ -27,9 +28,14 @@ def show_status() -> None:
     with session_scope() as session:
         counts = queue.status(session)
         failures = queue.last_failures(session)
+        problem = queue.relay_problem(session)
     console.print(t("mail.status.title"), markup=False)
     for name in ("due", "scheduled", "retrying", "sending", "sent", "failed"):
         console.print(f"  {t(f'mail.status.{name}')} : {getattr(counts, name)}", markup=False)
+    if problem:
+        kind = relay_problem(problem) or "connection"
+        console.print(t("mail.status.relay_problem", reply=problem), markup=False)
+        console.print(t(f"mail.status.relay_hints.{kind}"), markup=False)
     if failures:
         console.print(t("mail.status.last_failures"), markup=False)
         for row in failures:

@@ -31,6 +31,7 @@ from jinja2 import Template
 from relais.i18n import t
 from relais.settings import get_settings
 from relais.templating import html_environment, text_environment
+from relais.text import single_line
 from relais.timefmt import utcnow
 
 
@@ -61,19 +62,6 @@ def render_parts(template: str, **context: Any) -> tuple[str, str]:
 def subject(key: str, **context: Any) -> str:
     """A subject line from ``templates/messages/mail.yaml`` (``mail.subjects.<key>``)."""
     return t(f"mail.subjects.{key}", **context)
-
-
-class _Compat32(Compat32):
-    """compat32 with a shortcut for the usual header: short, ASCII, one line.
-
-    The stock folding builds an ``email.header.Header`` for every header of
-    every part; at 10,000 messages that is most of the serialisation time.
-    """
-
-    def _fold(self, name: str, value: Any, sanitize: bool) -> str:
-        if isinstance(value, str) and value.isascii() and "\n" not in value:
-            return fold_ascii(f"{name}: {value}", self.linesep)
-        return str(super()._fold(name, value, sanitize))  # type: ignore[misc]
 
 
 def fold_ascii(line: str, linesep: str) -> str:
@@ -112,17 +100,55 @@ def encode_words(text: str) -> str:
     )
 
 
+class _OneLinePolicy(Compat32):
+    """compat32 that never stores a line break inside a header value.
+
+    Words people type reach the Subject: a CR LF there would start a new header
+    (« Bcc: »). Every value is made one line when it is set, whatever set it, and
+    again when :func:`_fold` writes it. Cleaning rather than refusing: the
+    registrant must still be told, with a subject that reads a little oddly.
+    """
+
+    def header_store_parse(self, name: str, value: Any) -> tuple[str, Any]:
+        if isinstance(value, str):
+            value = single_line(value)
+        return super().header_store_parse(name, value)
+
+
 CRLF = "\r\n"
-POLICY = _Compat32(linesep=CRLF)
+POLICY = _OneLinePolicy(linesep=CRLF)
+#: Longest line of a quoted-printable body, soft line break included (RFC 2045).
+QP_LINE = 76
 
 
-def _text_part(content: str, subtype: str, **params: str) -> Message:
+def quoted_printable(content: str) -> str:
     """UTF-8 text as quoted-printable, encoded by binascii (C) rather than quoprimime."""
+    return binascii.b2a_qp(content.encode("utf-8"), istext=True).decode("ascii")
+
+
+def soft_break(encoded: str) -> str:
+    """``encoded`` (quoted-printable) followed by a soft line break, lines kept within 76.
+
+    Quoted-printable pieces joined by soft breaks decode to the joined texts:
+    a newsletter's body is encoded once, around the places where each
+    recipient's own link goes.
+    """
+    head, newline, last = encoded.rpartition("\n")
+    if len(last) >= QP_LINE:
+        cut = 0
+        while cut < QP_LINE - 4:  # never inside an "=XX" escape
+            cut += 3 if last[cut] == "=" else 1
+        head, newline, last = f"{head}{newline}{last[:cut]}=", "\n", last[cut:]
+    return f"{head}{newline}{last}=\n"
+
+
+def _text_part(content: str, subtype: str, *, encoded: bool = False, **params: str) -> Message:
+    """A UTF-8 text part in quoted-printable (``encoded``: ``content`` already is)."""
     part = Message(policy=POLICY)
     extra = "".join(f'; {name}="{value}"' for name, value in params.items())
     part["Content-Type"] = f'text/{subtype}; charset="utf-8"{extra}'
     part["Content-Transfer-Encoding"] = "quoted-printable"
-    part.set_payload(binascii.b2a_qp(content.encode("utf-8"), istext=True).decode("ascii"))
+    part.set_payload(content if encoded else quoted_printable(content))
     return part
 
 
@@ -143,14 +169,19 @@ def message(
     calendar: bytes | None = None,
     method: Literal["REQUEST", "CANCEL"] = "REQUEST",
     transactional: bool = True,
+    encoded: bool = False,
 ) -> EmailMessage:
     """A message with its body; the dispatcher adds From, To, Message-ID and Date.
 
     Built with the compat32 policy, whose headers are plain strings: the
     modern header registry parses every header it is given and costs more
     than the rest of the rendering together, at 10,000 messages a run.
+    ``encoded``: ``text`` and ``html`` are quoted-printable already.
     """
-    parts: list[Message] = [_text_part(text, "plain"), _text_part(html, "html")]
+    parts: list[Message] = [
+        _text_part(text, "plain", encoded=encoded),
+        _text_part(html, "html", encoded=encoded),
+    ]
     if calendar is not None:
         parts.append(_text_part(calendar.decode("utf-8"), "calendar", method=method))
     body = _multipart("alternative", parts)
@@ -204,9 +235,22 @@ def to_bytes(mail: Message) -> bytes:
         return mail.as_bytes()
 
 
+def _fold(name: str, value: Any) -> str:
+    """The usual header (short, ASCII, one line) folded here; any other by the policy.
+
+    The policy's folding builds an ``email.header.Header`` per header of every
+    part; at 10,000 messages that was most of the serialisation time.
+    """
+    if isinstance(value, str):
+        value = single_line(value)
+        if value.isascii():
+            return fold_ascii(f"{name}: {value}", CRLF)
+    return POLICY.fold(name, value)
+
+
 def _write(part: Message, out: list[str]) -> None:
     for name, value in part.items():
-        out.append(POLICY.fold(name, value))
+        out.append(_fold(name, value))
     out.append(CRLF)
     payload = part.get_payload()
     if isinstance(payload, list):

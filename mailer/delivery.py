@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import os
 import re
+import ssl
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +19,42 @@ import aiosmtplib
 from relais.settings import Settings
 
 _ENHANCED = re.compile(r"\b([245])\.(\d{1,3})\.(\d{1,3})\b")
+
+#: How a reply that is the relay's fault, not the message's, starts (``relais mail status``).
+RELAY_PROBLEMS = {
+    "auth": "authentification refusée :",
+    "tls": "chiffrement TLS impossible :",
+    "connection": "connexion :",
+}
+
+
+def relay_problem(reply: str) -> str | None:
+    """Which relay problem a stored reply tells (``auth``, ``tls``, ``connection``), if any."""
+    for problem, prefix in RELAY_PROBLEMS.items():
+        if reply.startswith(prefix):
+            return problem
+    return None
+
+
+def _is_tls(error: BaseException) -> bool:
+    """An SSL handshake failure, or a server that does not offer STARTTLS."""
+    chain: BaseException | None = error
+    while chain is not None:
+        if isinstance(chain, ssl.SSLError) or re.search(r"\b(SSL|TLS|STARTTLS)\b", str(chain)):
+            return True
+        chain = chain.__cause__ or chain.__context__
+    return False
+
+
+def _relay_failure(prepared: Prepared, error: BaseException, detail: str) -> Result:
+    """A failure of the relay itself: retried later, with its cause first."""
+    if isinstance(error, aiosmtplib.SMTPAuthenticationError) or "AUTH" in str(error):
+        problem = "auth"
+    elif _is_tls(error):
+        problem = "tls"
+    else:
+        problem = "connection"
+    return to_retry(prepared, f"{RELAY_PROBLEMS[problem]} {detail}")
 
 
 @dataclass(frozen=True)
@@ -91,10 +128,10 @@ class SmtpConnection:
             return refused(prepared, first.code, first.message), True
         except aiosmtplib.SMTPAuthenticationError as error:
             await self.close()
-            return to_retry(prepared, f"{error.code} {error.message}"), False
+            return _relay_failure(prepared, error, f"{error.code} {error.message}"), False
         except (aiosmtplib.SMTPServerDisconnected, aiosmtplib.SMTPConnectError) as error:
             await self.close()
-            return to_retry(prepared, f"connexion : {error}"), False
+            return _relay_failure(prepared, error, str(error)), False
         except aiosmtplib.SMTPResponseException as error:
             if error.code in (421, -1):
                 await self.close()
@@ -102,7 +139,7 @@ class SmtpConnection:
             return refused(prepared, error.code, error.message), True
         except (aiosmtplib.SMTPException, OSError, TimeoutError) as error:
             await self.close()
-            return to_retry(prepared, f"connexion : {type(error).__name__} {error}"), False
+            return _relay_failure(prepared, error, f"{type(error).__name__} {error}"), False
         refusal = errors.get(prepared.to)
         if refusal is not None:
             return refused(prepared, refusal.code, refusal.message), True

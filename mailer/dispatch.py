@@ -1,11 +1,13 @@
 """The dispatcher: claims due outbox rows, sends them, records each answer.
 
-A row is claimed (state ``sending`` with a lease), rendered, sent, and only
-then marked ``sent`` in its own short transaction. A crash between acceptance
-and that transaction re-sends just the messages in flight, with the same
-Message-ID; a crash anywhere else re-sends nothing. Claiming uses
-``FOR UPDATE SKIP LOCKED`` on PostgreSQL (two workers never take the same
-row) and the SQLite write lock (``BEGIN IMMEDIATE``) on SQLite.
+A row is claimed (state ``sending``, with the id of this process's liveness
+record), rendered, sent, and only then marked ``sent`` in its own short
+transaction. A crash between acceptance and that transaction re-sends just
+the messages in flight, with the same Message-ID; a crash anywhere else
+re-sends nothing. Rows claimed by a process that died are taken back by the
+next claim, at once (:mod:`relais.workers`); rows of a live process never
+are. Claiming uses ``FOR UPDATE SKIP LOCKED`` on PostgreSQL (several workers
+never take the same row) and the SQLite write lock (``BEGIN IMMEDIATE``).
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, create_engine, select
 
 from mailer import compose, verp
-from mailer.delivery import EmlFolder, Prepared, Result, SmtpConnection
+from mailer.delivery import EmlFolder, Prepared, Result, SmtpConnection, relay_problem
 from mailer.models import OutboxMessage, OutboxState
 from mailer.outbox import hard_bounce_hooks, renderer_for
 from relais.db import get_engine, is_postgresql, session_scope
@@ -30,6 +32,7 @@ from relais.events.models import Event
 from relais.people.models import Person
 from relais.settings import Settings
 from relais.timefmt import utcnow
+from relais.workers import Liveness, register
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -99,6 +102,16 @@ class Dispatcher:
         self._window = max(4 * len(self.transports), settings.mail_batch_size)
         self._unrecorded = 0
         self._recorded = asyncio.Event()
+        self._relay_problem = ""
+        self._liveness: Liveness | None = None
+
+    @property
+    def liveness(self) -> Liveness:
+        """Registered at the first claim: a dispatcher that never claims holds no lock."""
+        if self._liveness is None:
+            self._liveness = register(self.engine)
+            log.info("mail dispatcher claims as worker %s", self._liveness.id)
+        return self._liveness
 
     def _transports(self) -> list[Transport]:
         if not self.settings.smtp_host:
@@ -189,9 +202,19 @@ class Dispatcher:
                 reachable = False
             self._put(results, result)
             run.accepted += int(result.accepted)
+            self._log_relay_problem(result)
             if not reachable:
                 run.reachable = False
                 run.taken.set()
+
+    def _log_relay_problem(self, result: Result) -> None:
+        """Say once in the log why the relay refuses us (password, TLS), not at every pass."""
+        if result.accepted:
+            self._relay_problem = ""
+            return
+        if relay_problem(result.reply) and result.reply != self._relay_problem:
+            self._relay_problem = result.reply
+            log.error("the SMTP relay cannot be used: %s", result.reply)
 
     def _put(self, results: asyncio.Queue[Result | None], *answers: Result) -> None:
         for answer in answers:
@@ -240,11 +263,16 @@ class Dispatcher:
 
     def claim(self) -> list[OutboxMessage]:
         """Due rows (and rows whose sender died) become ``sending``, in one short transaction."""
+        liveness = self.liveness
         with session_scope(self.engine) as session:
             now = utcnow()
             limit = self._due_limit(session, now)
             if limit <= 0:
                 return []
+            orphaned = liveness.taken_back(
+                session, col(OutboxMessage.state), col(OutboxMessage.claimed_by),
+                OutboxState.SENDING,
+            )  # fmt: skip
             query = (
                 select(OutboxMessage)
                 .where(
@@ -253,10 +281,7 @@ class Dispatcher:
                             col(OutboxMessage.state) == OutboxState.PENDING,
                             col(OutboxMessage.next_attempt_at) <= now,
                         ),
-                        and_(
-                            col(OutboxMessage.state) == OutboxState.SENDING,
-                            col(OutboxMessage.claimed_until) < now,
-                        ),
+                        orphaned,
                     )
                 )
                 .order_by(col(OutboxMessage.next_attempt_at), col(OutboxMessage.id))
@@ -264,11 +289,10 @@ class Dispatcher:
             )
             if is_postgresql(session):
                 query = query.with_for_update(skip_locked=True)
-            lease = now + timedelta(seconds=self.settings.mail_claim_timeout)
             claimed = list(session.exec(query))
             for row in claimed:
                 row.state = OutboxState.SENDING
-                row.claimed_until = lease
+                row.claimed_by = liveness.id
                 row.attempts += 1
                 session.add(row)
             return claimed  # still readable once committed (expire_on_commit=False)
@@ -288,11 +312,14 @@ class Dispatcher:
         assert row.id is not None
         try:
             mail = renderer_for(row.kind)(session, row)
-            compose.address_headers(mail, to=row.to_address, message_id=row.message_id)
-            for name, value in row.headers.items():
-                del mail[name]
-                mail[name] = value
-            data = compose.to_bytes(mail)
+            if isinstance(mail, bytes):
+                data = mail
+            else:
+                compose.address_headers(mail, to=row.to_address, message_id=row.message_id)
+                for name, value in row.headers.items():
+                    del mail[name]
+                    mail[name] = value
+                data = compose.to_bytes(mail)
         except Exception as error:
             log.exception("outbox row %s (%s) cannot be rendered", row.id, row.kind)
             return Result(row.id, False, f"mise en forme impossible : {type(error).__name__}")
@@ -312,7 +339,7 @@ class Dispatcher:
                     .values(
                         state=OutboxState.SENT,
                         sent_at=now,
-                        claimed_until=None,
+                        claimed_by=None,
                         last_reply=bindparam("b_reply"),
                     ),
                     sent,
@@ -326,7 +353,7 @@ class Dispatcher:
         if row is None or row.state != OutboxState.SENDING:
             return
         row.last_reply = result.reply
-        row.claimed_until = None
+        row.claimed_by = None
         give_up_at = row.due_at + timedelta(hours=self.settings.mail_retry_hours)
         next_attempt = now + retry_delay(self.settings, row.attempts)
         if result.retry and next_attempt <= give_up_at:
@@ -351,3 +378,6 @@ class Dispatcher:
             await transport.close()
         if self._reader is not self.engine:
             self._reader.dispose()
+        if self._liveness is not None:
+            self._liveness.close()
+            self._liveness = None

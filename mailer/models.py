@@ -10,7 +10,7 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from relais.dbtypes import UTCDateTime, enum_type
@@ -42,7 +42,8 @@ class OutboxMessage(SQLModel, table=True):
     state: OutboxState = Field(default=OutboxState.PENDING, sa_type=enum_type(OutboxState))
     due_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     next_attempt_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
-    claimed_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    #: The liveness id of the process sending it (see ``relais.workers``), while ``sending``.
+    claimed_by: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
     attempts: int = 0
     last_reply: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -19,11 +19,12 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.message import EmailMessage
+from email.utils import format_datetime
 from functools import lru_cache
 from typing import Any
 from urllib.parse import quote, urlparse
 
-from sqlalchemy import func, update
+from sqlalchemy import and_, func, or_, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
@@ -128,10 +129,65 @@ def _load_frozen(session: Session, issue_id: int, stamp: str) -> Frozen:
     return cached
 
 
-def render_delivery(session: Session, row: OutboxMessage) -> EmailMessage:
+# Markers in the issue's wire form where each recipient's own values go.
+_TO, _ID, _DATE = "~relais-to~", "~relais-message-id~", "~relais-date~"
+_LINK, _BODY_LINK = "~relais-unsubscribe~", "~relais-qp-unsubscribe~"
+
+
+@dataclass(frozen=True)
+class Wire:
+    """An issue's message on the wire, built once, with markers for what each recipient has."""
+
+    data: bytes
+
+    def addressed(self, to: str, message_id: str, link: str) -> bytes:
+        """Five substitutions instead of building and encoding a MIME message per recipient."""
+        encoded_link = compose.soft_break(compose.quoted_printable(link)).replace("\n", "\r\n")
+        return (
+            self.data.replace(_TO.encode(), to.encode("ascii"))
+            .replace(_ID.encode(), message_id.encode("ascii"))
+            .replace(_DATE.encode(), format_datetime(utcnow()).encode("ascii"))
+            .replace(_LINK.encode(), link.encode("ascii"))
+            .replace(_BODY_LINK.encode(), encoded_link.encode("ascii"))
+        )
+
+
+def _encoded_with_slots(body: str) -> str:
+    """Quoted-printable of ``body``, the unsubscribe link left as a marker between soft breaks."""
+    pieces = body.split(issues.UNSUBSCRIBE_PLACEHOLDER)
+    encoded = [compose.quoted_printable(piece) for piece in pieces]
+    return "".join(compose.soft_break(piece) + _BODY_LINK for piece in encoded[:-1]) + encoded[-1]
+
+
+_wires: dict[tuple[object, ...], Wire] = {}
+
+
+def _wire(issue_id: int, frozen: Frozen) -> Wire:
+    """The issue's wire form, for the current sender settings (they appear in its headers)."""
+    settings = get_settings()
+    key = (issue_id, frozen, settings.mail_from, settings.mail_reply_to,
+           settings.public_base_url, settings.newsletter_unsubscribe_mailto)  # fmt: skip
+    wire = _wires.get(key)
+    if wire is None:
+        mail = compose.message(
+            subject=frozen.subject, text=_encoded_with_slots(frozen.text),
+            html=_encoded_with_slots(frozen.html), transactional=False, encoded=True,
+        )  # fmt: skip
+        for name, value in list_headers(_LINK).items():
+            mail[name] = value
+        compose.address_headers(mail, to=_TO, message_id=_ID)
+        mail.replace_header("Date", _DATE)
+        if len(_wires) > 8:
+            _wires.clear()
+        wire = _wires[key] = Wire(compose.to_bytes(mail))
+    return wire
+
+
+def render_delivery(session: Session, row: OutboxMessage) -> bytes:
+    """The issue rendered once per process; each recipient's message is a few substitutions."""
     frozen = _load_frozen(session, int(row.payload["issue"]), str(row.payload["version"]))
     link = unsubscribe_url(int(row.payload["subscriber"]), row.to_address)
-    return newsletter_message(frozen.subject, frozen.html, frozen.text, link)
+    return _wire(int(row.payload["issue"]), frozen).addressed(row.to_address, row.message_id, link)
 
 
 def render_test(_session: Session, row: OutboxMessage) -> EmailMessage:
@@ -142,6 +198,8 @@ def render_test(_session: Session, row: OutboxMessage) -> EmailMessage:
 
 def render_confirmation(session: Session, row: OutboxMessage) -> EmailMessage:
     subscriber = session.get(Subscriber, row.payload.get("subscriber"))
+    if row.payload.get("already") and subscriber is not None and subscriber.mailable:
+        return _already_subscribed(subscriber)
     if subscriber is None or subscriber.status != SubscriberStatus.PENDING:
         raise Unrenderable(f"subscription {row.payload.get('subscriber')} no longer pending")
     assert subscriber.id is not None
@@ -156,6 +214,16 @@ def render_confirmation(session: Session, row: OutboxMessage) -> EmailMessage:
         subject=t("newsletter.mail.confirm_subject"),
         text=render_text("newsletter/confirm.txt", **context),
         html=compose.inline_css(render_html("newsletter/confirm.html", **context)),
+    )
+
+
+def _already_subscribed(subscriber: Subscriber) -> EmailMessage:
+    """Someone asked to subscribe an address already on the list: its owner is told so."""
+    context = {"subscriber": subscriber, "organisation": get_settings().organisation_name}
+    return compose.message(
+        subject=t("newsletter.mail.already_subject"),
+        text=render_text("newsletter/already_subscribed.txt", **context),
+        html=compose.inline_css(render_html("newsletter/already_subscribed.html", **context)),
     )
 
 
@@ -304,6 +372,26 @@ def progress(session: Session, number: int) -> Progress:
     )
 
 
+def unfinished_now(session: Session, number: int) -> int:
+    """Deliveries of the issue in flight somewhere, or due now: what « resume » waits for."""
+    return int(
+        session.exec(
+            select(func.count())
+            .select_from(OutboxMessage)
+            .where(OutboxMessage.kind == KIND, _rows(number))
+            .where(
+                or_(
+                    col(OutboxMessage.state) == OutboxState.SENDING,
+                    and_(
+                        col(OutboxMessage.state) == OutboxState.PENDING,
+                        col(OutboxMessage.next_attempt_at) <= utcnow(),
+                    ),
+                )
+            )
+        ).one()
+    )
+
+
 def pause(session: Session, number: int) -> int:
     """Hold every queued, unsent delivery of the issue; returns how many were held."""
     issue = get_issue(session, number)
@@ -339,13 +427,12 @@ def resume(session: Session, number: int) -> Issue:
 
 def on_subscription_requested(session: Session, ev: subscriptions.SubscriptionRequested) -> None:
     subscriber = session.get(Subscriber, ev.subscriber_id)
-    if subscriber is None or subscriber.confirm_sent_at is None:
+    if subscriber is None or (subscriber.confirm_sent_at is None and not ev.already):
         return
-    stamp = subscriber.confirm_sent_at.strftime("%Y%m%d%H%M%S%f")
     enqueue(
         session, kind=CONFIRM_KIND, to=subscriber.email, person_id=subscriber.person_id,
-        idempotency_key=f"{CONFIRM_KIND}:{ev.subscriber_id}:{stamp}",
-        payload={"subscriber": ev.subscriber_id},
+        idempotency_key=f"{CONFIRM_KIND}:{ev.subscriber_id}:{ev.request_id}",
+        payload={"subscriber": ev.subscriber_id, "already": ev.already},
     )  # fmt: skip
 
 

@@ -22,6 +22,9 @@ from relais.people import services as people
 from relais.settings import get_settings
 from relais.timefmt import format_datetime, parse_local, utcnow
 
+#: How often « resume » looks again while another live sender finishes its rows.
+FINISH_POLL_SECONDS = 0.2
+
 app = typer.Typer(
     help="La lettre « Ressources Info » : aperçu, envoi, suivi, archive.", no_args_is_help=True
 )
@@ -102,8 +105,26 @@ def _bar() -> Progress:
     )
 
 
+async def _finish(dispatcher: Dispatcher, number: int) -> None:
+    """Send until no delivery of the issue is due now or in flight anywhere.
+
+    Rows claimed by a sender that died are taken back at the first pass; rows
+    of a live one (``relais run``, ``relais worker``) are waited for. Stops
+    early only when nothing can go now (relay down, hourly limit reached):
+    the report then counts those as waiting.
+    """
+    while True:
+        accepted = await dispatcher.run_once()
+        with session_scope() as session:
+            left = newsletter.unfinished_now(session, number)
+            in_flight = newsletter.progress(session, number).sending
+        if left == 0 or (accepted == 0 and in_flight == 0):
+            return
+        await asyncio.sleep(FINISH_POLL_SECONDS)
+
+
 async def _dispatch(number: int | None) -> None:
-    """Run the dispatcher until the outbox has nothing due, with a bar for issue ``number``."""
+    """Run the dispatcher until issue ``number`` is finished (with a bar), or one pass."""
     dispatcher = Dispatcher(get_settings())
     try:
         if number is None:
@@ -112,7 +133,7 @@ async def _dispatch(number: int | None) -> None:
         start = await asyncio.to_thread(_progress, number)
         with _bar() as bar:
             task = bar.add_task(t("newsletter.cli.sending"), total=max(start.recipients, 1))
-            sender = asyncio.create_task(dispatcher.run_once())
+            sender = asyncio.create_task(_finish(dispatcher, number))
             while True:
                 done, _ = await asyncio.wait({sender}, timeout=0.5)
                 current = await asyncio.to_thread(_progress, number)
@@ -141,12 +162,6 @@ def _report(number: int) -> None:
     )  # fmt: skip
     if result.waiting:
         console.print(t("newsletter.cli.report_waiting", number=result.waiting), markup=False)
-    if result.sending:
-        minutes = max(1, round(get_settings().mail_claim_timeout / 60))
-        console.print(
-            t("newsletter.cli.report_interrupted", number=result.sending, minutes=minutes),
-            markup=False,
-        )
 
 
 def _send_now_or_later(issue_id: int, number: int, send_at: datetime, expected: int) -> None:

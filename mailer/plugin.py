@@ -8,7 +8,7 @@ from typing import Any
 from mailer import access, kinds, models, notify, reminders, telegram
 from relais.settings import Settings
 
-__all__ = ["component", "models", "subscribe"]
+__all__ = ["component", "models", "subscribe", "worker_component"]
 
 
 def subscribe() -> None:
@@ -23,3 +23,8 @@ def component(settings: Settings) -> Any:
     from scheduler.component import MailScheduler
 
     return MailScheduler(settings)
+
+
+def worker_component(settings: Settings) -> Any:
+    """``relais worker`` runs the same loops: dispatching the outbox, queueing reminders."""
+    return component(settings)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import case, func, update
+from sqlalchemy import case, func, or_, update
 from sqlmodel import Session, col, select
 
+from mailer.delivery import RELAY_PROBLEMS
 from mailer.models import OutboxMessage, OutboxState
 from relais.timefmt import utcnow
 
@@ -66,7 +67,23 @@ def retry_failed(session: Session, ids: list[int] | None = None) -> int:
             next_attempt_at=now,
             due_at=now,
             attempts=0,
-            claimed_until=None,
+            claimed_by=None,
         )
     )
     return int(result.rowcount)
+
+
+def relay_problem(session: Session) -> str | None:
+    """The latest reply saying the relay itself refused us (password, TLS, connection).
+
+    Only rows still waiting or failed count: a message sent since then
+    overwrote its reply, so a fixed setting stops being reported.
+    """
+    prefixes = [col(OutboxMessage.last_reply).startswith(p) for p in RELAY_PROBLEMS.values()]
+    return session.exec(
+        select(OutboxMessage.last_reply)
+        .where(col(OutboxMessage.state).in_([OutboxState.PENDING, OutboxState.FAILED]))
+        .where(or_(*prefixes))
+        .order_by(col(OutboxMessage.next_attempt_at).desc(), col(OutboxMessage.id).desc())
+        .limit(1)
+    ).first()

@@ -17,6 +17,7 @@ from relais.events.models import (
     EventStatus,
     Series,
 )
+from relais.imports.models import ImportRun
 from relais.invitations.models import Broadcast, Invitation
 from relais.keys.models import InstallationSecret
 from relais.networks.models import Network, NetworkMember
@@ -33,8 +34,8 @@ __all__ = [
     "AddressBounce", "Attendance", "AttendanceMethod", "AttendanceStatus", "AuditEntry",
     "Broadcast", "CalendarAnswer", "Consent",
     "ConsentPurpose", "Departement", "Event", "EventAudience", "EventFormat", "EventNetwork",
-    "EventStatus", "InstallationSecret", "Invitation", "Network", "NetworkMember", "Organisation",
-    "Person", "Profile", "Registration", "RegistrationStatus", "Role", "RoleEmail",
+    "EventStatus", "ImportRun", "InstallationSecret", "Invitation", "Network", "NetworkMember",
+    "Organisation", "Person", "Profile", "Registration", "RegistrationStatus", "Role", "RoleEmail",
     "RoleEmailNetwork", "RoleGrant", "RoleNetwork", "SatisfactionAnswer", "Series", "SignInLink",
     "StaffSession", "StructureType", "Theme", "metadata",
 ]  # fmt: skip

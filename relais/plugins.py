@@ -4,7 +4,8 @@ The core never imports ``bot``, ``mailer`` or ``scheduler``: each declares in
 ``pyproject.toml`` a module exposing any of
 
 * ``subscribe()`` — attach its domain-event handlers (called once per process);
-* ``component(settings)`` — what ``relais run`` starts and stops.
+* ``component(settings)`` — what ``relais run`` starts and stops;
+* ``worker_component(settings)`` — what ``relais worker`` starts: delivery loops only.
 
 Sub-commands of ``relais`` (``relais mail …``) are declared apart, in the
 ``relais.commands`` entry points, so that a command imports only its own

@@ -1,5 +1,8 @@
-"""``relais run``: migrate, then keep every plugin's component alive in one event loop.
+"""``relais run`` and ``relais worker``: migrate, then keep components alive in one loop.
 
+``relais run`` starts every plugin's ``component``; ``relais worker`` only the
+delivery loops (each plugin's ``worker_component``: the mail dispatcher, the
+Telegram outbox sender), so several processes can share the outboxes.
 Stops cleanly on SIGTERM or Ctrl-C: components are stopped in reverse order.
 """
 
@@ -19,10 +22,15 @@ from relais.settings import Settings
 log = logging.getLogger("relais")
 
 
-def build_components(settings: Settings) -> list[Component]:
+RUN = "component"
+WORKER = "worker_component"
+
+
+def build_components(settings: Settings, kind: str = RUN) -> list[Component]:
+    """The components of ``relais run`` (``RUN``) or of ``relais worker`` (``WORKER``)."""
     components: list[Component] = []
     for plugin in plugins():
-        factory = plugin.attr("component")
+        factory = plugin.attr(kind)
         if factory is not None:
             component = factory(settings)
             if component is not None:
@@ -36,7 +44,7 @@ def announce_signing_key() -> None:
     log.info(t(f"settings.key_from_{keys.source().value}"))
 
 
-async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
+async def serve(settings: Settings, stop: asyncio.Event | None = None, kind: str = RUN) -> None:
     """Run until ``stop`` is set or a termination signal arrives."""
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -47,7 +55,7 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
     subscribe_all()
     started: list[Component] = []
     try:
-        for component in build_components(settings):
+        for component in build_components(settings, kind):
             await component.start()
             started.append(component)
             log.info("%s started", component.name)

@@ -16,6 +16,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from relais.i18n import has, t, validation_reason
 
@@ -59,7 +61,6 @@ class Settings(BaseSettings):
     mail_rate_per_hour: int = Field(default=0, ge=0)
     mail_retry_hours: float = Field(default=48.0, gt=0)
     mail_retry_first_delay: float = Field(default=60.0, gt=0)
-    mail_claim_timeout: float = Field(default=600.0, gt=0)
     mail_batch_size: int = Field(default=50, ge=1, le=10_000)
     mail_poll_seconds: float = Field(default=5.0, gt=0)
     reminder_offsets: str = "7d,1d"
@@ -82,6 +83,9 @@ class Settings(BaseSettings):
     imap_trusted_authserv_id: str = ""
 
     newsletter_unsubscribe_mailto: str = ""
+    newsletter_confirmations_per_address: int = Field(default=3, ge=1, le=100)
+    newsletter_confirmations_per_account: int = Field(default=5, ge=1, le=100)
+    import_chunk_lines: int = Field(default=500, ge=1, le=100_000)
 
     public_base_url: str = "http://localhost:8080"
     web_host: str = "127.0.0.1"
@@ -189,6 +193,10 @@ class Settings(BaseSettings):
             raise ValueError("unsupported database URL")
         if scheme in ("postgres", "postgresql"):
             value = "postgresql+psycopg://" + value.split("://", 1)[1]
+        try:
+            make_url(value).get_dialect()
+        except (ArgumentError, ValueError):
+            raise ValueError("unparsable database URL") from None
         return value
 
     @model_validator(mode="after")
@@ -208,6 +216,22 @@ class Settings(BaseSettings):
         return self.database_url.startswith("sqlite")
 
 
+def without_password(url: str) -> str:
+    """A database address to show, its password replaced by ``***``.
+
+    Works on addresses too broken to parse: an operator's typo must not put a
+    password in a terminal, a log or a support ticket. Without ``://`` nothing
+    tells a password apart, so nothing is shown.
+    """
+    scheme, separator, rest = url.partition("://")
+    if not separator:
+        return ""
+    userinfo, at, location = rest.rpartition("@")
+    if not at or ":" not in userinfo:
+        return url
+    return f"{scheme}://{userinfo.split(':', 1)[0]}:***@{location}"
+
+
 def _describe(error: ValidationError) -> str:
     first = error.errors()[0]
     location = [str(part) for part in first.get("loc", ())]
@@ -216,6 +240,8 @@ def _describe(error: ValidationError) -> str:
     if not location and "SECRET_KEY" in str(first.get("msg", "")):
         return t("settings.secret_key_weak", minimum=MIN_SECRET_KEY)
     shown = "" if "PASSWORD" in name or "TOKEN" in name or "SECRET" in name else value
+    if name == "DATABASE_URL" and isinstance(value, str):
+        shown = without_password(value)
     reason = validation_reason(first)
     if first.get("type") == "value_error" and has(f"settings.reasons.{name.lower()}"):
         reason = t(f"settings.reasons.{name.lower()}")

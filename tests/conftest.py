@@ -19,11 +19,43 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-os.environ.setdefault("ENVIRONMENT", "test")
-os.environ.setdefault("TIMEZONE", "Europe/Paris")
+
+def _own_settings() -> None:
+    """Tests run with settings of their own, whatever the machine's ``.env`` and environment say.
+
+    An operator's ``PUBLIC_BASE_URL`` or ``SECRET_KEY`` would change links and
+    signatures that tests compare: every variable Relais reads is dropped from
+    this process's environment (and so from the commands tests start), and no
+    ``.env`` file is read in this process. Tests set what they need themselves.
+    """
+    from relais.settings import Settings
+
+    for name in Settings.model_fields:
+        os.environ.pop(name.upper(), None)
+    Settings.model_config["env_file"] = None
+    os.environ["ENVIRONMENT"] = "test"
+    os.environ["TIMEZONE"] = "Europe/Paris"
+
+
+_own_settings()
 
 PG_BASE = os.environ.get("RELAIS_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 REFERENCE_TABLES = {"theme", "profile", "structure_type", "departement", "alembic_version"}
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    """In CI (``CI`` set) a skipped test is an error: what it checks was not checked.
+
+    ``.ci/run`` installs what the tests need (PostgreSQL, Chromium…); a skip
+    there means an install step is missing, not that the test may pass.
+    """
+    outcome = yield
+    report = outcome.get_result()  # type: ignore[attr-defined]
+    if os.environ.get("CI") and report.skipped and not hasattr(report, "wasxfail"):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else report.longrepr
+        report.outcome = "failed"
+        report.longrepr = f"skipped in CI, which must run every test: {reason}"
 
 
 def _pg_reachable() -> str | None:
@@ -38,6 +70,25 @@ def _pg_reachable() -> str | None:
 
 
 PG_SKIP_REASON = _pg_reachable()
+
+
+GOLDEN = Path(__file__).resolve().parent / "golden"
+
+
+def assert_golden(name: str, actual: str) -> None:
+    """Compare ``actual`` with ``tests/golden/<name>``, exactly.
+
+    A missing file fails: a test whose expected text was never reviewed
+    proves nothing. ``UPDATE_GOLDEN=1`` writes the files, and the wording
+    change is then a diff to review.
+    """
+    path = GOLDEN / name
+    if os.environ.get("UPDATE_GOLDEN") == "1":
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(actual, encoding="utf-8")
+    if not path.exists():
+        pytest.fail(f"golden file {path} is missing: write it with UPDATE_GOLDEN=1, then review it")
+    assert actual == path.read_text(encoding="utf-8"), f"differs from {path}"
 
 
 def reset_caches() -> None:

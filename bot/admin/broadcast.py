@@ -144,7 +144,7 @@ def progress(broadcast_id: int) -> Progress:
         found.get(OutboxState.SENT, 0),
         found.get(OutboxState.BLOCKED, 0),
         found.get(OutboxState.FAILED, 0),
-        found.get(OutboxState.PENDING, 0),
+        found.get(OutboxState.PENDING, 0) + found.get(OutboxState.SENDING, 0),
     )
 
 

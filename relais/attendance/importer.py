@@ -22,6 +22,7 @@ from sqlmodel import Session, col, select
 from relais import audit
 from relais.attendance import services as attendance
 from relais.attendance.models import AttendanceMethod, AttendanceStatus
+from relais.csvread import is_too_long, too_long
 from relais.errors import InvalidInput
 from relais.events.models import Event
 from relais.i18n import os_reason, t
@@ -75,11 +76,13 @@ def _decode(raw: bytes) -> str:
         return raw.decode("latin-1")
 
 
-def _cells(line: str) -> list[str]:
+def _cells(line: str, number: int) -> list[str]:
     delimiter = max("\t;,", key=line.count)
     try:
         return [cell.strip() for cell in next(csv.reader([line], delimiter=delimiter))]
-    except csv.Error:
+    except csv.Error as error:
+        if is_too_long(error):
+            raise too_long(number) from None
         return [line.strip()]
 
 
@@ -125,7 +128,7 @@ def read_report(path: Path) -> list[ReportLine]:
         raise InvalidInput("import_unreadable", file=path.name, reason=t("import.binary"))
     lines = text.splitlines()
     for index, line in enumerate(lines):
-        header = _cells(line) if line.strip() else []
+        header = _cells(line, index + 1) if line.strip() else []
         name_at = _find(header, NAME_COLUMNS)
         email_at = _find(header, EMAIL_COLUMNS)
         minutes_at = _find(header, DURATION_COLUMNS)
@@ -153,7 +156,7 @@ def _read_rows(
             if found:
                 break
             continue
-        cells = _cells(line)
+        cells = _cells(line, number)
         if len(cells) <= name_at or re.fullmatch(r"\d+\.\s.*", cells[0]):
             break
         duration = _cell(cells, minutes_at)

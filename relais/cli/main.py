@@ -89,19 +89,35 @@ def db_upgrade() -> None:
     console.print(t("cli.db_upgraded", url=_safe_url()), markup=False)
 
 
+def _log_to_console() -> None:
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    for chatty in ("apscheduler", "alembic.runtime.migration", "httpx"):
+        logging.getLogger(chatty).setLevel(logging.WARNING)
+
+
 @app.command("run")
 @friendly
 def run() -> None:
     """Démarrer Relais : migrations, bot, envois planifiés et pages web, dans un seul processus."""
     from relais.runtime import serve
 
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    for chatty in ("apscheduler", "alembic.runtime.migration", "httpx"):
-        logging.getLogger(chatty).setLevel(logging.WARNING)
+    _log_to_console()
     console.print(t("cli.run_starting", url=_safe_url()), markup=False)
     asyncio.run(serve(get_settings()))
+    console.print(t("cli.run_stopped"), markup=False)
+
+
+@app.command("worker")
+@friendly
+def worker() -> None:
+    """Envoyer seulement (e-mails et messages Telegram en file) : plusieurs peuvent tourner à la fois."""
+    from relais.runtime import WORKER, serve
+
+    _log_to_console()
+    console.print(t("cli.worker_starting", url=_safe_url()), markup=False)
+    asyncio.run(serve(get_settings(), kind=WORKER))
     console.print(t("cli.run_stopped"), markup=False)
 
 

@@ -16,6 +16,7 @@ import yaml
 from pydantic import ValidationError
 from sqlmodel import Session
 
+from relais.csvread import is_too_long, too_long
 from relais.errors import DomainError, InvalidInput
 from relais.events import services as events
 from relais.events.schemas import EventInput, describe_errors, future_problem
@@ -97,12 +98,16 @@ def _csv_rows(text: str) -> list[tuple[int, dict[str, Any]]]:
     delimiter = ";" if sample.count(";") > sample.count(",") else ","
     reader = csv.DictReader(io.StringIO(text), delimiter=delimiter)
     rows = []
+    last_line = 1
     try:
         for row in reader:
+            last_line = reader.line_num
             cleaned = {k: v for k, v in row.items() if k is not None and v not in (None, "")}
             if cleaned:
                 rows.append((reader.line_num, _normalise_keys(cleaned)))
-    except csv.Error:
+    except csv.Error as error:
+        if is_too_long(error):
+            raise too_long(last_line + 1) from None
         raise InvalidInput(
             "import_unreadable", file="CSV", reason=t("import.csv_broken", line=reader.line_num)
         ) from None

@@ -7,6 +7,7 @@ from sqlalchemy import Column, Index, Text
 from sqlmodel import Field, SQLModel
 
 from relais.dbtypes import UTCDateTime, enum_type
+from relais.text import single_line_fields
 from relais.timefmt import utcnow
 
 
@@ -81,3 +82,7 @@ class EventAudience(SQLModel, table=True):
 
     event_id: int = Field(foreign_key="event.id", primary_key=True)
     profile_id: int = Field(foreign_key="profile.id", primary_key=True)
+
+
+single_line_fields(Series, "title")
+single_line_fields(Event, "title", "venue", "visio_url", "cancel_reason")

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from relais.events.models import EventFormat, EventStatus
 from relais.events.offsets import parse_offsets
 from relais.i18n import has, t, validation_reason
+from relais.text import multi_line, single_line
 from relais.timefmt import as_utc, parse_local, utcnow
 
 FORMAT_ALIASES = {
@@ -61,6 +62,17 @@ class EventInput(BaseModel):
     status: EventStatus = EventStatus.PUBLISHED
     reminder_offsets: str | None = Field(default=None, max_length=100)
 
+    @field_validator("title", "venue", "theme", "visio_url", mode="before")
+    @classmethod
+    def _one_line(cls, value: Any) -> Any:
+        """Titles and places reach e-mail subjects and calendar lines: no line break."""
+        return single_line(value) if isinstance(value, str) else value
+
+    @field_validator("description", mode="before")
+    @classmethod
+    def _no_controls(cls, value: Any) -> Any:
+        return multi_line(value) if isinstance(value, str) else value
+
     @field_validator("starts_at", "ends_at", "registration_deadline", mode="before")
     @classmethod
     def _parse_moment(cls, value: Any) -> Any:
@@ -80,8 +92,8 @@ class EventInput(BaseModel):
     @classmethod
     def _split_list(cls, value: Any) -> Any:
         if isinstance(value, str):
-            return [part.strip() for part in value.split("|") if part.strip()]
-        return value or []
+            value = value.split("|")
+        return [single_line(str(part)) for part in value or [] if single_line(str(part))]
 
     @field_validator("waitlist_enabled", "members_only", mode="before")
     @classmethod

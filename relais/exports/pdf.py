@@ -1,18 +1,34 @@
-"""What every printed document shares: a Unicode font, styles and the funders' line."""
+"""What every printed document shares: fonts for the names people have, styles, the funders' line.
+
+Names on an émargement sheet come in every script. The text font is DejaVu
+Sans (Latin, Greek, Cyrillic, Arabic, Hebrew…), embedded; Arabic and Hebrew
+are shaped (joined letters) and put in visual order before reportlab lays
+them out, since it only draws left to right. Chinese and Japanese use
+reportlab's built-in CID font (STSong-Light) and Korean HYSMyeongJo-Medium:
+no file to install, and every PDF reader has the glyphs. Text in those
+scripts may break between any two characters, as it does in print.
+"""
 
 from __future__ import annotations
 
+import logging
+import re
 from functools import lru_cache
 from pathlib import Path
 from xml.sax.saxutils import escape
 
+import arabic_reshaper
+from bidi import get_display
 from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import cm
 from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import Flowable, Image, Paragraph, Table, TableStyle
 
 from relais.settings import get_settings
+
+log = logging.getLogger(__name__)
 
 FONT_CANDIDATES = (
     Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"),
@@ -33,16 +49,62 @@ def fonts() -> tuple[str, str]:
             pdfmetrics.registerFont(TTFont("RelaisSans", str(regular)))
             pdfmetrics.registerFont(TTFont("RelaisSans-Bold", str(bold)))
             return "RelaisSans", "RelaisSans-Bold"
+    log.warning("no DejaVu font found (Debian package fonts-dejavu-core): PDFs use Helvetica")
     return "Helvetica", "Helvetica-Bold"
 
 
+#: Scripts drawn with reportlab's CID fonts, which need no font file.
+CJK_FONT = "STSong-Light"
+HANGUL_FONT = "HYSMyeongJo-Medium"
+_EAST_ASIAN = re.compile(
+    "(?P<hangul>[\u1100-\u11ff\u3130-\u318f\uac00-\ud7af]+)"
+    "|(?P<cjk>[\u2e80-\u2fdf\u3000-\u30ff\u3100-\u312f\u31a0-\u31ff\u3400-\u4dbf"
+    "\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef\U00020000-\U0002fa1f]+)"
+)
+_RIGHT_TO_LEFT = re.compile("[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufefc]")
+_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+@lru_cache(maxsize=1)
+def east_asian_fonts() -> tuple[str, str]:
+    pdfmetrics.registerFont(UnicodeCIDFont(CJK_FONT))
+    pdfmetrics.registerFont(UnicodeCIDFont(HANGUL_FONT))
+    return CJK_FONT, HANGUL_FONT
+
+
 def printable(text: str) -> str:
-    return text.replace("\u202f", "\u00a0")
+    """Without control characters, and the narrow no-break space Helvetica lacks."""
+    return _CONTROLS.sub(" ", text).replace("\u202f", "\u00a0")
+
+
+def visual(text: str) -> str:
+    """Arabic letters joined and right-to-left runs in the order they are drawn."""
+    if _RIGHT_TO_LEFT.search(text) is None:
+        return text
+    return str(get_display(arabic_reshaper.reshape(text)))
+
+
+def markup(text: str) -> str:
+    """reportlab markup for text typed by people: escaped, each script in a font that has it."""
+    shown = visual(printable(text))
+    parts: list[str] = []
+    position = 0
+    for run in _EAST_ASIAN.finditer(shown):
+        cjk, hangul = east_asian_fonts()
+        font = hangul if run.group("hangul") else cjk
+        parts += [escape(shown[position : run.start()]), f'<font name="{font}">']
+        parts += [escape(run.group()), "</font>"]
+        position = run.end()
+    parts.append(escape(shown[position:]))
+    return "".join(parts)
 
 
 def para(text: str, style: str = "body") -> Paragraph:
-    """A paragraph of plain text (typed by people, so escaped for reportlab's markup)."""
-    return Paragraph(escape(printable(text)), styles()[style])
+    """A paragraph of plain text, wrapped inside its frame or cell (never cut off)."""
+    chosen = styles()[style]
+    if _EAST_ASIAN.search(text):
+        chosen = ParagraphStyle(f"{style}-cjk", parent=chosen, wordWrap="CJK")
+    return Paragraph(markup(text), chosen)
 
 
 @lru_cache(maxsize=1)

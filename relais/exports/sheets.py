@@ -80,7 +80,21 @@ def _days(event: Event) -> list[date]:
     return [first + timedelta(days=n) for n in range((last - first).days + 1)]
 
 
+#: The least height of a row: room to sign. Rows with long wrapped names grow taller.
+SIGNING_HEIGHT = 0.85 * cm
+
+
+def _signing_space() -> Spacer:
+    """An empty signature cell that keeps its row tall enough to sign in."""
+    return Spacer(0.1, SIGNING_HEIGHT)
+
+
 def _table(event: Event, rows: list[SheetRow], blank_rows: int, width: float) -> Table:
+    """One row per person; every cell wraps its text and the row grows to fit it.
+
+    Fixed row heights let a long organisation spill onto the neighbours'
+    rows; here no height is fixed, only a least height held by the signature cells.
+    """
     signatures = _signature_columns(event)
     header = [para(text, "cell") for text in t("presence.sheet.columns").split("|")]
     header += [para(text, "cell") for text in signatures]
@@ -88,20 +102,17 @@ def _table(event: Event, rows: list[SheetRow], blank_rows: int, width: float) ->
     for number, row in enumerate(rows, start=1):
         name = row.person.last_name.upper() if row.person.last_name else t("presence.anonymous")
         data.append(
-            [str(number), para(name, "cell"), para(row.person.first_name, "cell"),
-             para(row.organisation, "cell"), para(row.profile, "cell")] + [""] * len(signatures)
+            [para(str(number), "cell"), para(name, "cell"), para(row.person.first_name, "cell"),
+             para(row.organisation, "cell"), para(row.profile, "cell")]
+            + [_signing_space() for _ in signatures]
         )  # fmt: skip
     for number in range(len(rows) + 1, len(rows) + blank_rows + 1):
-        data.append([str(number), *([""] * (4 + len(signatures)))])
+        data.append(
+            [para(str(number), "cell"), "", "", "", ""] + [_signing_space() for _ in signatures]
+        )
     fixed = [1.0 * cm, 3.3 * cm, 2.8 * cm, 3.6 * cm, 3.2 * cm]
     remaining = (width - sum(fixed)) / len(signatures)
-    heights: list[float | None] = [None, *([1.05 * cm] * (len(data) - 1))]
-    table = Table(
-        data,
-        colWidths=fixed + [remaining] * len(signatures),
-        rowHeights=heights,
-        repeatRows=1,
-    )
+    table = Table(data, colWidths=fixed + [remaining] * len(signatures), repeatRows=1)
     table.setStyle(
         TableStyle(
             [

@@ -6,6 +6,7 @@ from sqlalchemy import Column, Text
 from sqlmodel import Field, SQLModel
 
 from relais.dbtypes import UTCDateTime
+from relais.text import single_line_fields
 from relais.timefmt import utcnow
 
 
@@ -25,3 +26,6 @@ class NetworkMember(SQLModel, table=True):
     network_id: int = Field(foreign_key="network.id", primary_key=True)
     person_id: int = Field(foreign_key="person.id", primary_key=True, index=True)
     added_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+single_line_fields(Network, "code", "name")

@@ -11,19 +11,17 @@ from rich.table import Table
 from relais.cli.common import CLI_ACTOR, console, fail, friendly
 from relais.db import session_scope
 from relais.i18n import t
+from relais.imports import chunks
 from relais.newsletter import export, importer, services
 from relais.newsletter.models import Subscriber, SubscriberStatus
 from relais.people import services as people
 from relais.reference import services as reference
 
+KIND = "subscribers"
 app = typer.Typer(
     help="Abonnés de la lettre « Ressources Info » : import, liste, comptage, export.",
     no_args_is_help=True,
 )
-
-
-class _DryRun(Exception):
-    """Raised inside the transaction to roll an import back after reporting it."""
 
 
 def _status(value: str | None) -> SubscriberStatus | None:
@@ -56,25 +54,38 @@ def import_file(
     report_path: Path | None = typer.Option(
         None, "--rapport", help="Écrire le rapport ligne par ligne dans ce fichier CSV."
     ),
+    restart: bool = typer.Option(
+        False, "--recommencer", help="Ne pas reprendre un import interrompu : tout relire."
+    ),
 ) -> None:
-    """Importer des abonnés ; le consentement est noté « import du JJ/MM/AAAA »."""
+    """Importer des abonnés ; le consentement est noté « import du JJ/MM/AAAA ».
+
+    Enregistré par paquets (le bot et les envois continuent pendant ce temps) ;
+    un import interrompu reprend où il s'était arrêté en relançant la même commande.
+    """
     raw = _read(path)
-    report = importer.Report()
-    try:
-        with session_scope() as session:
-            report = importer.import_csv(session, raw, actor=CLI_ACTOR)
-            if dry_run:
-                raise _DryRun
-    except _DryRun:
-        pass
-    _print_report(path, report, dry_run)
+    parsed = importer.parse(raw)
+    work = importer.Importer(parsed)
+    progress = chunks.Progress(None)
+    if not dry_run:
+        progress = chunks.begin(KIND, raw, path.name, len(parsed.rows), restart=restart)
+    if progress.start:
+        console.print(t("newsletter.cli.import_resumed", done=progress.start), markup=False)
+        work.remember(parsed.rows[: progress.start])
+    chunks.write(progress, parsed.rows, work.row, work.counts, dry_run=dry_run)
+    _print_report(path, work.report, dry_run, progress.previous)
     if report_path is not None:
-        _write_report(report_path, report)
+        _write_report(report_path, work.report)
 
 
-def _print_report(path: Path, report: importer.Report, dry_run: bool) -> None:
+def _print_report(
+    path: Path, report: importer.Report, dry_run: bool, previous: dict[str, int]
+) -> None:
     console.print(t("newsletter.cli.import_title", path=path.name), markup=False)
-    counts = {outcome.value: report.count(outcome) for outcome in importer.Outcome}
+    counts = {
+        outcome.value: report.count(outcome) + previous.get(outcome.value, 0)
+        for outcome in importer.Outcome
+    }
     console.print(t("newsletter.cli.import_counts", **counts), markup=False)
     detailed = [line for line in report.lines if line.outcome != importer.Outcome.IMPORTED]
     detailed = sorted([*detailed, *report.notes], key=lambda line: line.number)

@@ -13,17 +13,17 @@ from typing import TextIO
 
 from sqlmodel import Session, select
 
+from relais.exports.safe import safe_text
 from relais.i18n import t
 from relais.newsletter import services
 from relais.newsletter.models import SubscriberStatus
 from relais.reference.models import StructureType
 from relais.timefmt import local
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
 
 def safe_cell(value: str) -> str:
-    return "'" + value if value.startswith(FORMULA_STARTS) else value
+    """No formula, no control character (see :mod:`relais.exports.safe`)."""
+    return safe_text(value)
 
 
 def write_csv(session: Session, out: TextIO, status: SubscriberStatus | None = None) -> int:

@@ -13,11 +13,14 @@ from __future__ import annotations
 import csv
 import io
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
 from sqlmodel import Session
 
+from relais.csvread import is_too_long, too_long
 from relais.errors import DomainError, InvalidInput
 from relais.i18n import t
 from relais.newsletter import services
@@ -124,22 +127,78 @@ def _cell(row: list[str], index: int | None) -> str:
     return " ".join(row[index].split())
 
 
-def import_csv(session: Session, raw: bytes, *, actor: str = "cli") -> Report:
-    """Import every line; the caller's transaction makes it all-or-nothing."""
+@dataclass(frozen=True)
+class Parsed:
+    """A whole file read and checked before anything is written."""
+
+    where: dict[str, int]
+    rows: list[tuple[int, list[str]]]
+
+
+def parse(raw: bytes) -> Parsed:
+    """The columns and the non-empty rows (with their line numbers) of a subscribers CSV."""
     text = decode(raw)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text))
-    header = next(reader, None)
-    if header is None:
+    lines = _checked(reader)
+    first = next(lines, None)
+    if first is None:
         raise InvalidInput("newsletter_import_empty")
-    where = columns(header)
-    source = t("newsletter.import.consent_source", day=local(utcnow()).strftime("%d/%m/%Y"))
-    report = Report()
-    seen: dict[str, int] = {}
-    for row in reader:
-        if not any(cell.strip() for cell in row):
-            continue
-        _import_row(session, row, reader.line_num, where, source, seen, report)
-    return report
+    where = columns(first[1])
+    rows = [(number, row) for number, row in lines if any(cell.strip() for cell in row)]
+    return Parsed(where, rows)
+
+
+class Importer:
+    """The rows of one file, imported one at a time into whatever transaction is open."""
+
+    def __init__(self, parsed: Parsed) -> None:
+        self.parsed = parsed
+        self.report = Report()
+        self.seen: dict[str, int] = {}
+        self.source = t(
+            "newsletter.import.consent_source", day=local(utcnow()).strftime("%d/%m/%Y")
+        )
+
+    def remember(self, rows: list[tuple[int, list[str]]]) -> None:
+        """Rows written by an earlier try: known, so a later duplicate still says so."""
+        for number, row in rows:
+            try:
+                address = people.normalize_email(_cell(row, self.parsed.where["email"]))
+            except DomainError:
+                continue
+            self.seen.setdefault(address, number)
+
+    def row(self, session: Session, item: tuple[int, list[str]]) -> None:
+        number, row = item
+        _import_row(session, row, number, self.parsed.where, self.source, self.seen, self.report)
+
+    def counts(self) -> dict[str, int]:
+        return {outcome.value: self.report.count(outcome) for outcome in Outcome}
+
+
+def import_csv(session: Session, raw: bytes, *, actor: str = "cli") -> Report:
+    """Import every line in the caller's transaction (all-or-nothing, for small files)."""
+    importer = Importer(parse(raw))
+    for item in importer.parsed.rows:
+        importer.row(session, item)
+    return importer.report
+
+
+def _checked(reader: Any) -> Iterator[tuple[int, list[str]]]:
+    """The reader's rows and their line numbers; a cell too long for csv names its line."""
+    last_line = reader.line_num
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as error:
+            if is_too_long(error):
+                raise too_long(last_line + 1) from None
+            reason = t("import.csv_broken", line=last_line + 1)
+            raise InvalidInput("import_unreadable", file="CSV", reason=reason) from None
+        last_line = reader.line_num
+        yield last_line, row
 
 
 def _import_row(

@@ -20,6 +20,7 @@ from sqlalchemy import BigInteger, Column, Index, Text
 from sqlmodel import Field, SQLModel
 
 from relais.dbtypes import UTCDateTime, enum_type
+from relais.text import single_line_fields
 from relais.timefmt import utcnow
 
 
@@ -91,3 +92,22 @@ class Issue(SQLModel, table=True):
     queue_complete: bool = False
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class ConfirmationRequest(SQLModel, table=True):
+    """One confirmation e-mail asked for, kept a day or two to cap how many go out.
+
+    Counted per address and per Telegram account, so nobody can flood someone
+    else's mailbox by typing their address again and again.
+    """
+
+    __tablename__ = "newsletter_request"
+
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(max_length=254, index=True)
+    telegram_id: int | None = Field(default=None, sa_column=Column(BigInteger, index=True))
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+
+
+single_line_fields(Subscriber, "first_name", "last_name", "organisation", "consent_source")
+single_line_fields(Issue, "title", "subject")

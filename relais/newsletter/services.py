@@ -19,21 +19,27 @@ from sqlmodel import Session, col, delete, select
 from relais import audit, signals
 from relais.errors import InvalidInput
 from relais.newsletter import tokens
-from relais.newsletter.models import Subscriber, SubscriberStatus
+from relais.newsletter.models import ConfirmationRequest, Subscriber, SubscriberStatus
 from relais.people import services as people
 from relais.people.models import Consent, ConsentPurpose, Person
+from relais.settings import get_settings
 from relais.timefmt import utcnow
 
 CONFIRM_VALIDITY = timedelta(hours=48)
 MAX_CODE_ATTEMPTS = 5
+#: The caps on confirmation e-mails count the requests of the last 24 hours.
+REQUEST_WINDOW = timedelta(days=1)
 BATCH = 500
 
 
 @dataclass(frozen=True)
 class SubscriptionRequested(signals.DomainEvent):
-    """A pending subscription needs its confirmation e-mail (link and code)."""
+    """Someone asked to subscribe this address: its confirmation e-mail (link and code),
+    or, when the address is already subscribed, an e-mail saying so (``already``)."""
 
     subscriber_id: int
+    request_id: int = 0
+    already: bool = False
 
 
 @dataclass(frozen=True)
@@ -76,13 +82,25 @@ def request(
 ) -> Subscriber:
     """Start a double opt-in: the subscription stays ``pending`` until confirmed.
 
-    An address already active is left as it is (nothing to confirm, nothing sent).
+    Whoever asks gets the same answer whether or not the address is on the
+    list (nobody can probe who is): an active address is left as it is and
+    gets an e-mail saying so. Each request counts against the daily caps per
+    address and per Telegram account; asking again resends the same code and
+    keeps the count of wrong codes.
     """
     address = people.normalize_email(email)
+    request_id = _count_request(session, address, telegram_id)
     subscriber = by_email(session, address)
     if subscriber is None:
         subscriber = Subscriber(email=address)
     elif subscriber.status == SubscriberStatus.ACTIVE:
+        assert subscriber.id is not None
+        event = SubscriptionRequested(subscriber.id, request_id=request_id, already=True)
+        signals.emit(session, event)
+        return subscriber
+    elif _code_still_valid(subscriber):
+        assert subscriber.id is not None
+        signals.emit(session, SubscriptionRequested(subscriber.id, request_id=request_id))
         return subscriber
     subscriber.first_name = first_name or subscriber.first_name
     subscriber.last_name = last_name or subscriber.last_name
@@ -101,8 +119,52 @@ def request(
     session.flush()
     assert subscriber.id is not None
     audit.record(session, channel, "newsletter.requested", "newsletter_subscriber", subscriber.id)
-    signals.emit(session, SubscriptionRequested(subscriber_id=subscriber.id))
+    signals.emit(session, SubscriptionRequested(subscriber.id, request_id=request_id))
     return subscriber
+
+
+def _code_still_valid(subscriber: Subscriber) -> bool:
+    """A pending code still usable: asking again resends it rather than resetting the tries."""
+    sent = subscriber.confirm_sent_at
+    return (
+        subscriber.status == SubscriberStatus.PENDING
+        and subscriber.confirm_code is not None
+        and sent is not None
+        and utcnow() - sent <= CONFIRM_VALIDITY
+    )
+
+
+def _count_request(session: Session, address: str, telegram_id: int | None) -> int:
+    """Record one confirmation e-mail asked for; refuse past the daily caps.
+
+    The same answer for every address: the cap is counted on requests, not on
+    subscriptions, so reaching it says nothing about who is on the list.
+    """
+    settings = get_settings()
+    since = utcnow() - REQUEST_WINDOW
+    session.exec(
+        delete(ConfirmationRequest).where(  # type: ignore[call-overload]
+            col(ConfirmationRequest.created_at) < utcnow() - 2 * REQUEST_WINDOW
+        )
+    )
+    recent = select(func.count()).select_from(ConfirmationRequest)
+    recent = recent.where(col(ConfirmationRequest.created_at) >= since)
+    by_address = session.exec(recent.where(ConfirmationRequest.email == address)).one()
+    by_account = 0
+    if telegram_id is not None:
+        by_account = session.exec(
+            recent.where(ConfirmationRequest.telegram_id == telegram_id)
+        ).one()
+    if (
+        by_address >= settings.newsletter_confirmations_per_address
+        or by_account >= settings.newsletter_confirmations_per_account
+    ):
+        raise InvalidInput("newsletter_too_many_requests")
+    request = ConfirmationRequest(email=address, telegram_id=telegram_id)
+    session.add(request)
+    session.flush()
+    assert request.id is not None
+    return request.id
 
 
 def activate(session: Session, subscriber: Subscriber, *, channel: str, source: str) -> None:
@@ -151,12 +213,17 @@ def confirm_link(session: Session, subscriber: Subscriber) -> bool:
 
 
 def confirm_code(session: Session, subscriber: Subscriber, code: str) -> None:
-    """Confirm with the code from the e-mail; raises :class:`InvalidInput` with the reason."""
-    if subscriber.status == SubscriberStatus.ACTIVE:
-        return
-    _check_confirmable(subscriber)
-    assert subscriber.confirm_code is not None
-    if not secrets.compare_digest(code.strip(), subscriber.confirm_code):
+    """Confirm with the code from the e-mail; raises :class:`InvalidInput` with the reason.
+
+    An address already subscribed has no code: any code is wrong, exactly as
+    for a pending one, so the answer tells nothing about the list.
+    """
+    if subscriber.status != SubscriberStatus.ACTIVE:
+        _check_confirmable(subscriber)
+    elif subscriber.confirm_attempts >= MAX_CODE_ATTEMPTS:
+        raise InvalidInput("newsletter_code_expired")
+    expected = subscriber.confirm_code or ""
+    if not expected or not secrets.compare_digest(code.strip(), expected):
         subscriber.confirm_attempts += 1
         session.add(subscriber)
         left = MAX_CODE_ATTEMPTS - subscriber.confirm_attempts

@@ -7,6 +7,7 @@ from sqlalchemy import BigInteger, Column, Text
 from sqlmodel import Field, SQLModel
 
 from relais.dbtypes import UTCDateTime, enum_type
+from relais.text import single_line_fields
 from relais.timefmt import utcnow
 
 
@@ -57,3 +58,7 @@ class Consent(SQLModel, table=True):
     channel: str = Field(max_length=24)
     source: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
     recorded_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+single_line_fields(Organisation, "name")
+single_line_fields(Person, "first_name", "last_name", "phone")

@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from sqlmodel import Field, SQLModel
 
+from relais.text import single_line_fields
+
 
 class Theme(SQLModel, table=True):
     """A working axis of the activity reports (« médiation sociale »…)."""
@@ -37,3 +39,7 @@ class StructureType(SQLModel, table=True):
 class Departement(SQLModel, table=True):
     code: str = Field(primary_key=True, max_length=3)
     name: str = Field(max_length=80)
+
+
+single_line_fields(Theme, "name")
+single_line_fields(Profile, "name")

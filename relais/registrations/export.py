@@ -17,6 +17,7 @@ from sqlmodel import Session, select
 
 from relais import audit
 from relais.events.models import Event
+from relais.exports.safe import safe_text
 from relais.exports.sheets import emargement_pdf
 from relais.i18n import t
 from relais.people.models import Organisation, Person
@@ -25,7 +26,6 @@ from relais.registrations import services as registrations
 from relais.registrations.models import Registration, RegistrationStatus
 from relais.timefmt import local
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 STATUS_ORDER = {
     RegistrationStatus.CONFIRMED: 0,
     RegistrationStatus.WAITLISTED: 1,
@@ -70,11 +70,6 @@ class Line:
         ]
 
 
-def safe_cell(value: str) -> str:
-    """Neutralise a value a spreadsheet would take for a formula."""
-    return "'" + value if value.startswith(FORMULA_STARTS) else value
-
-
 def header() -> list[str]:
     return t("admin.export.columns").split("|")
 
@@ -106,7 +101,7 @@ def to_csv(found: list[Line]) -> bytes:
     writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
     writer.writerow(header())
     for line in found:
-        writer.writerow([safe_cell(cell) for cell in line.cells()])
+        writer.writerow([safe_text(cell) for cell in line.cells()])
     return buffer.getvalue().encode("utf-8-sig")
 
 
@@ -119,7 +114,7 @@ def to_xlsx(event: Event, found: list[Line]) -> bytes:
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     for line in found:
-        sheet.append([safe_cell(cell) for cell in line.cells()])
+        sheet.append([safe_text(cell) for cell in line.cells()])
     sheet.freeze_panes = "A2"
     for column, width in zip(
         "ABCDEFGHIJK", (18, 16, 30, 14, 28, 26, 6, 16, 9, 17, 10), strict=True

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 
 import pytest
 from sqlmodel import Session
@@ -22,13 +20,13 @@ from relais.roles import services as roles
 from relais.roles.models import Role
 from relais.settings import Settings, get_settings, load_settings
 from tests.botapi import TOKEN, BotAPI, ScriptedUser
+from tests.conftest import assert_golden as golden
 from tests.factories import make_person
 from tests.mail.conftest import SmtpRecorder, smtp_server
 
 __all__ = ["SmtpRecorder", "smtp_server"]
 
 ADMIN_ID = 1000
-GOLDEN = Path(__file__).resolve().parent.parent / "golden" / "admin"
 
 
 @pytest.fixture
@@ -107,9 +105,5 @@ async def dispatch_mail() -> int:
 
 
 def assert_golden(name: str, text: str) -> None:
-    """Compare with ``tests/golden/admin/<name>``; ``UPDATE_GOLDEN=1`` rewrites it."""
-    path = GOLDEN / name
-    if os.environ.get("UPDATE_GOLDEN") == "1" or not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text + "\n", encoding="utf-8")
-    assert text + "\n" == path.read_text(encoding="utf-8"), f"differs from {path}"
+    """``tests/golden/admin/<name>``, with a final newline (see :func:`tests.conftest.assert_golden`)."""
+    golden(f"admin/{name}", text + "\n")

@@ -2,29 +2,22 @@
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 from sqlmodel import Session
 
 from relais.people import services as people
 from relais.people.models import ConsentPurpose, Person
 from relais.reference import services as reference
 from tests.botapi import BotAPI, ScriptedUser
-
-GOLDEN = Path(__file__).resolve().parent.parent / "golden" / "bot"
+from tests.conftest import assert_golden as golden
 
 
 def assert_golden(name: str, html: str) -> None:
-    """Compare a message (as sent, HTML) with ``tests/golden/bot/<name>.html``.
+    """A message as sent (HTML) against ``tests/golden/bot/<name>.html``.
 
-    ``UPDATE_GOLDEN=1`` rewrites the file: a wording change is then a reviewed diff.
+    See :func:`tests.conftest.assert_golden`: ``UPDATE_GOLDEN=1`` rewrites the
+    file, so a wording change is a reviewed diff.
     """
-    path = GOLDEN / f"{name}.html"
-    if os.environ.get("UPDATE_GOLDEN") == "1" or not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(html + "\n", encoding="utf-8")
-    assert html + "\n" == path.read_text(encoding="utf-8"), f"differs from {path}"
+    golden(f"bot/{name}.html", html + "\n")
 
 
 async def sign_up(

@@ -90,7 +90,7 @@ def test_kill_and_outage_lose_nothing_and_resend_only_in_flight(
     env = {
         **os.environ, "DATABASE_URL": url, "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(port),
         "MAIL_CONCURRENCY": str(CONCURRENCY), "MAIL_RATE_PER_SECOND": "0", "MAIL_BATCH_SIZE": str(BATCH),
-        "MAIL_POLL_SECONDS": "0.2", "MAIL_RETRY_FIRST_DELAY": "0.5", "MAIL_CLAIM_TIMEOUT": "5",
+        "MAIL_POLL_SECONDS": "0.2", "MAIL_RETRY_FIRST_DELAY": "0.5",
         "TELEGRAM_BOT_TOKEN": "", "WEB_PORT": "0", "SMTP_TIMEOUT": "5",
     }  # fmt: skip
     monkeypatch.setenv("DATABASE_URL", url)

@@ -16,6 +16,7 @@ from mailer.outbox import enqueue, on_hard_bounce
 from relais.people.models import Person
 from relais.settings import get_settings
 from relais.timefmt import utcnow
+from relais.workers import register
 from tests.factories import make_event, make_person
 from tests.mail.conftest import SmtpRecorder, free_port
 
@@ -146,28 +147,44 @@ async def test_hourly_limit_holds_the_rest(
     assert len(smtp_server.messages) == 2
 
 
-async def test_row_left_sending_by_a_dead_sender_is_taken_again(
+async def test_row_left_sending_by_a_dead_sender_is_taken_again_at_once(
     session: Session, smtp_server: SmtpRecorder
 ) -> None:
+    gone = register(session.get_bind())  # type: ignore[arg-type]
     row = queue(session, "repris@exemple.fr")
-    row.state = OutboxState.SENDING
-    row.claimed_until = utcnow() - timedelta(seconds=1)
+    row.state, row.claimed_by = OutboxState.SENDING, gone.id
     session.add(row)
     session.commit()
+    gone.close()  # as when its process dies: the database or the kernel drops the lock
     assert await dispatch() == 1
     assert reload(session, row).state == OutboxState.SENT
 
 
-async def test_row_claimed_by_a_live_sender_is_left_alone(
+async def test_row_claimed_by_a_live_sender_is_left_alone_however_long(
     session: Session, smtp_server: SmtpRecorder
 ) -> None:
-    row = queue(session, "occupe@exemple.fr")
+    alive = register(session.get_bind())  # type: ignore[arg-type]
+    try:
+        row = queue(session, "occupe@exemple.fr")
+        row.state, row.claimed_by = OutboxState.SENDING, alive.id
+        row.next_attempt_at = utcnow() - timedelta(days=2)
+        session.add(row)
+        session.commit()
+        assert await dispatch() == 0
+        assert smtp_server.messages == []
+        assert reload(session, row).claimed_by == alive.id
+    finally:
+        alive.close()
+
+
+async def test_row_of_a_legacy_lease_without_claimer_is_taken_again(
+    session: Session, smtp_server: SmtpRecorder
+) -> None:
+    row = queue(session, "ancien@exemple.fr")
     row.state = OutboxState.SENDING
-    row.claimed_until = utcnow() + timedelta(minutes=5)
     session.add(row)
     session.commit()
-    assert await dispatch() == 0
-    assert smtp_server.messages == []
+    assert await dispatch() == 1
 
 
 async def test_authenticates_with_the_configured_account(

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import email
 import email.policy
-import os
 import re
 from datetime import UTC, datetime
 from email.message import EmailMessage
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,10 +16,9 @@ from mailer import kinds
 from mailer.models import EventResource, OutboxMessage
 from mailer.outbox import renderer_for
 from relais.events.models import EventFormat
+from tests.conftest import assert_golden
 from tests.factories import make_event, make_person
 from tests.mail.conftest import part_of
-
-GOLDEN = Path(__file__).resolve().parent.parent / "golden" / "mail"
 
 CASES: dict[str, dict[str, Any]] = {
     kinds.REGISTERED: {},
@@ -38,11 +35,7 @@ CASES: dict[str, dict[str, Any]] = {
 def compare(name: str, actual: str) -> None:
     # « Mes inscriptions » links carry their expiry: the golden file shows where one stands.
     actual = re.sub(r"/mes-inscriptions/[A-Za-z0-9._-]+", "/mes-inscriptions/<lien>", actual)
-    path = GOLDEN / name
-    if os.environ.get("UPDATE_GOLDEN") == "1":
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(actual, encoding="utf-8")
-    assert actual == path.read_text(encoding="utf-8"), f"{name} differs from its golden file"
+    assert_golden(f"mail/{name}", actual)
 
 
 @pytest.mark.parametrize("kind", sorted(CASES))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,6 +10,7 @@ from sqlmodel import Session
 from typer.testing import CliRunner
 
 from tests.bot.conftest import api, bot, bot_settings  # noqa: F401  (the bot fixtures, shared)
+from tests.conftest import assert_golden as golden
 from tests.mail.conftest import SmtpRecorder, serve_smtp
 
 DATA = Path(__file__).parent / "data"
@@ -23,16 +23,9 @@ def cli(db_url: str, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
     return CliRunner()
 
 
-GOLDEN = Path(__file__).parent.parent / "golden" / "newsletter"
-
-
 def assert_golden(name: str, actual: str) -> None:
-    """Compare with ``tests/golden/newsletter/<name>``; ``UPDATE_GOLDEN=1`` rewrites it."""
-    path = GOLDEN / name
-    if os.environ.get("UPDATE_GOLDEN") == "1" or not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(actual, encoding="utf-8")
-    assert actual == path.read_text(encoding="utf-8")
+    """``tests/golden/newsletter/<name>`` (see :func:`tests.conftest.assert_golden`)."""
+    golden(f"newsletter/{name}", actual)
 
 
 @pytest.fixture

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.mail.conftest import SmtpRecorder, serve_smtp
+
 LISTENING = re.compile(r"web pages on (http://\S+)")
 
 
@@ -79,3 +81,12 @@ def relais_run(tmp_path: Path, db_url: str) -> Iterator[RunningRelais]:
         if running.process.poll() is None:
             running.process.kill()
             running.process.wait(timeout=30)
+
+
+@pytest.fixture
+def smtp_server(db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[SmtpRecorder]:
+    """A real aiosmtpd on loopback, the mail plugins subscribed (header and relay tests)."""
+    from relais.plugins import subscribe_all
+
+    subscribe_all()
+    yield from serve_smtp(monkeypatch, MAIL_FROM="CRPV Relais <relais@crpv.example>")

@@ -1,0 +1,47 @@
+"""The Telegram outbox is claimed: two senders never take one row, a dead one's rows come back."""
+
+from __future__ import annotations
+
+from sqlmodel import Session, select
+
+from bot.models import BotOutboxMessage, OutboxState
+from bot.outbox import claim_due, queue_message, release
+from relais.workers import register
+
+
+def _queue(session: Session, count: int) -> None:
+    for number in range(count):
+        queue_message(session, chat_id=1000 + number, text_html=f"m{number}",
+                      idempotency_key=f"claim:{number}")  # fmt: skip
+    session.commit()
+
+
+def _states(session: Session) -> dict[str, int]:
+    session.expire_all()
+    found: dict[str, int] = {}
+    for row in session.exec(select(BotOutboxMessage)):
+        found[row.state] = found.get(row.state, 0) + 1
+    session.commit()
+    return found
+
+
+def test_two_senders_split_the_rows_and_a_dead_ones_come_back(session: Session) -> None:
+    _queue(session, 6)
+    first, second = register(session.get_bind()), register(session.get_bind())  # type: ignore[arg-type]
+    try:
+        mine = claim_due(first, 4)
+        theirs = claim_due(second, 10)
+        assert len(mine) == 4 and len(theirs) == 2
+        assert {m.id for m in mine}.isdisjoint({m.id for m in theirs})
+        assert claim_due(second, 10) == []  # the first is alive: its rows stay with it
+        assert _states(session) == {OutboxState.SENDING: 6}
+
+        first.close()  # its process died
+        back = claim_due(second, 10)
+        assert sorted(m.id for m in back) == sorted(m.id for m in mine)
+
+        release([m.id for m in back])  # a chat that must wait: given back, pending again
+        assert _states(session) == {OutboxState.PENDING: 4, OutboxState.SENDING: 2}
+    finally:
+        first.close()  # closing twice is harmless
+        second.close()
