@@ -132,6 +132,17 @@ class SignInLinkRequested(DomainEvent):
     url: str
 
 
+@dataclass(frozen=True)
+class LetterToRegistrants(DomainEvent):
+    """A coordinator wrote to some registrants of an event: one e-mail each."""
+
+    event_id: int
+    person_ids: tuple[int, ...]
+    subject: str
+    body: str
+    actor: str
+
+
 E = TypeVar("E", bound=DomainEvent)
 InTransactionHandler = Callable[[Session, Any], None]
 AfterCommitHandler = Callable[[Any], None]

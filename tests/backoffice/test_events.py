@@ -180,3 +180,51 @@ def test_the_day_marks_presence_of_expected_people_only(live: Live, session: Ses
         (expected.id, AttendanceStatus.PRESENT, AttendanceMethod.COORDINATOR, f"email:{ADMIN}")
     ]
     assert len(session.exec(select(Registration)).all()) == 1
+
+
+def test_write_to_the_selected_people_with_preview_through_the_outbox(
+    live: Live, session: Session
+) -> None:
+    coordinator(session, ADMIN)
+    event = make_event(session, title="Rencontre PRE", capacity=5)
+    chosen = [make_person(session, first_name=name, email=f"{name.lower()}@exemple.fr")
+              for name in ("Amina", "Paul", "Léa")]  # fmt: skip
+    made = []
+    for person in chosen:
+        assert event.id is not None and person.id is not None
+        made.append(registrations.register(session, event.id, person.id, source="web").registration)
+    registrations.cancel(session, made[2].id or 0, "test")
+    session.commit()
+    ids = [str(r.id) for r in made]
+    base = f"/gestion/evenements/{event.id}"
+    with httpx.Client(base_url=live.base) as client:
+        sign_in(client, live, ADMIN)
+        page = client.get(base)
+        token = csrf_of(page.text)
+        assert page.text.count('name="choix"') == 2  # no box for the cancellation
+        nobody = client.post(f"{base}/inscriptions", data={"csrf": token, "ecrire": "1"})
+        assert (
+            nobody.status_code == 422 and "choisissez au moins une personne" in nobody.text.lower()
+        )
+        form = client.post(
+            f"{base}/inscriptions", data={"csrf": token, "ecrire": "1", "choix": ids}
+        )
+        assert form.status_code == 200 and "à 2 personnes" in form.text
+        letter = {"csrf": token, "choix": ids, "objet": "Salle\r\nBcc: espion@exemple.fr",
+                  "message": "La rencontre a lieu <b>salle 4</b>.\n\nÀ jeudi !"}  # fmt: skip
+        empty = client.post(f"{base}/ecrire", data={**letter, "objet": "", "message": " "})
+        assert empty.status_code == 422
+        assert 'id="objet-erreur"' in empty.text and 'id="message-erreur"' in empty.text
+        preview = client.post(f"{base}/ecrire", data={**letter, "apercu": "1"})
+        assert "Bonjour Amina," in preview.text and "&lt;b&gt;salle 4&lt;/b&gt;" in preview.text
+        assert live.deliver() and not mails_to(live, "paul@exemple.fr")[1:]
+        sent = client.post(f"{base}/ecrire", data={**letter, "envoyer": "1"})
+        assert sent.status_code == 303 and "envoyes=2" in sent.headers["location"]
+    for address in ("amina@exemple.fr", "paul@exemple.fr"):
+        letters = [m for m in mails_to(live, address) if "Salle" in str(m["Subject"])]
+        assert len(letters) == 1, address
+        assert str(letters[0]["Subject"]) == "Salle Bcc: espion@exemple.fr"
+        assert letters[0]["Bcc"] is None
+        html_part = letters[0].get_body(preferencelist=("html",))
+        assert html_part is not None and "&lt;b&gt;salle 4&lt;/b&gt;" in html_part.get_content()
+    assert not [m for m in mails_to(live, "léa@exemple.fr") if "Salle" in str(m["Subject"])]

@@ -52,9 +52,12 @@ def routes(event_id: int, registration_id: int) -> list[tuple[str, str, dict[str
         ("GET", f"{base}/export.pdf"), ("GET", f"{base}/ajouter"), ("POST", f"{base}/ajouter"),
         ("GET", f"{base}/jour-j"), ("POST", f"{base}/jour-j"), ("GET", f"{base}/affiche.pdf"),
     ]  # fmt: skip
+    letter = {"choix": str(registration_id), "objet": "Bonjour", "message": "Texte", "envoyer": "1"}
+    plain_forms = [("POST", f"{base}/ecrire", letter),
+                   ("POST", f"{base}/inscriptions", {"ecrire": "1", "choix": str(registration_id)})]  # fmt: skip
     buttons = [("POST", f"{base}/inscriptions", {"promouvoir": str(registration_id)}),
                ("POST", f"{base}/inscriptions", {"annuler": str(registration_id)})]  # fmt: skip
-    return [(method, path, {}) for method, path in plain] + buttons
+    return [(method, path, {}) for method, path in plain] + plain_forms + buttons
 
 
 FORGED = {

@@ -148,5 +148,6 @@ def event_page(request: Request, session: Session, staff: Staff) -> Response:
             chosen, tri=name, ordre="desc" if chosen["tri"] == name and chosen["ordre"] == "asc"
             else "asc"),
         network_names=network_names, place=events.place_label(event), short_date=short_date,
-        done=request.query_params.get("fait", ""), **choices.form_choices(session),
+        done=request.query_params.get("fait", ""), sent=request.query_params.get("envoyes", "")[:6],
+        **choices.form_choices(session),
     )  # fmt: skip

@@ -35,6 +35,7 @@ def routes() -> list[Route]:
         Route(EVENT + "/ajouter", view(registrations.add_form), methods=["GET"]),
         Route(EVENT + "/ajouter", action(registrations.add), methods=["POST"]),
         Route(EVENT + "/inscriptions", action(registrations.act), methods=["POST"]),
+        Route(EVENT + "/ecrire", action(registrations.write), methods=["POST"]),
         Route(EVENT + "/jour-j", view(today.roster_page), methods=["GET"]),
         Route(EVENT + "/jour-j", action(today.mark), methods=["POST"]),
         Route(EVENT + "/affiche.pdf", view(today.poster), methods=["GET"]),
