@@ -153,3 +153,19 @@ def test_telegram_login_answer_is_checked_with_the_bot_token(
         home = client.get("/gestion/")
         assert home.status_code == 200 and "Telegram 4242" in home.text
     assert signin.telegram_principal(genuine) == "telegram:4242"
+
+
+def test_session_cookie_is_httponly_lax_expiring_and_secure_behind_https(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from relais.settings import get_settings
+    from web.admin.signin import _signed_in
+
+    for base, secure in (("https://relais.crpv.example", True), ("http://127.0.0.1:8080", False)):
+        monkeypatch.setenv("PUBLIC_BASE_URL", base)
+        get_settings.cache_clear()
+        header = _signed_in("valeur").headers["set-cookie"].lower()
+        assert "httponly" in header and "samesite=lax" in header and "path=/gestion" in header
+        assert f"max-age={12 * 3600}" in header
+        assert ("; secure" in header) is secure
+    get_settings.cache_clear()
