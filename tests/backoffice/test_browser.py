@@ -14,7 +14,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page
+from playwright.sync_api import Browser, Page, expect
 from sqlmodel import Session, select
 
 from relais.events.models import Event
@@ -72,23 +72,23 @@ def test_coordinator_signs_in_creates_follows_and_exports(
     assert page.url.endswith("/gestion/connexion")
     _checked(page, "connexion")
     page.get_by_role("button", name="Recevoir mon lien de connexion").click()
-    assert page.get_by_role("alert").is_visible()
+    expect(page.get_by_role("alert")).to_be_visible()
     _checked(page, "connexion-erreur")
     page.get_by_label("Adresse e-mail").fill(COORDINATOR)
     page.get_by_role("button", name="Recevoir mon lien de connexion").click()
-    assert page.get_by_role("heading", name="Regardez votre messagerie").is_visible()
+    expect(page.get_by_role("heading", name="Regardez votre messagerie")).to_be_visible()
     _checked(page, "lien-envoye")
     page.goto(signin_link(mails_to(live, COORDINATOR)[-1]))
     _checked(page, "se-connecter")
     page.get_by_role("button", name="Me connecter").click()
-    assert page.get_by_role("heading", name="Tableau de bord").is_visible()
-    assert page.get_by_text("Webinaire santé et quartiers").is_visible()
+    expect(page.get_by_role("heading", name="Tableau de bord")).to_be_visible()
+    expect(page.get_by_text("Webinaire santé et quartiers")).to_be_visible()
     _checked(page, "tableau-de-bord")
 
     page.get_by_role("link", name="Créer un événement").first.click()
     page.get_by_label("Titre").fill("Ré")
     page.get_by_role("button", name="Créer l'événement").click()
-    assert page.locator("#titre-erreur").is_visible()
+    expect(page.locator("#titre-erreur")).to_be_visible()
     _checked(page, "creer-erreurs")
     page.get_by_label("Titre").fill("Rencontre du réseau des médiateurs")
     page.get_by_label("Début").fill(_when(30, "09:30"))
@@ -97,7 +97,7 @@ def test_coordinator_signs_in_creates_follows_and_exports(
     page.get_by_label("Nombre de places").fill("20")
     page.get_by_label("Réseau des médiateurs – 93").check()
     page.get_by_role("button", name="Créer l'événement").click()
-    assert page.get_by_text("L'événement est créé.").is_visible()
+    expect(page.get_by_text("L'événement est créé.")).to_be_visible()
     event = session.exec(select(Event).where(Event.title.startswith("Rencontre"))).one()  # type: ignore[attr-defined]
     session.commit()
     assert event.id is not None
@@ -110,7 +110,7 @@ def test_coordinator_signs_in_creates_follows_and_exports(
     registrations.register(session, event.id, person.id, source="bot")
     session.commit()
     page.reload()
-    assert page.get_by_role("rowheader", name="Benali Amina").is_visible()
+    expect(page.get_by_role("rowheader", name="Benali Amina")).to_be_visible()
     _checked(page, "inscriptions")
     with page.expect_download() as download_info:
         page.get_by_role("link", name="feuille d'émargement PDF").click()
@@ -125,14 +125,14 @@ def test_coordinator_signs_in_creates_follows_and_exports(
     page.get_by_label("Objet").fill("Changement de salle")
     page.get_by_label("Message", exact=False).fill("La rencontre a lieu salle 4.")
     page.get_by_role("button", name="Voir l'aperçu").click()
-    assert page.get_by_text("Bonjour Amina,").is_visible()
+    expect(page.get_by_text("Bonjour Amina,")).to_be_visible()
     _checked(page, "ecrire")
     page.get_by_role("button", name="Envoyer").click()
-    assert page.get_by_text("Le message part par e-mail à 1 personne.").is_visible()
+    expect(page.get_by_text("Le message part par e-mail à 1 personne.")).to_be_visible()
     page.get_by_role("link", name="Le jour J").click()
     _checked(page, "jour-j")
     page.get_by_role("button", name="Présent : Amina Benali").click()
-    assert page.get_by_text("Présence enregistrée.").is_visible()
+    expect(page.get_by_text("Présence enregistrée.")).to_be_visible()
     page.go_back()
     page.go_back()
     for link, name in (("Modifier", "modifier"), ("Inscrire une personne", "inscrire"),
@@ -148,8 +148,8 @@ def test_coordinator_signs_in_creates_follows_and_exports(
     _checked(page, "refus")
     page.goto(live.base + "/gestion/")
     page.get_by_role("button", name="Se déconnecter").click()
-    assert page.get_by_role("heading", name="Vous êtes déconnecté").is_visible()
+    expect(page.get_by_role("heading", name="Vous êtes déconnecté")).to_be_visible()
     _checked(page, "deconnecte")
     page.goto(live.base + "/gestion/evenements")
-    assert page.url.endswith("/gestion/connexion")
+    expect(page).to_have_url(re.compile(r"/gestion/connexion$"))
     assert re.search(r"Connexion", page.title())
