@@ -1,23 +1,27 @@
 # Relais — the two commands of README: `make run` and `make test`.
 # Both create .venv and install the pinned dependencies the first time.
+# `make install` / `make upgrade`: the production install (deploy/, docs/production.md).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# Operators read French: pip stays silent unless something fails.
+PIP := PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_WARN_SCRIPT_LOCATION=0 $(BIN)/pip install -qq
 
-.PHONY: run test lint demo clean axe
+.PHONY: run test lint demo clean axe install upgrade
 
 $(STAMP): pyproject.toml constraints.txt
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev]'
-	touch $(STAMP)
+	@echo "Installation de l'environnement Python dans $(VENV) (première fois : 1 à 3 minutes)…"
+	@$(PYTHON) -m venv $(VENV)
+	@$(PIP) --upgrade pip
+	@$(PIP) -c constraints.txt -e '.[dev]'
+	@touch $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/relais run
+	@$(BIN)/relais run
 
 demo: $(STAMP)
-	$(BIN)/relais demo
+	@$(BIN)/relais demo
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -35,6 +39,12 @@ axe: $(AXE)
 
 test: $(STAMP) lint $(AXE)
 	$(BIN)/pytest -q
+
+install:
+	deploy/install.sh
+
+upgrade:
+	deploy/upgrade.sh
 
 clean:
 	rm -rf $(VENV)

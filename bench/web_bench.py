@@ -110,6 +110,7 @@ def _form(client: int, index: int, token: str) -> dict[str, str]:
     return {
         "csrf": token, "nom": "Martin", "prenom": f"Personne {index}",
         "email": f"bench{index}.{client}@exemple.fr", "structure": "Ville de Montreuil",
+        "type_structure": "1",
         "profil": "1", "departement": "93", "telephone": "", "consentement": "oui",
     }  # fmt: skip
 

@@ -22,6 +22,7 @@ from bot.outbox import OutboxSender, purge_done
 from bot.texts import say
 from bot.webhook import WebhookServer
 from bot.work import in_thread
+from relais.i18n import t
 from relais.settings import Settings
 
 log = logging.getLogger("relais.bot")
@@ -63,7 +64,7 @@ async def _purge_hourly() -> None:
             await in_thread(conversation.purge_abandoned)
             await in_thread(purge_done)
         except Exception:
-            log.exception("could not purge the bot's old rows")
+            log.exception(t("logs.bot_purge_failed"))
         await asyncio.sleep(3600)
 
 

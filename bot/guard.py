@@ -22,6 +22,7 @@ from telegram.error import BadRequest, NetworkError, RetryAfter
 from telegram.ext import ApplicationHandlerStop, BaseRateLimiter, BaseUpdateProcessor, ContextTypes
 
 from bot.texts import say
+from relais.i18n import t
 
 log = logging.getLogger(__name__)
 
@@ -136,13 +137,13 @@ class RetryingRateLimiter(BaseRateLimiter[dict[str, Any]]):
                 if attempt == self.attempts:
                     raise
                 delay = seconds(error.retry_after)
-                log.info("Telegram asks to wait %.1f s before %s", delay, endpoint)
+                log.info(t("logs.telegram_wait", delay=f"{delay:.1f}", endpoint=endpoint))
                 await asyncio.sleep(delay)
             except BadRequest:
                 raise
             except NetworkError as error:
                 if attempt == self.attempts:
                     raise
-                log.info("network error on %s (%s), retrying", endpoint, error)
+                log.info(t("logs.telegram_retry", endpoint=endpoint, error=str(error)))
                 await asyncio.sleep(self.backoff * 2 ** (attempt - 1))
         raise AssertionError("unreachable")

@@ -37,6 +37,7 @@ from relais.errors import DomainError, NotFound
 from relais.events import codes, visibility
 from relais.events import services as events
 from relais.events.visibility import Viewer
+from relais.i18n import t
 from relais.settings import get_settings
 from relais.text import safe_filename
 
@@ -334,12 +335,12 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         if chat is not None:
             await in_thread(mark_blocked, chat.id)
         return
-    log.error("update failed", exc_info=context.error)
+    log.error(t("logs.update_failed"), exc_info=context.error)
     if chat is not None:
         try:
             await context.bot.send_message(chat.id, say("internal_error"))
         except Exception:
-            log.warning("could not tell chat %s about the failure", chat.id)
+            log.warning(t("logs.chat_not_told", chat=chat.id))
 
 
 COMMANDS = (

@@ -32,6 +32,7 @@ from bot.guard import seconds
 from bot.models import BotOutboxMessage, OutboxState
 from bot.work import in_thread
 from relais.db import get_engine, is_postgresql, session_scope
+from relais.i18n import t
 from relais.people.models import Person
 from relais.text import safe_filename
 from relais.timefmt import utcnow
@@ -278,7 +279,7 @@ class OutboxSender:
             try:
                 due = await in_thread(claim_due, self._liveness, 200)
             except Exception:
-                log.exception("could not read the Telegram outbox")
+                log.exception(t("logs.telegram_outbox_unreadable"))
                 due = []
             waiting = await self._dispatch(due)
             self._wake.clear()
@@ -318,7 +319,7 @@ class OutboxSender:
             state, error, retry_in = await self._deliver(message)
             await in_thread(record, message.id, state, error, retry_in)
         except Exception:
-            log.exception("Telegram outbox message %s not recorded", message.id)
+            log.exception(t("logs.telegram_outbox_not_recorded", id=message.id))
 
     async def _deliver(self, message: Due) -> tuple[OutboxState, str, float | None]:
         """One message; a 429 holds this chat (order kept) and the overall pace, then retries."""

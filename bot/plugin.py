@@ -8,11 +8,12 @@ from sqlmodel import Session
 
 from bot import conversation, emailcode, models, notify
 from bot.application import BotComponent, OutboxComponent
+from bot.doctor import doctor
 from bot.texts import say
 from relais.people import services as people
 from relais.settings import Settings
 
-__all__ = ["component", "models", "subscribe", "worker_component"]
+__all__ = ["component", "doctor", "models", "subscribe", "worker_component"]
 
 
 def _export(session: Session, person_id: int) -> dict[str, object]:

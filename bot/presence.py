@@ -380,7 +380,7 @@ class SurveyPrompts:
                 if await in_thread(queue_survey_prompts):
                     wake()
             except Exception:
-                log.exception("survey prompts sweep failed; next sweep in %s s", SWEEP_SECONDS)
+                log.exception(t("logs.survey_sweep_failed", seconds=SWEEP_SECONDS))
             await asyncio.sleep(SWEEP_SECONDS)
 
     async def stop(self) -> None:

@@ -23,6 +23,7 @@ from starlette.routing import Route
 from telegram import Update
 from telegram.ext import Application
 
+from relais.i18n import t
 from relais.keys.services import signing_key
 from relais.settings import Settings
 
@@ -81,7 +82,7 @@ class WebhookServer:
         try:
             update = Update.de_json(await request.json(), self.application.bot)
         except Exception:
-            log.warning("unreadable webhook call ignored")
+            log.warning(t("logs.webhook_unreadable"))
             return Response(status_code=400)
         await self.application.update_queue.put(update)
         return Response(status_code=200)

@@ -29,6 +29,7 @@ from mailer.models import OutboxMessage, OutboxState
 from mailer.outbox import hard_bounce_hooks, renderer_for
 from relais.db import get_engine, is_postgresql, session_scope
 from relais.events.models import Event
+from relais.i18n import t
 from relais.people.models import Person
 from relais.settings import Settings
 from relais.timefmt import utcnow
@@ -197,7 +198,7 @@ class Dispatcher:
             try:
                 result, reachable = await transport.deliver(prepared)
             except Exception as error:  # a full disk, a bug: retried, never lost
-                log.exception("delivery of outbox row %s failed", prepared.row_id)
+                log.exception(t("logs.mail_delivery_failed", id=prepared.row_id))
                 result = Result(prepared.row_id, False, f"erreur : {error}"[:500], retry=True)
                 reachable = False
             self._put(results, result)
@@ -321,7 +322,7 @@ class Dispatcher:
                     mail[name] = value
                 data = compose.to_bytes(mail)
         except Exception as error:
-            log.exception("outbox row %s (%s) cannot be rendered", row.id, row.kind)
+            log.exception(t("logs.mail_unrenderable", id=row.id, kind=row.kind))
             return Result(row.id, False, f"mise en forme impossible : {type(error).__name__}")
         sender = verp.envelope_sender(self.settings, row.id)
         return Prepared(row.id, sender, row.to_address, data)
@@ -361,7 +362,7 @@ class Dispatcher:
             row.next_attempt_at = next_attempt
         else:
             row.state = OutboxState.FAILED
-            log.warning("e-mail %s to a recipient failed: %s", row.id, result.reply)
+            log.warning(t("logs.mail_failed", id=row.id, reply=result.reply))
         session.add(row)
         if result.bad_address:
             self._mark_bad_address(session, result.address)

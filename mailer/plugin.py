@@ -6,9 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 from mailer import access, kinds, models, notify, reminders, telegram
+from mailer.doctor import doctor
 from relais.settings import Settings
 
-__all__ = ["component", "models", "subscribe", "worker_component"]
+__all__ = ["component", "doctor", "models", "subscribe", "worker_component"]
 
 
 def subscribe() -> None:

@@ -52,7 +52,7 @@ def offsets_for(event: Event) -> list[int]:
         try:
             return parse_offsets(event.reminder_offsets)
         except ValueError:
-            log.warning("event %s: unreadable reminder offsets, defaults used", event.id)
+            log.warning(t("logs.reminder_offsets", id=event.id))
     offsets = set(parse_offsets(settings.reminder_offsets))
     if event.visio_url and event.format != EventFormat.PRESENTIEL:
         offsets |= set(parse_offsets(settings.reminder_webinar_offsets))

@@ -9,6 +9,7 @@ from sqlmodel import SQLModel
 from relais.attendance.models import Attendance, AttendanceMethod, AttendanceStatus
 from relais.audit import AuditEntry
 from relais.bounces.models import AddressBounce
+from relais.demo.models import DemoRow
 from relais.events.models import (
     Event,
     EventAudience,
@@ -33,7 +34,7 @@ metadata = SQLModel.metadata
 __all__ = [
     "AddressBounce", "Attendance", "AttendanceMethod", "AttendanceStatus", "AuditEntry",
     "Broadcast", "CalendarAnswer", "Consent",
-    "ConsentPurpose", "Departement", "Event", "EventAudience", "EventFormat", "EventNetwork",
+    "ConsentPurpose", "DemoRow", "Departement", "Event", "EventAudience", "EventFormat", "EventNetwork",
     "EventStatus", "ImportRun", "InstallationSecret", "Invitation", "Network", "NetworkMember",
     "Organisation", "Person", "Profile", "Registration", "RegistrationStatus", "Role", "RoleEmail",
     "RoleEmailNetwork", "RoleGrant", "RoleNetwork", "SatisfactionAnswer", "Series", "SignInLink",

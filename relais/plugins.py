@@ -5,6 +5,7 @@ The core never imports ``bot``, ``mailer`` or ``scheduler``: each declares in
 
 * ``subscribe()`` — attach its domain-event handlers (called once per process);
 * ``component(settings)`` — what ``relais run`` starts and stops;
+* ``doctor(settings)`` — async, its lines of ``relais doctor`` (see :mod:`relais.doctor.checks`).
 * ``worker_component(settings)`` — what ``relais worker`` starts: delivery loops only.
 
 Sub-commands of ``relais`` (``relais mail …``) are declared apart, in the

@@ -13,13 +13,19 @@ import logging
 import signal
 
 from relais.db import get_engine
-from relais.i18n import t
+from relais.i18n import has, t
 from relais.keys import services as keys
 from relais.migrate import upgrade
 from relais.plugins import Component, plugins, subscribe_all
 from relais.settings import Settings
 
 log = logging.getLogger("relais")
+
+
+def started_line(name: str) -> str:
+    """The operator's log line for a started component (« envoi des e-mails démarré »)."""
+    key = f"logs.started.{name}"
+    return t(key) if has(key) else t("logs.started_other", name=name)
 
 
 RUN = "component"
@@ -58,13 +64,13 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None, kind: str
         for component in build_components(settings, kind):
             await component.start()
             started.append(component)
-            log.info("%s started", component.name)
+            log.info(started_line(component.name))
         await stop.wait()
     finally:
         for component in reversed(started):
             try:
                 await component.stop()
             except Exception:
-                log.exception("%s did not stop cleanly", component.name)
+                log.exception(t("logs.stop_failed", name=component.name))
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.remove_signal_handler(signum)

@@ -110,6 +110,10 @@ class Settings(BaseSettings):
     funder_names: str = ""
     funder_logos: Annotated[list[Path], NoDecode] = Field(default_factory=list)
 
+    backup_dir: Path = Path("backups")
+    backup_keep: int = Field(default=14, ge=1)
+    dkim_selector: str = ""
+
     @field_validator("admin_telegram_ids", mode="before")
     @classmethod
     def _split_ids(cls, value: object) -> object:
@@ -249,11 +253,22 @@ def _describe(error: ValidationError) -> str:
 
 
 def load_settings(**overrides: object) -> Settings:
-    """Build settings, raising :class:`SettingsError` with one French line on bad values."""
+    """Build settings, raising :class:`SettingsError` with one French line on bad values.
+
+    The settings file is found wherever the command runs (see :mod:`relais.location`)
+    and relative paths are anchored in the installation's home folder.
+    """
+    from relais.location import anchored_sqlite_url, locate
+
+    where = locate()
     try:
-        return Settings(**overrides)  # type: ignore[arg-type]
+        settings = Settings(_env_file=where.env_file, **overrides)  # type: ignore[arg-type]
     except ValidationError as error:
         raise SettingsError(_describe(error)) from None
+    settings.database_url = anchored_sqlite_url(settings.database_url, where.home)
+    settings.mail_outbox_dir = where.home / settings.mail_outbox_dir
+    settings.backup_dir = where.home / settings.backup_dir
+    return settings
 
 
 @lru_cache(maxsize=1)

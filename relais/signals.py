@@ -21,6 +21,8 @@ from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session
 
+from relais.i18n import t
+
 log = logging.getLogger(__name__)
 
 
@@ -207,7 +209,7 @@ def _deliver_after_commit(session: OrmSession) -> None:
             try:
                 handler(domain_event)
             except Exception:
-                log.exception("after-commit handler failed for %s", type(domain_event).__name__)
+                log.exception(t("logs.handler_failed", event=type(domain_event).__name__))
 
 
 @sa_event.listens_for(OrmSession, "after_rollback")

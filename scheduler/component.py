@@ -18,6 +18,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from mailer import reminders
 from mailer.dispatch import Dispatcher
 from relais import signals
+from relais.i18n import t
 from relais.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -83,7 +84,7 @@ class MailScheduler:
             try:
                 await self.dispatcher.run_once()
             except Exception:
-                log.exception("mail dispatcher pass failed; next pass at the next wake-up")
+                log.exception(t("logs.dispatch_failed"))
 
     async def stop(self) -> None:
         self._loop = None

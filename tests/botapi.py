@@ -456,6 +456,13 @@ class BotAPI:
         self.webhook = (str(params["url"]), str(params.get("secret_token", "")))
         return True
 
+    async def _m_getWebhookInfo(self, params: dict[str, Any], files: dict[str, Any]) -> Any:
+        return {
+            "url": self.webhook[0] if self.webhook else "",
+            "has_custom_certificate": False,
+            "pending_update_count": len(self._updates),
+        }
+
     async def _m_getUpdates(self, params: dict[str, Any], files: dict[str, Any]) -> Any:
         offset = int(params.get("offset") or 0)
         limit = int(params.get("limit") or 100)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -35,6 +36,8 @@ def _own_settings() -> None:
     Settings.model_config["env_file"] = None
     os.environ["ENVIRONMENT"] = "test"
     os.environ["TIMEZONE"] = "Europe/Paris"
+    # Nor the checkout's .env or /etc/relais (see relais.location): a home of their own.
+    os.environ["RELAIS_HOME"] = tempfile.mkdtemp(prefix="relais-tests-home-")
 
 
 _own_settings()

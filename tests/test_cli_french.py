@@ -46,6 +46,7 @@ def test_usage_errors_are_french(tmp_path: Path, args: tuple[str, ...], expected
     ("target", "expected"), [("absent.csv", "fichier introuvable"), (".", "c'est un dossier")]
 )
 def test_unreadable_import_file_is_explained(tmp_path: Path, target: str, expected: str) -> None:
+    assert _relais("db", "upgrade", cwd=tmp_path).returncode == 0  # no database is made silently
     result = _relais("event", "import", target, cwd=tmp_path)
     assert result.returncode == 1
     assert expected in result.stderr

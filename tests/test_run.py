@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -39,6 +40,28 @@ def test_run_migrates_and_stops_on_sigterm(tmp_path: Path) -> None:
     assert process.returncode == 0, output
     assert "Relais arrêté proprement." in output
     assert "Traceback" not in output
+    assert "info relais : envoi des e-mails démarré" in output
+    assert "pages web démarrées" in output
+    assert " started" not in output and "INFO" not in output
+
+
+def test_second_instance_on_a_busy_port_is_refused(tmp_path: Path) -> None:
+    """« git pull; make run » next to a running service: a French sentence, not a crash."""
+    with socket.socket() as running:
+        running.bind(("127.0.0.1", 0))
+        running.listen()
+        port = running.getsockname()[1]
+        env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'run.db'}",
+               "WEB_HOST": "127.0.0.1", "WEB_PORT": str(port), "TELEGRAM_BOT_TOKEN": ""}  # fmt: skip
+        result = subprocess.run(
+            [sys.executable, "-m", "relais", "run"], cwd=tmp_path, env=env,
+            capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+    assert result.returncode == 4
+    assert (
+        f"Le port {port} (127.0.0.1) est déjà occupé : Relais tourne sans doute déjà"
+        in result.stderr
+    )
 
 
 def _migrated(database: Path) -> bool:

@@ -16,6 +16,8 @@ from relais.access.services import ProfileInput
 from relais.errors import InvalidInput
 from relais.i18n import t
 from relais.people import services as people
+from relais.people.models import Person
+from relais.reference import services as reference
 from relais.reference.models import Departement, Profile
 
 #: Field name in the form → what it is called in sentences; the order of the error summary.
@@ -24,7 +26,7 @@ FIELDS = {
     "prenom": "prénom",
     "email": "e-mail",
     "structure": "structure",
-    # « type de structure » (branch structure) goes here, between structure and profil.
+    "type_structure": "type de structure",
     "profil": "profil professionnel",
     "departement": "département",
     "telephone": "téléphone",
@@ -62,6 +64,11 @@ def _one(session: Session, name: str, value: str) -> str:
         if number is None or session.get(Profile, number) is None:
             raise InvalidInput("web_choose", field=FIELDS[name])
         return value
+    if name == "type_structure":
+        # a retired type (a form left open, a forged value) is refused like an unknown one
+        if reference.structure_type(session, identifiers.parse(value)) is None:
+            raise InvalidInput("web_choose", field=FIELDS[name])
+        return value
     if name == "departement":
         if not value or session.get(Departement, value) is None:
             raise InvalidInput("web_choose", field=FIELDS[name])
@@ -90,10 +97,27 @@ def check_profile(session: Session, form: dict[str, str], *, consent: bool) -> C
             last_name=cleaned["nom"],
             organisation=cleaned["structure"],
             profile_id=int(cleaned["profil"]),
+            structure_type_id=int(cleaned["type_structure"]),
             departement_code=cleaned["departement"],
             phone=cleaned["telephone"] or None,
         )
     return checked
+
+
+def keep_structure_type(session: Session, person: Person, typed: str) -> str | None:
+    """The type chosen on the confirmation page (a link proves the address): saved, or the reason.
+
+    Only asked of a person who has none and never declined; left empty, nothing
+    is stored and the registration goes on, so nobody is blocked by it.
+    """
+    if not typed or not people.needs_structure_type(person) or person.id is None:
+        return None
+    try:
+        _one(session, "type_structure", typed)
+    except InvalidInput as error:
+        return _sentence(error.message)
+    people.set_structure_type(session, person.id, int(typed), actor=f"person:{person.id}")
+    return None
 
 
 def _sentence(message: str) -> str:

@@ -91,8 +91,19 @@ def overview(request: Request) -> Response:
         ]
         return page(
             request, "manage.html", person=person, items=items, base=_base(request),
-            done=request.query_params.get("fait", ""),
+            done=request.query_params.get("fait", ""), summary=_summary(session, person),
         )  # fmt: skip
+
+
+def _summary(session: Session, person: Person) -> dict[str, str | None]:
+    """What the profile says about the structure: the person sees what the figures will count."""
+    organisation = (
+        session.get(Organisation, person.organisation_id) if person.organisation_id else None
+    )
+    return {
+        "structure": organisation.name if organisation else None,
+        "structure_type": people.structure_type_name(session, person),
+    }
 
 
 def _own(session: Session, person: Person, request: Request) -> Registration | None:
@@ -174,14 +185,12 @@ def export(request: Request) -> Response:
 
 
 def _profile_values(session: Session, person: Person) -> dict[str, str]:
-    organisation = (
-        session.get(Organisation, person.organisation_id) if person.organisation_id else None
-    )
     return {
         "nom": person.last_name,
         "prenom": person.first_name,
         "email": person.email or "",
-        "structure": organisation.name if organisation else "",
+        "structure": _summary(session, person)["structure"] or "",
+        "type_structure": str(person.structure_type_id or ""),
         "profil": str(person.profile_id or ""),
         "departement": person.departement_code or "",
         "telephone": person.phone or "",
@@ -226,7 +235,8 @@ def _profile_save_sync(request: Request, form: dict[str, str]) -> Response:
         people.save_profile(
             session, email=profile.email, first_name=profile.first_name,
             last_name=profile.last_name, organisation=profile.organisation,
-            profile_id=profile.profile_id, departement_code=profile.departement_code,
+            profile_id=profile.profile_id, structure_type_id=profile.structure_type_id,
+            departement_code=profile.departement_code,
             phone=profile.phone, actor=f"person:{person.id}",
         )  # fmt: skip
         if profile.phone is None:

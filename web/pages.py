@@ -25,6 +25,8 @@ from relais.errors import DomainError, NotFound
 from relais.events import services as events
 from relais.events import visibility
 from relais.events.models import Event, EventStatus, Series
+from relais.people import services as people
+from relais.people.models import Person
 from web import agenda, choices, forms, guard
 from web.render import calendar_file, notice, page
 
@@ -217,14 +219,27 @@ def confirm_form(request: Request) -> Response:
         found = _confirmation(request, session, token)
         if isinstance(found, Response):
             return found
-        _person, target = found
-        return page(
-            request, "confirm.html", title=access.title_of(session, target),
-            sessions=access.sessions_of(session, target), action=request.url.path,
-        )  # fmt: skip
+        person, target = found
+        return _confirm_page(request, session, person, target, {})
 
 
-def _confirmation(request: Request, session: Session, token: str) -> Response | tuple[Any, Target]:
+def _confirm_page(
+    request: Request, session: Session, person: Person, target: Target, errors: dict[str, str]
+) -> Response:
+    """The confirmation button, with the type of structure asked once when it is missing."""
+    ask = people.needs_structure_type(person)
+    offered = choices.form_choices(session)["structure_type_options"] if ask else []
+    return page(
+        request, "confirm.html", 422 if errors else 200, title=access.title_of(session, target),
+        sessions=access.sessions_of(session, target), action=request.url.path,
+        ask_structure_type=ask, errors=errors,
+        structure_type_options=offered,
+    )  # fmt: skip
+
+
+def _confirmation(
+    request: Request, session: Session, token: str
+) -> Response | tuple[Person, Target]:
     target = access.target_of(token)
     try:
         person = access.person_from(session, "confirm", token) if target else None
@@ -239,17 +254,22 @@ async def confirm(request: Request) -> Response:
     form = await form_data(request)
     if not guard.csrf_valid(request, form.get(guard.FIELD, "")):
         return notice(request, "csrf", 403)
-    return await run_in_threadpool(_confirm_sync, request, request.path_params["token"])
+    token = request.path_params["token"]
+    return await run_in_threadpool(_confirm_sync, request, token, form.get("type_structure", ""))
 
 
-def _confirm_sync(request: Request, token: str) -> Response:
+def _confirm_sync(request: Request, token: str, typed_type: str) -> Response:
     try:
         with session_scope() as session:
             found = _confirmation(request, session, token)
             if isinstance(found, Response):
                 return found
             person, target = found
+            error = forms.keep_structure_type(session, person, typed_type)
+            if error:
+                return _confirm_page(request, session, person, target, {"type_structure": error})
             title = access.title_of(session, target)
+            assert person.id is not None
             outcomes = access.register(session, target, person.id, "web")
             manage = access.manage_url(person)
             lines = [

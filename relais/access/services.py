@@ -63,6 +63,7 @@ class ProfileInput:
     profile_id: int
     departement_code: str
     phone: str | None = None
+    structure_type_id: int | None = None
 
 
 def manage_validity() -> timedelta:
@@ -176,6 +177,7 @@ def _create(session: Session, profile: ProfileInput, channel: str) -> Person | N
                 last_name=profile.last_name,
                 organisation=profile.organisation,
                 profile_id=profile.profile_id,
+                structure_type_id=profile.structure_type_id,
                 departement_code=profile.departement_code,
                 phone=profile.phone,
                 actor=channel,

@@ -35,11 +35,11 @@ def friendly(function: F) -> F:
         try:
             get_settings()
             from relais import signals
-            from relais.db import get_engine
-            from relais.migrate import upgrade_if_needed
             from relais.plugins import subscribe_all
 
-            upgrade_if_needed(get_engine())  # a fresh or older database is brought up to date
+            mode = getattr(function, CREATES_DATABASE, False)
+            if mode != REPLACES_DATABASE:
+                _database_ready(creates=bool(mode))
             signals.load_subscribers_with(subscribe_all)
             return function(*args, **kwargs)
         except SettingsError as error:
@@ -50,6 +50,55 @@ def friendly(function: F) -> F:
             raise fail(t("cli.database_unreachable", url=_database_label()), 3) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def creates_database(function: F) -> F:
+    """Mark a command allowed to create the database (``run``, ``db upgrade``, ``demo``…).
+
+    Every other command refuses a missing or empty database and says which one
+    it looked for: a new empty database is never created behind the operator's back.
+    """
+    setattr(function, CREATES_DATABASE, True)
+    return function
+
+
+def skips_database_check(function: F) -> F:
+    """Mark a command that handles the database itself (``restore``, ``doctor``): no check first."""
+    setattr(function, CREATES_DATABASE, REPLACES_DATABASE)
+    return function
+
+
+CREATES_DATABASE = "_relais_creates_database"
+REPLACES_DATABASE = "replaces"
+
+
+def _database_ready(creates: bool) -> None:
+    """Bring an existing database up to date; create a missing one only when allowed."""
+    from relais.db import get_engine
+    from relais.location import sqlite_file
+    from relais.migrate import current_heads, upgrade, upgrade_if_needed
+
+    file = sqlite_file(get_settings().database_url)
+    missing = file is not None and not file.exists()
+    if missing and not creates:
+        raise fail(t("cli.database_missing", path=str(file), config=config_label()), 3)
+    if missing or not current_heads(get_engine()):
+        if not creates:
+            raise fail(t("cli.database_empty", url=_database_label(), config=config_label()), 3)
+        console.print(t("cli.database_created", url=_database_label()), markup=False)
+        upgrade(get_engine())
+        return
+    upgrade_if_needed(get_engine())  # an older database is brought up to date
+
+
+def config_label() -> str:
+    """Which settings file this command read, in French, to tell a wrong folder at once."""
+    from relais.location import locate
+
+    where = locate()
+    if where.env_file is None:
+        return t("cli.config_none", home=str(where.home))
+    return t("cli.config_file", path=str(where.env_file))
 
 
 def _database_label() -> str:

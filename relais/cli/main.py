@@ -13,7 +13,9 @@ from typer.core import TyperGroup
 
 from relais.cli import admin as admin_cli
 from relais.cli import attendance as attendance_cli
+from relais.cli import backup as backup_cli
 from relais.cli import broadcast as broadcast_cli
+from relais.cli import doctor as doctor_cli
 from relais.cli import events as events_cli
 from relais.cli import exports as exports_cli
 from relais.cli import french
@@ -21,7 +23,7 @@ from relais.cli import networks as networks_cli
 from relais.cli import reference as reference_cli
 from relais.cli import registrations as registrations_cli
 from relais.cli import stats as stats_cli
-from relais.cli.common import console, friendly
+from relais.cli.common import console, creates_database, fail, friendly
 from relais.db import get_engine
 from relais.i18n import t
 from relais.plugins import subscribe_all
@@ -73,6 +75,48 @@ app.command("report")(stats_cli.report)
 app.add_typer(admin_cli.app, name="admin")
 app.add_typer(registrations_cli.app, name="registrations")
 app.command("broadcast")(broadcast_cli.broadcast)
+app.command("backup")(backup_cli.backup)
+app.command("restore")(backup_cli.restore)
+app.command("doctor")(doctor_cli.doctor)
+
+
+LEVELS = {
+    "DEBUG": "débogage",
+    "INFO": "info",
+    "WARNING": "attention",
+    "ERROR": "erreur",
+    "CRITICAL": "critique",
+}
+
+
+def _french_logging() -> None:
+    """Log lines an operator reads, in French; no timestamp of ours under systemd (the journal adds it)."""
+    import os
+
+    def french_level(record: logging.LogRecord) -> bool:
+        record.niveau = LEVELS.get(record.levelname, record.levelname)
+        return True
+
+    stamp = "" if os.environ.get("JOURNAL_STREAM") else "%(asctime)s "
+    handler = logging.StreamHandler()
+    handler.addFilter(french_level)
+    handler.setFormatter(logging.Formatter(f"{stamp}%(niveau)s %(name)s : %(message)s"))
+    logging.basicConfig(level=logging.INFO, handlers=[handler])
+
+
+def _port_free(host: str, port: int) -> bool:
+    """Whether the web port can be taken: a busy one usually means Relais already runs."""
+    import socket
+
+    if port == 0:
+        return True
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return False
+    return True
 
 
 def _safe_url() -> str:
@@ -81,6 +125,7 @@ def _safe_url() -> str:
 
 @db_app.command("upgrade")
 @friendly
+@creates_database
 def db_upgrade() -> None:
     """Appliquer les migrations (crée la base si besoin)."""
     from relais.migrate import upgrade
@@ -90,19 +135,21 @@ def db_upgrade() -> None:
 
 
 def _log_to_console() -> None:
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    _french_logging()
     for chatty in ("apscheduler", "alembic.runtime.migration", "httpx"):
         logging.getLogger(chatty).setLevel(logging.WARNING)
 
 
 @app.command("run")
 @friendly
+@creates_database
 def run() -> None:
     """Démarrer Relais : migrations, bot, envois planifiés et pages web, dans un seul processus."""
     from relais.runtime import serve
 
+    settings = get_settings()
+    if not _port_free(settings.web_host, settings.web_port):
+        raise fail(t("cli.port_busy", host=settings.web_host, port=settings.web_port), 4)
     _log_to_console()
     console.print(t("cli.run_starting", url=_safe_url()), markup=False)
     asyncio.run(serve(get_settings()))
@@ -123,15 +170,23 @@ def worker() -> None:
 
 @app.command("demo")
 @friendly
-def demo() -> None:
-    """Créer des données de démonstration (sans effet si elles existent déjà)."""
-    from relais.demo import load_demo
-    from relais.migrate import upgrade
-
-    upgrade(get_engine())
+@creates_database
+def demo(
+    remove: bool = typer.Option(
+        False, "--supprimer", help="Supprimer exactement les données ajoutées par la démonstration."
+    ),
+) -> None:
+    """Créer des données de démonstration (refusé en production ou sur une base réelle)."""
     from relais.db import session_scope
+    from relais.demo.services import load_demo, refusal, remove_demo
 
     with session_scope() as session:
+        if remove:
+            console.print(t("cli.demo_removed", count=remove_demo(session)), markup=False)
+            return
+        reason = refusal(session, get_settings().environment)
+        if reason is not None:
+            raise fail(reason)
         created = load_demo(session)
     console.print(t("cli.demo_done"), markup=False)
     for line in created:

@@ -27,6 +27,20 @@ def _both_years(year: int) -> tuple[figures.YearFigures, figures.YearFigures]:
         return figures.compute(session, year), figures.compute(session, year - 1, detailed=False)
 
 
+def _why_zero(current: figures.YearFigures) -> str | None:
+    """Say what is counted when a figure is zero, so « aucune » is never misleading."""
+    totals = current.totals
+    if not totals.sessions:
+        with session_scope() as session:
+            ahead, first = figures.published_ahead(session, current.year)
+        if ahead:
+            return t("presence.stats.none_held", year=current.year, count=ahead, first=first)
+        return t("presence.stats.empty", year=current.year)
+    if not totals.participations:
+        return t("presence.stats.no_attendance", year=current.year, count=totals.sessions)
+    return None
+
+
 @friendly
 def stats(
     year: int = typer.Option(
@@ -38,8 +52,9 @@ def stats(
     figures.year_bounds(chosen)
     current, previous = _both_years(chosen)
     wide = Console(highlight=False, soft_wrap=False, width=max(console.width, WIDTH))
-    if not current.totals.sessions:
-        wide.print(t("presence.stats.empty", year=chosen), markup=False)
+    explanation = _why_zero(current)
+    if explanation:
+        wide.print(explanation, markup=False)
     for table in tables.all_tables(current, previous):
         if not table.rows:
             continue

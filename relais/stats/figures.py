@@ -278,6 +278,26 @@ def _person_rows(grouped: dict[Any, tuple[int, int]], label: Any) -> list[Row]:
     return sorted(rows, key=lambda r: (-r.participations, r.label))
 
 
+def published_ahead(
+    session: Session, year: int, now: datetime | None = None
+) -> tuple[int, datetime | None]:
+    """Published sessions of ``year`` not held yet, and the first one's start.
+
+    They are not counted (figures count sessions that took place), so an empty
+    report must say they exist rather than « no session ».
+    """
+    starts, ends = year_bounds(year)
+    moment = max(now or utcnow(), starts)
+    count, first = session.execute(
+        sa.select(sa.func.count(col(Event.id)), sa.func.min(col(Event.starts_at))).where(
+            col(Event.status) == EventStatus.PUBLISHED,
+            col(Event.starts_at) >= moment,
+            col(Event.starts_at) < ends,
+        )
+    ).one()
+    return int(count), first
+
+
 def compute(
     session: Session, year: int, *, now: datetime | None = None, detailed: bool = True
 ) -> YearFigures:

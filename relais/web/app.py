@@ -23,6 +23,7 @@ from starlette.routing import Route
 from relais import identifiers
 from relais.db import get_engine, session_scope
 from relais.errors import DomainError
+from relais.i18n import t
 from relais.newsletter import archive, tokens
 from relais.newsletter import services as subscriptions
 from relais.newsletter.models import SubscriberStatus
@@ -50,7 +51,7 @@ def healthz(_request: Request) -> Response:
         with get_engine().connect() as connection:
             connection.execute(text("select 1"))
     except Exception:
-        log.exception("health check: database unreachable")
+        log.exception(t("logs.health_database"))
         return JSONResponse({"status": "error", "database": "unreachable"}, 503)
     return JSONResponse({"status": "ok"})
 
@@ -168,7 +169,7 @@ async def not_found(_request: Request, _error: Exception) -> Response:
 
 
 async def server_error(_request: Request, error: Exception) -> Response:
-    log.error("web request failed: %s", type(error).__name__, exc_info=error)
+    log.error(t("logs.web_failed", error=type(error).__name__), exc_info=error)
     return notice("server_error", 500)
 
 

@@ -64,7 +64,7 @@ class WebServer:
             if self._task.done():
                 await self._task
             await asyncio.sleep(0.02)
-        log.info("web pages on http://%s:%s", self.settings.web_host, self.port)
+        log.info(t("logs.web_listening", host=self.settings.web_host, port=self.port))
 
     async def stop(self) -> None:
         if self._server is None or self._task is None:

@@ -418,3 +418,35 @@ def test_structure_type_table_golden(session: Session) -> None:
         ]
     )
     assert_golden("presence/stats_structure_type.txt", text + "\n")
+
+
+GOLDEN = Path(__file__).resolve().parent.parent / "golden" / "presence"
+
+
+def test_zero_says_what_is_counted(db_url: str) -> None:
+    """Sessions published for later are not « no session »: the sentence says why zero."""
+    from datetime import timedelta
+
+    from relais.db import session_scope
+    from relais.events import services as events
+    from relais.events.schemas import EventInput
+    from relais.timefmt import local, utcnow
+
+    year = local(utcnow()).year + 1
+    with session_scope() as session:
+        for days in (0, 7):
+            start = local(utcnow()).replace(year=year, month=3, day=3, hour=9, minute=30)
+            events.create(
+                session,
+                EventInput(
+                    title=f"Séance {days}",
+                    starts_at=start + timedelta(days=days),
+                    duration_minutes=60,
+                ),
+                "test",
+            )
+    result = runner.invoke(app, ["stats", "--year", str(year)])
+    assert result.exit_code == 0, result.output
+    said = " ".join(result.output.split())
+    assert f"2 séance(s) publiée(s) en {year}, aucune n'a encore eu lieu" in said
+    assert f"3 mars {year}, 9 h 30) : les chiffres comptent les séances passées" in said

@@ -17,7 +17,7 @@ import pytest
 
 from tests.mail.conftest import SmtpRecorder, serve_smtp
 
-LISTENING = re.compile(r"web pages on (http://\S+)")
+LISTENING = re.compile(r"pages web servies sur (http://\S+)")
 
 
 @dataclass

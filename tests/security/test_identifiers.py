@@ -69,7 +69,10 @@ async def test_buttons_with_odd_numbers_say_the_button_expired(
         await forge(api, user, data)
         answer = await user.next_message()
         assert "n'est plus valable" in answer.text, data
-    assert "update failed" not in caplog.text and "Traceback" not in caplog.text
+    assert (
+        "échec du traitement d'un message Telegram" not in caplog.text
+        and "Traceback" not in caplog.text
+    )
 
 
 def test_command_line_numbers_are_bounded(tmp_path: Path, db_url: str) -> None:

@@ -136,12 +136,14 @@ def text_of(page: str) -> str:
 
 
 def profile_form(**changes: str) -> dict[str, str]:
-    """A right registration form (profile 1, département 93); ``changes`` override fields."""
+    """A right registration form (profile 1, « Collectivité territoriale », département 93);
+    ``changes`` override fields."""
     form = {
         "nom": "Benali",
         "prenom": "Amina",
         "email": "amina.benali@exemple.fr",
         "structure": "Ville de Saint-Denis",
+        "type_structure": "1",
         "profil": "1",
         "departement": "93",
         "telephone": "",

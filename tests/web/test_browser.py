@@ -88,7 +88,8 @@ def fill_profile(page: Page, email: str) -> None:
     page.get_by_label("Nom", exact=False).first.fill("Benali")
     page.get_by_label("Prénom").fill("Amina")
     page.get_by_label("Adresse e-mail").fill(email)
-    page.get_by_label("Structure").fill("Ville de Saint-Denis")
+    page.get_by_label(re.compile(r"^Structure")).fill("Ville de Saint-Denis")
+    page.get_by_label("Type de structure").select_option(label="Collectivité territoriale")
     page.get_by_label("Profil professionnel").select_option(index=1)
     page.get_by_label("Département où vous travaillez").select_option("93")
     page.get_by_label(re.compile("J'accepte")).check()
@@ -141,6 +142,12 @@ def test_find_register_receive_open_cancel_and_promote(
     assert page.title().startswith("Mes inscriptions")
     check_accessibility(page)
     compare_golden("manage.txt", page)
+    assert "Collectivité territoriale" in page.content()
+    page.get_by_role("link", name="Corriger mon profil").click()
+    check_accessibility(page)
+    chosen = page.get_by_label("Type de structure")
+    assert chosen.locator("option:checked").inner_text() == "Collectivité territoriale"
+    page.go_back()
     page.get_by_role("link", name=re.compile("Me désinscrire")).click()
     check_accessibility(page)
     page.get_by_role("button", name="Confirmer ma désinscription").click()
@@ -161,7 +168,7 @@ def test_every_field_wrong_in_the_browser(live: Live, session: Session, page: Pa
     page.get_by_role("button", name="Envoyer mon inscription").click()
     assert page.title().startswith("Erreur : ")
     summary = page.get_by_role("alert")
-    assert "8 champs à corriger" in summary.inner_text()
+    assert "9 champs à corriger" in summary.inner_text()
     email = page.get_by_label("Adresse e-mail")
     assert email.input_value() == "pas-une-adresse"
     assert email.get_attribute("aria-invalid") == "true"

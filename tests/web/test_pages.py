@@ -3,6 +3,7 @@ registration rules, the known-address design, « Mes inscriptions », and the gu
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import timedelta
 
 import httpx
@@ -14,6 +15,8 @@ from relais.access import tokens
 from relais.events.models import EventStatus
 from relais.people import services as people
 from relais.people.models import Person
+from relais.reference import services as reference
+from relais.reference.models import StructureType
 from relais.registrations import services as registrations
 from relais.registrations.models import Registration, RegistrationStatus
 from relais.timefmt import utcnow
@@ -71,6 +74,11 @@ def test_new_address_registers_at_once_and_gets_the_invitation(
     assert done.status_code == 200 and "Regardez votre messagerie" in done.text
     [registration] = _registrations(session, event.id)
     assert registration.status == RegistrationStatus.CONFIRMED and registration.source == "web"
+    with _fresh(session) as fresh:
+        person = fresh.get(Person, registration.person_id)
+        assert person is not None and people.structure_type_name(fresh, person) == (
+            "Collectivité territoriale"
+        )
     [mail] = live.deliver()
     assert mail["To"] == "amina.benali@exemple.fr" and "Atelier GUSP" in mail["Subject"]
     assert any(part.get_content_type() == "text/calendar" for part in mail.walk())
@@ -82,7 +90,9 @@ def test_known_address_holds_nothing_and_changes_nothing_until_the_link(
 ) -> None:
     event = make_event(session, title="Rencontre PRE", capacity=3)
     owner = make_person(session, email="owner@exemple.fr", first_name="Léa", last_name="Vrai")
-    typed = profile_form(email="owner@exemple.fr", prenom="Usurpateur", nom="Faux")
+    typed = profile_form(
+        email="owner@exemple.fr", prenom="Usurpateur", nom="Faux", type_structure="2"
+    )
     with httpx.Client(base_url=live.base, follow_redirects=True) as client:
         done = post_form(client, f"/e/{event.code}", typed)
         new = post_form(client, f"/e/{event.code}", profile_form(email="new@exemple.fr"))
@@ -92,17 +102,54 @@ def test_known_address_holds_nothing_and_changes_nothing_until_the_link(
         with _fresh(session) as fresh:
             stored = fresh.get(Person, owner.id)
             assert stored is not None and stored.first_name == "Léa"
+            assert stored.structure_type_id is None  # the type typed is not stored either
         mails = {m["To"]: m for m in live.deliver()}
         link = link_in(mails["owner@exemple.fr"]).replace(live.base, "")
         assert "/inscription/confirmer/" in link
         confirm_page = client.get(link)
         assert "Confirmer mon inscription" in confirm_page.text
-        registered = client.post(link, data={"csrf": csrf_of(confirm_page.text)})
+        assert "Type de structure" in confirm_page.text  # asked once, the link proves the address
+        token = csrf_of(confirm_page.text)
+        wrong = client.post(link, data={"csrf": token, "type_structure": "9999"})
+        assert _type_error(wrong, summary=False)
+        assert len(_registrations(session, event.id)) == 1  # nothing taken with a wrong type
+        registered = client.post(link, data={"csrf": token, "type_structure": "2"})
         assert registered.status_code == 200 and "inscription confirmée" in registered.text
-        again = client.post(link, data={"csrf": csrf_of(confirm_page.text)})
+        assert "Type de structure" not in client.get(link).text  # not asked again
+        again = client.post(link, data={"csrf": token})
         assert again.status_code == 409 and "déjà inscrit" in again.text
     statuses = {r.person_id: r.status for r in _registrations(session, event.id)}
     assert statuses[owner.id] == RegistrationStatus.CONFIRMED
+    with _fresh(session) as fresh:
+        stored = fresh.get(Person, owner.id)
+        assert stored is not None and people.structure_type_name(fresh, stored) == (
+            "Services de l'État"
+        )
+
+
+def test_the_confirmation_page_never_blocks_on_the_type(live: Live, session: Session) -> None:
+    event = make_event(session, title="Rencontre GUSP", capacity=5)
+    skipper = make_person(session, email="passe@exemple.fr")
+    declined = make_person(session, email="refus@exemple.fr")
+    people.decline_structure_type(session, declined.id)
+    session.commit()
+    with httpx.Client(base_url=live.base, follow_redirects=True) as client:
+        for email in ("passe@exemple.fr", "refus@exemple.fr"):
+            post_form(client, f"/e/{event.code}", profile_form(email=email))
+        mails = {m["To"]: m for m in live.deliver()}
+        skip_link = link_in(mails["passe@exemple.fr"]).replace(live.base, "")
+        skip_page = client.get(skip_link)
+        assert "Ne pas répondre" in skip_page.text
+        done = client.post(skip_link, data={"csrf": csrf_of(skip_page.text), "type_structure": ""})
+        assert done.status_code == 200 and "inscription confirmée" in done.text
+        declined_link = link_in(mails["refus@exemple.fr"]).replace(live.base, "")
+        declined_page = client.get(declined_link)
+        assert "Type de structure" not in declined_page.text  # « Passer » in the bot is kept
+        client.post(declined_link, data={"csrf": csrf_of(declined_page.text)})
+    assert len(_registrations(session, event.id)) == 2
+    with _fresh(session) as fresh:
+        stored = fresh.get(Person, skipper.id)
+        assert stored is not None and stored.structure_type_id is None
 
 
 def test_every_field_wrong_gets_its_message_and_keeps_what_was_typed(
@@ -116,8 +163,9 @@ def test_every_field_wrong_gets_its_message_and_keeps_what_was_typed(
     with httpx.Client(base_url=live.base, follow_redirects=True) as client:
         page = post_form(client, f"/e/{event.code}", wrong)
     assert page.status_code == 422
-    assert "8 champs à corriger" in page.text
-    for name in ("nom", "prenom", "email", "structure", "profil", "departement", "telephone"):
+    assert "9 champs à corriger" in page.text
+    fields = ("nom", "prenom", "email", "structure", "type_structure", "profil", "departement")
+    for name in (*fields, "telephone"):
         assert (
             f'aria-describedby="{name}-erreur"' in page.text
             or f"{name}-aide {name}-erreur" in page.text
@@ -128,6 +176,69 @@ def test_every_field_wrong_gets_its_message_and_keeps_what_was_typed(
     assert 'value="pas-une-adresse"' in page.text
     assert "Cochez la case" in page.text
     assert _registrations(session, event.id) == []
+
+
+def _type_error(page: httpx.Response, *, summary: bool = True) -> bool:
+    """The type's sentence beside its select, tied to it, and in the summary of a long form."""
+    beside = (
+        '<p class="error" id="type_structure-erreur">'
+        "Choisissez votre type de structure dans la liste.</p>"
+    )
+    select = page.text.split('<select id="type_structure"', 1)[-1].split(">", 1)[0]
+    return (
+        page.status_code == 422
+        and beside in page.text
+        and 'aria-invalid="true"' in select
+        and "type_structure-erreur" in select.split('aria-describedby="', 1)[-1]
+        and (not summary or '<a href="#type_structure">' in page.text)
+    )
+
+
+@pytest.fixture
+def retired_type(session: Session) -> Iterator[int]:
+    """« Entreprise » retired for one test, offered again after it (PostgreSQL keeps the list)."""
+    kind = reference.match_structure_type(session, "Entreprise")
+    assert kind is not None and kind.id is not None
+    number = kind.id
+    kind.active = False
+    session.add(kind)
+    session.commit()
+    yield number
+    with _fresh(session) as fresh:
+        again = fresh.get(StructureType, number)
+        assert again is not None
+        again.active = True
+        fresh.add(again)
+        fresh.commit()
+
+
+def test_type_of_structure_is_required_and_only_from_the_offered_list(
+    live: Live, session: Session, retired_type: int
+) -> None:
+    event = make_event(session, title="Atelier financeurs")
+    with _fresh(session) as fresh:
+        autre_id = next(kind.id for kind in reference.structure_types(fresh) if kind.listed_last)
+    with httpx.Client(base_url=live.base, follow_redirects=True) as client:
+        offered = client.get(f"/e/{event.code}").text
+        select = offered.split('id="type_structure"', 1)[1].split("</select>", 1)[0]
+        labels = [part.split(">", 1)[1].split("<", 1)[0] for part in select.split("<option")[1:]]
+        assert labels[0] == "— Choisissez —" and labels[-1] == "Autre"
+        assert "Entreprise" not in labels and " selected" not in select
+        missing = post_form(client, f"/e/{event.code}", profile_form(type_structure=""))
+        assert _type_error(missing) and "1 champ à corriger" in missing.text
+        assert 'value="Ville de Saint-Denis"' in missing.text  # the rest is kept
+        stale = profile_form(email="stale@exemple.fr", type_structure=str(retired_type))
+        assert _type_error(post_form(client, f"/e/{event.code}", stale))
+        forged = post_form(client, f"/e/{event.code}", profile_form(type_structure="1 OR 1"))
+        assert _type_error(forged)
+        kept = post_form(
+            client, f"/e/{event.code}", profile_form(type_structure=str(autre_id), nom="")
+        )
+        assert kept.status_code == 422 and f'value="{autre_id}" selected' in kept.text
+    assert _registrations(session, event.id) == []
+    with _fresh(session) as fresh:
+        assert people.by_email(fresh, "amina.benali@exemple.fr") is None
+        assert people.by_email(fresh, "stale@exemple.fr") is None
 
 
 def test_refusals_are_precise_and_write_nothing(live: Live, session: Session) -> None:
@@ -198,14 +309,20 @@ def test_manage_link_request_profile_export_and_erase(live: Live, session: Sessi
             p.split('"')[0] for p in overview.text.split('href="') if "/invitation/" in p
         ))  # fmt: skip
         assert b"BEGIN:VEVENT" in invitation.content
+        assert "Non renseigné : vous pouvez l&#39;indiquer" in overview.text
         exported = client.get(f"{base}/donnees.json").json()
         assert exported["personne"]["email"] == "moi@exemple.fr"
+        assert exported["type_de_structure"] is None
         profile = client.get(f"{base}/profil")
         wrong = client.post(f"{base}/profil", data={"csrf": csrf_of(profile.text), "nom": ""})
         assert wrong.status_code == 422 and "Le champ nom est vide." in wrong.text
-        fixed = profile_form(prenom="Inès-Marie", email="autre@exemple.fr")
+        assert _type_error(wrong)
+        fixed = profile_form(prenom="Inès-Marie", email="autre@exemple.fr", type_structure="3")
         saved = client.post(f"{base}/profil", data={**fixed, "csrf": csrf_of(profile.text)})
         assert "Votre profil est corrigé" in saved.text
+        assert "<dt>Type de structure</dt><dd>Association</dd>" in saved.text
+        assert 'value="3" selected' in client.get(f"{base}/profil").text
+        assert client.get(f"{base}/donnees.json").json()["type_de_structure"] == "Association"
         with _fresh(session) as fresh:
             stored = fresh.get(Person, person.id)
             assert stored is not None and stored.first_name == "Inès-Marie"

@@ -1,7 +1,7 @@
 """Back office: roles given to e-mail addresses, single-use sign-in links, staff sessions
 
 Revision ID: 0014_backoffice
-Revises: 0011_workers
+Revises: 0012_demo_marks
 Create Date: 2026-11-30 07:00:00.000000
 """
 
@@ -12,7 +12,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = "0014_backoffice"
-down_revision: str | None = "0011_workers"
+down_revision: str | None = "0012_demo_marks"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,16 +1,29 @@
 """Sample data inspired by the seed reports, with invented people.
 
 Idempotent: the second run finds the demo networks and only lists the codes.
+Every row the demo inserts is listed in ``demo_row`` (see :mod:`relais.demo.models`),
+so :func:`remove_demo` deletes exactly them and nothing a person created.
+Refused in production and on a database that already holds real events or people:
+demo events would otherwise reach the real agenda and newsletter.
 """
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, time, timedelta
+from typing import Any
 
-from sqlmodel import Session, col, select
+import sqlalchemy as sa
+from sqlalchemy import event as sa_event
+from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, SQLModel, col, func, select
 
-from relais.attendance import services as attendance
-from relais.attendance.models import AttendanceStatus
+from relais.attendance.models import Attendance, AttendanceMethod, AttendanceStatus
+from relais.demo.models import DemoRow
+from relais.errors import DomainError
 from relais.events import services as events
 from relais.events.models import Event, Series
 from relais.events.schemas import EventInput
@@ -18,7 +31,10 @@ from relais.i18n import t
 from relais.networks import services as networks
 from relais.networks.models import Network
 from relais.people import services as people
+from relais.people.models import Person
 from relais.reference import services as reference
+from relais.registrations.models import Registration, RegistrationStatus
+from relais.satisfaction.models import SatisfactionAnswer
 from relais.settings import get_settings
 from relais.timefmt import display_zone, format_datetime, utcnow
 
@@ -79,13 +95,47 @@ def _cycle_sessions() -> list[EventInput]:
     ]  # fmt: skip
 
 
+#: Satisfaction notes given by the people present, in turn (85 % satisfied, as in the seeds).
+RATINGS = (5, 4, 4, 5, 3, 4, 5)
+#: A session of the year before, so that ``relais stats`` has something to compare with.
+LAST_YEAR = ("Rencontre des médiateurs : l'aller-vers", -400, "Médiation sociale", 0, (0, 1, 10))
+
+
+def refusal(session: Session, environment: str) -> str | None:
+    """Why the demo must not be loaded here, or ``None`` when it may."""
+    if environment == "production":
+        return t("cli.demo_refused_production")
+    real_events = _count(session, Event) - _marked(session, Event)
+    real_people = _count(session, Person) - _marked(session, Person)
+    if real_events > 0 or real_people > 0:
+        return t("cli.demo_refused_real_data", events=real_events, people=real_people)
+    return None
+
+
+def _count(session: Session, model: type[SQLModel]) -> int:
+    return int(session.exec(select(func.count()).select_from(model)).one())
+
+
+def _marked(session: Session, model: type[SQLModel]) -> int:
+    table = model.__tablename__  # type: ignore[attr-defined]
+    query = select(func.count()).where(col(DemoRow.table_name) == table)
+    return int(session.exec(query).one())
+
+
 def load_demo(session: Session) -> list[str]:
     """Create the sample data once; return one French line per event and cycle."""
     if session.exec(select(Network).where(Network.code == NETWORKS[0][0])).first() is None:
-        _create(session)
+        with _recording(session) as created:
+            _create(session)
+            session.flush()
+        session.add_all(DemoRow(table_name=table, row_key=key) for table, key in created)
+        session.flush()
     lines = []
-    upcoming = col(Event.series_id).is_(None) & (col(Event.ends_at) > utcnow())
-    for event in session.exec(select(Event).where(upcoming).order_by(col(Event.starts_at))):
+    for event in session.exec(
+        select(Event)
+        .where(col(Event.series_id).is_(None), col(Event.ends_at) > utcnow())
+        .order_by(col(Event.starts_at))
+    ):
         lines.append(
             t(
                 "cli.demo_event",
@@ -123,18 +173,88 @@ def _create(session: Session) -> None:
         assert person.id is not None and network_id is not None
         networks.add_member(session, network_id, person.id, ACTOR)
         person_ids.append(person.id)
-    for title, days, theme, network_index, present in PAST_SESSIONS:
-        held = events.create(
+    for title, days, theme, network_index, present in (*PAST_SESSIONS, LAST_YEAR):
+        _past_session(
             session,
-            EventInput(title=title, starts_at=_at(days, 9, 30), duration_minutes=180, theme=theme,
-                       venue="Maison des associations, 93100 Montreuil", networks=[NETWORKS[network_index][0]]),
-            ACTOR,
-        )  # fmt: skip
-        assert held.id is not None
-        ids = [person_ids[index] for index in present]
-        attendance.mark(session, held.id, ids, AttendanceStatus.PRESENT, ACTOR)
+            title,
+            days,
+            theme,
+            NETWORKS[network_index][0],
+            [person_ids[i] for i in present],
+        )
     for data in _events():
         events.create(session, data, ACTOR)
     events.create_series(
         session, "Cycle de qualification – Intelligence territoriale", _cycle_sessions(), ACTOR
     )
+
+
+def _past_session(
+    session: Session, title: str, days: int, theme: str, network: str, present: list[int]
+) -> None:
+    """A held session with its attendance and satisfaction answers.
+
+    Rows are written directly, without domain events: nobody gets an e-mail
+    or a Telegram message about an invented meeting.
+    """
+    data = EventInput(title=title, starts_at=_at(days, 9, 30), duration_minutes=180, theme=theme, venue="Maison des associations, 93100 Montreuil", networks=[network])  # fmt: skip
+    event = events.create(session, data, ACTOR)
+    assert event.id is not None
+    for index, person_id in enumerate(present):
+        session.add(Registration(event_id=event.id, person_id=person_id, status=RegistrationStatus.CONFIRMED, source="demo", confirmed_at=event.starts_at - timedelta(days=10)))  # fmt: skip
+        session.add(Attendance(event_id=event.id, person_id=person_id, status=AttendanceStatus.PRESENT, method=AttendanceMethod.CLI, recorded_by=ACTOR, recorded_at=event.ends_at))  # fmt: skip
+        rating = RATINGS[(index + days) % len(RATINGS)]
+        session.add(SatisfactionAnswer(event_id=event.id, person_id=person_id, rating=rating, channel="web", answered_at=event.ends_at + timedelta(days=1)))  # fmt: skip
+    session.flush()
+
+
+@contextmanager
+def _recording(session: Session) -> Iterator[list[tuple[str, str]]]:
+    """Collect (table, primary key) of every row the session inserts meanwhile."""
+    created: list[tuple[str, str]] = []
+
+    def _collect(flushing: Any, _context: Any) -> None:
+        for instance in flushing.new:
+            mapper = sa_inspect(instance).mapper
+            key = mapper.primary_key_from_instance(instance)
+            created.append((mapper.local_table.name, json.dumps(list(key), default=str)))
+
+    sa_event.listen(session, "after_flush", _collect)
+    try:
+        yield created
+    finally:
+        sa_event.remove(session, "after_flush", _collect)
+
+
+def remove_demo(session: Session) -> int:
+    """Delete every row the demo inserted, newest first (children before parents)."""
+    from relais.migrate import target_metadata
+
+    marks = list(session.exec(select(DemoRow).order_by(col(DemoRow.id).desc())))
+    try:
+        _delete_marked(session, marks, target_metadata())
+    except IntegrityError:
+        raise DemoLinked() from None
+    return len(marks)
+
+
+class DemoLinked(DomainError):
+    """Real rows point at demo rows (a real registration to a demo event): nothing removed."""
+
+    def __init__(self) -> None:
+        super().__init__("demo_linked")
+
+
+def _delete_marked(session: Session, marks: list[DemoRow], metadata: sa.MetaData) -> None:
+    for mark in marks:
+        table = metadata.tables[mark.table_name]
+        values = json.loads(mark.row_key)
+        condition = sa.and_(
+            *(
+                column == value
+                for column, value in zip(table.primary_key.columns, values, strict=True)
+            )
+        )
+        session.execute(sa.delete(table).where(condition))
+        session.delete(mark)
+    session.flush()

@@ -1,0 +1,1 @@
+"""Demonstration data: loaded only on an empty, non-production database, removable exactly."""
