@@ -89,6 +89,9 @@ def add(
     profile: str = typer.Option(..., "--profil", help="Profil professionnel (liste de référence)."),
     departement: str = typer.Option(..., "--departement", help="Département où elle travaille."),
     phone: str = typer.Option("", "--telephone", help="Téléphone (facultatif)."),
+    kind: str = typer.Option(
+        "", "--type-structure", help="Type de structure (liste de référence, facultatif)."
+    ),
 ) -> None:
     """Inscrire une personne à la main (un appel téléphonique) : elle reçoit la confirmation
     et l'invitation habituelles ; une adresse déjà connue garde son profil enregistré."""
@@ -103,7 +106,9 @@ def add(
             profile_id=reference.profile_named(session, profile).id or 0,
             departement_code=departement.strip(),
             phone=people.clean_phone(phone) if phone.strip() else None,
-        )
+            structure_type_id=reference.structure_type_named(session, kind).id
+            if kind.strip() else None,
+        )  # fmt: skip
         event = events.lookup(session, code)
         assert event.id is not None
         outcome = manual.add(session, event.id, typed, CLI_ACTOR)

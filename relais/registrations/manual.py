@@ -28,7 +28,8 @@ def add(session: Session, event_id: int, profile: ProfileInput, actor: str) -> O
         person = people.save_profile(
             session, email=profile.email, first_name=profile.first_name,
             last_name=profile.last_name, organisation=profile.organisation,
-            profile_id=profile.profile_id, departement_code=profile.departement_code,
+            profile_id=profile.profile_id, structure_type_id=profile.structure_type_id,
+            departement_code=profile.departement_code,
             phone=profile.phone, actor=actor,
         )  # fmt: skip
         assert person.id is not None

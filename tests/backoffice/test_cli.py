@@ -46,7 +46,8 @@ def test_registrations_add_sends_the_usual_confirmation(session: Session) -> Non
     runner = CliRunner()
     arguments = ["registrations", "add", event.code, "--email", "paul@exemple.fr", "--nom",
                  "Durand", "--prenom", "Paul", "--structure", "Ville d'Évry", "--profil",
-                 "Médiateur adulte-relais", "--departement", "91"]  # fmt: skip
+                 "Médiateur adulte-relais", "--departement", "91", "--type-structure",
+                 "Collectivité territoriale"]  # fmt: skip
     done = runner.invoke(app, arguments)
     assert done.exit_code == 0, done.output
     assert "paul@exemple.fr est inscrit·e à « Rencontre PRE »" in done.output
@@ -55,7 +56,7 @@ def test_registrations_add_sends_the_usual_confirmation(session: Session) -> Non
     assert waiting.exit_code == 0 and "liste d'attente (position 1)" in waiting.output
     twice = runner.invoke(app, arguments)
     assert twice.exit_code == 1 and "déjà inscrit" in twice.output
-    wrong = runner.invoke(app, [*arguments[:-1], "999"])
+    wrong = runner.invoke(app, [*arguments[:-3], "999"])
     assert wrong.exit_code == 1 and "département « 999 » inconnu" in wrong.output
     found = session.exec(select(Registration).order_by(Registration.id)).all()
     assert [(r.status, r.source) for r in found] == [

@@ -136,23 +136,32 @@ def test_table_filters_sorts_exports_and_adds_by_hand(live: Live, session: Sessi
         token = csrf_of(page)
         wrong = client.post(f"{base}/ajouter", data={"csrf": token, "nom": "", "email": "x"})
         assert wrong.status_code == 422
-        for name in ("nom", "prenom", "email", "structure", "profil", "departement"):
+        for name in (
+            "nom",
+            "prenom",
+            "email",
+            "structure",
+            "type_structure",
+            "profil",
+            "departement",
+        ):
             assert f'id="{name}-erreur"' in wrong.text, name
         added = client.post(f"{base}/ajouter", data={
             "csrf": token, "nom": "Durand", "prenom": "Paul", "email": "paul.durand@exemple.fr",
-            "structure": "Association Trait d'union", "profil": "1", "departement": "93",
+            "structure": "Association Trait d'union", "type_structure": "1", "profil": "1",
+            "departement": "93",
             "telephone": "",
         })  # fmt: skip
         assert added.status_code == 303 and "fait=ajout-attente" in added.headers["location"]
         twice = client.post(f"{base}/ajouter", data={
             "csrf": token, "nom": "Durand", "prenom": "Paul", "email": "paul.durand@exemple.fr",
-            "structure": "Association", "profil": "1", "departement": "93",
+            "structure": "Association", "type_structure": "1", "profil": "1", "departement": "93",
         })  # fmt: skip
         assert twice.status_code == 422 and 'id="email-erreur"' in twice.text
     received = mails_to(live, "paul.durand@exemple.fr")
     assert len(received) == 1 and "attente" in str(received[0]["Subject"]).lower()
     paul = session.exec(select(Person).where(Person.email == "paul.durand@exemple.fr")).one()
-    assert paul.first_name == "Paul"
+    assert paul.first_name == "Paul" and paul.structure_type_id == 1
 
 
 def test_the_day_marks_presence_of_expected_people_only(live: Live, session: Session) -> None:
