@@ -21,9 +21,12 @@ from relais.access.services import manage_validity
 from relais.events import services as events
 from relais.events.models import Series
 from relais.people.models import Person
+from relais.signin.services import link_validity
 
 ACCESS_LINK = "access_link"
 REGISTRATION_LINK = "registration_link"
+SIGNIN_LINK = "signin_link"
+LETTER = "coordinator_letter"
 
 
 def _queue(session: Session, kind: str, person_id: int, payload: dict[str, object]) -> None:
@@ -48,6 +51,48 @@ def on_registration_link(session: Session, ev: signals.RegistrationLinkRequested
     if ev.series_id is not None:
         payload["series_id"] = ev.series_id
     _queue(session, REGISTRATION_LINK, ev.person_id, payload)
+
+
+def on_signin_link(session: Session, ev: signals.SignInLinkRequested) -> None:
+    """The back-office link goes to the address that has the role (no person row needed)."""
+    enqueue(
+        session, kind=SIGNIN_LINK, to=ev.email, payload={"url": ev.url},
+        idempotency_key=f"{SIGNIN_LINK}:{secrets.token_hex(8)}",
+    )  # fmt: skip
+
+
+def on_letter(session: Session, ev: signals.LetterToRegistrants) -> None:
+    """One outbox row per person; the text travels in the payload, rendered when sent."""
+    batch = secrets.token_hex(8)
+    payload: dict[str, object] = {"subject": ev.subject, "body": ev.body, "event_id": ev.event_id}
+    for person_id in ev.person_ids:
+        _queue_keyed(session, LETTER, person_id, payload, f"{LETTER}:{batch}:{person_id}")
+
+
+def _queue_keyed(
+    session: Session, kind: str, person_id: int, payload: dict[str, object], key: str
+) -> None:
+    address = mail_address(session.get(Person, person_id))
+    if address is not None:
+        enqueue(
+            session, kind=kind, to=address, person_id=person_id, payload=payload,
+            idempotency_key=key,
+        )  # fmt: skip
+
+
+def render_letter(session: Session, row: OutboxMessage) -> EmailMessage:
+    person = _person(session, row)
+    event = events.get(session, int(row.payload["event_id"]))
+    subject = str(row.payload["subject"])
+    text, html = compose.render_parts(
+        LETTER, person=person, body=str(row.payload["body"]), event=event
+    )
+    return compose.message(subject=subject, text=text, html=html)
+
+
+def render_signin_link(_session: Session, row: OutboxMessage) -> EmailMessage:
+    minutes = int(link_validity().total_seconds() // 60)
+    return _build(SIGNIN_LINK, url=row.payload["url"], minutes=minutes)
 
 
 def _person(session: Session, row: OutboxMessage) -> Person:
@@ -83,5 +128,9 @@ def render_registration_link(session: Session, row: OutboxMessage) -> EmailMessa
 def subscribe() -> None:
     signals.on(signals.AccessLinkRequested, on_access_link)
     signals.on(signals.RegistrationLinkRequested, on_registration_link)
+    signals.on(signals.SignInLinkRequested, on_signin_link)
+    signals.on(signals.LetterToRegistrants, on_letter)
+    register_renderer(LETTER, render_letter)
+    register_renderer(SIGNIN_LINK, render_signin_link)
     register_renderer(ACCESS_LINK, render_access_link)
     register_renderer(REGISTRATION_LINK, render_registration_link)

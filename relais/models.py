@@ -25,8 +25,9 @@ from relais.networks.models import Network, NetworkMember
 from relais.people.models import Consent, ConsentPurpose, Organisation, Person
 from relais.reference.models import Departement, Profile, StructureType, Theme
 from relais.registrations.models import CalendarAnswer, Registration, RegistrationStatus
-from relais.roles.models import Role, RoleGrant, RoleNetwork
+from relais.roles.models import Role, RoleEmail, RoleEmailNetwork, RoleGrant, RoleNetwork
 from relais.satisfaction.models import SatisfactionAnswer
+from relais.signin.models import SignInLink, StaffSession
 
 metadata = SQLModel.metadata
 
@@ -35,7 +36,7 @@ __all__ = [
     "Broadcast", "CalendarAnswer", "Consent",
     "ConsentPurpose", "DemoRow", "Departement", "Event", "EventAudience", "EventFormat", "EventNetwork",
     "EventStatus", "ImportRun", "InstallationSecret", "Invitation", "Network", "NetworkMember",
-    "Organisation", "Person", "Profile", "Registration", "RegistrationStatus", "Role",
-    "RoleGrant", "RoleNetwork", "SatisfactionAnswer", "Series", "StructureType", "Theme",
-    "metadata",
+    "Organisation", "Person", "Profile", "Registration", "RegistrationStatus", "Role", "RoleEmail",
+    "RoleEmailNetwork", "RoleGrant", "RoleNetwork", "SatisfactionAnswer", "Series", "SignInLink",
+    "StaffSession", "StructureType", "Theme", "metadata",
 ]  # fmt: skip

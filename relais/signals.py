@@ -126,6 +126,25 @@ class RegistrationLinkRequested(DomainEvent):
     series_id: int | None = None
 
 
+@dataclass(frozen=True)
+class SignInLinkRequested(DomainEvent):
+    """An address with a role asked for a sign-in link to the back office."""
+
+    email: str
+    url: str
+
+
+@dataclass(frozen=True)
+class LetterToRegistrants(DomainEvent):
+    """A coordinator wrote to some registrants of an event: one e-mail each."""
+
+    event_id: int
+    person_ids: tuple[int, ...]
+    subject: str
+    body: str
+    actor: str
+
+
 E = TypeVar("E", bound=DomainEvent)
 InTransactionHandler = Callable[[Session, Any], None]
 AfterCommitHandler = Callable[[Any], None]

@@ -25,14 +25,23 @@ def _role(name: str) -> Role:
     return found
 
 
+def _who(text: str) -> int | str:
+    """A Telegram id (digits) or an e-mail address (it signs in to the web back office)."""
+    if "@" in text:
+        return text.strip()
+    number = identifiers.parse(text.strip(), minimum=1, maximum=identifiers.MAX_TELEGRAM_ID)
+    if number is None:
+        raise fail(t("admin.cli.who_invalid", value=text[:40]))
+    return number
+
+
 @app.command("grant")
 @friendly
 def grant(
-    telegram_id: int = typer.Argument(
+    who: str = typer.Argument(
         ...,
-        min=1,
-        max=identifiers.MAX_TELEGRAM_ID,
-        help="Identifiant Telegram (numérique) de la personne.",
+        metavar="IDENTIFIANT",
+        help="Identifiant Telegram (numérique) ou adresse e-mail de la personne.",
     ),
     role: str = typer.Option(
         "coordinateur", "--role", help="coordinateur (coordinator) ou administrateur."
@@ -41,13 +50,19 @@ def grant(
         [], "--reseau", help="Limiter un coordinateur à ce réseau (répétable)."
     ),
 ) -> None:
-    """Donner un rôle (ou le changer) à un compte Telegram."""
+    """Donner un rôle (ou le changer) à un compte Telegram ou à une adresse e-mail.
+
+    Une adresse e-mail permet de se connecter à l'espace de gestion (/gestion)."""
     chosen = _role(role)
+    target = _who(who)
     with session_scope() as session:
-        roles.grant(session, telegram_id, chosen, CLI_ACTOR, networks)
+        if isinstance(target, int):
+            roles.grant(session, target, chosen, CLI_ACTOR, networks)
+        else:
+            target = roles.grant_email(session, target, chosen, CLI_ACTOR, networks).email
     key = "admin.cli.granted_limited" if networks else "admin.cli.granted"
     console.print(
-        t(key, telegram_id=telegram_id, role=t(f"admin.roles.{chosen.value}"),
+        t(key, telegram_id=target, role=t(f"admin.roles.{chosen.value}"),
           networks=", ".join(networks)),
         markup=False,
     )  # fmt: skip
@@ -56,14 +71,18 @@ def grant(
 @app.command("revoke")
 @friendly
 def revoke(
-    telegram_id: int = typer.Argument(
-        ..., min=1, max=identifiers.MAX_TELEGRAM_ID, help="Identifiant Telegram (numérique)."
+    who: str = typer.Argument(
+        ..., metavar="IDENTIFIANT", help="Identifiant Telegram (numérique) ou adresse e-mail."
     ),
 ) -> None:
-    """Retirer son rôle à un compte Telegram (effet immédiat, même au milieu d'une action)."""
+    """Retirer son rôle à un compte Telegram ou à une adresse (effet immédiat)."""
+    target = _who(who)
     with session_scope() as session:
-        roles.revoke(session, telegram_id, CLI_ACTOR)
-    console.print(t("admin.cli.revoked", telegram_id=telegram_id), markup=False)
+        if isinstance(target, int):
+            roles.revoke(session, target, CLI_ACTOR)
+        else:
+            roles.revoke_email(session, target, CLI_ACTOR)
+    console.print(t("admin.cli.revoked", telegram_id=target), markup=False)
 
 
 @app.command("list")
@@ -72,7 +91,11 @@ def list_roles() -> None:
     """Lister les administrateurs et les coordinateurs."""
     with session_scope() as session:
         views = roles.list_roles(session)
-    if not views:
+        by_email = [
+            (row.email, t(f"admin.roles.{row.role.value}"), names)
+            for row, names in roles.list_email_roles(session)
+        ]
+    if not views and not by_email:
         console.print(t("admin.cli.no_roles"), markup=False)
         return
     table = Table(title=t("admin.cli.roles_title"))
@@ -86,4 +109,7 @@ def list_roles() -> None:
             ", ".join(view.network_names) or t("admin.cli.all_networks"),
             t("admin.cli.from_settings") if view.from_settings else t("admin.cli.from_table"),
         )
+    for email, role_name, names in by_email:
+        table.add_row(email, "", role_name, ", ".join(names) or t("admin.cli.all_networks"),
+                      t("admin.cli.from_table"))  # fmt: skip
     console.print(table)

@@ -7,11 +7,17 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
+from relais.access.services import ProfileInput
 from relais.cli.common import CLI_ACTOR, console, fail, friendly
 from relais.db import session_scope
+from relais.errors import InvalidInput
 from relais.events import services as events
 from relais.i18n import os_reason, t
+from relais.people import services as people
+from relais.reference import services as reference
+from relais.reference.models import Departement
 from relais.registrations import export as exports
+from relais.registrations import manual
 
 app = typer.Typer(help="Inscriptions à un événement.", no_args_is_help=True)
 
@@ -70,3 +76,42 @@ def export(
             t("admin.cli.export_unwritable", file=str(target), reason=os_reason(error))
         ) from None
     console.print(t("admin.cli.exported", file=str(target)), markup=False)
+
+
+@app.command("add")
+@friendly
+def add(
+    code: str = typer.Argument(..., help="Code (ou numéro) de l'événement."),
+    email: str = typer.Option(..., "--email", help="Adresse e-mail de la personne."),
+    last_name: str = typer.Option(..., "--nom", help="Nom."),
+    first_name: str = typer.Option(..., "--prenom", help="Prénom."),
+    organisation: str = typer.Option(..., "--structure", help="Structure (employeur)."),
+    profile: str = typer.Option(..., "--profil", help="Profil professionnel (liste de référence)."),
+    departement: str = typer.Option(..., "--departement", help="Département où elle travaille."),
+    phone: str = typer.Option("", "--telephone", help="Téléphone (facultatif)."),
+    kind: str = typer.Option(
+        "", "--type-structure", help="Type de structure (liste de référence, facultatif)."
+    ),
+) -> None:
+    """Inscrire une personne à la main (un appel téléphonique) : elle reçoit la confirmation
+    et l'invitation habituelles ; une adresse déjà connue garde son profil enregistré."""
+    with session_scope() as session:
+        if session.get(Departement, departement.strip()) is None:
+            raise InvalidInput("unknown_departement", value=departement[:10])
+        typed = ProfileInput(
+            email=people.normalize_email(email),
+            first_name=people.clean_name(first_name, "prénom"),
+            last_name=people.clean_name(last_name, "nom"),
+            organisation=people.clean_name(organisation, "structure", 200),
+            profile_id=reference.profile_named(session, profile).id or 0,
+            departement_code=departement.strip(),
+            phone=people.clean_phone(phone) if phone.strip() else None,
+            structure_type_id=reference.structure_type_named(session, kind).id
+            if kind.strip() else None,
+        )  # fmt: skip
+        event = events.lookup(session, code)
+        assert event.id is not None
+        outcome = manual.add(session, event.id, typed, CLI_ACTOR)
+        key = "admin.cli.added" if outcome.confirmed else "admin.cli.added_waiting"
+        message = t(key, email=typed.email, title=event.title, position=outcome.position)
+    console.print(message, markup=False)

@@ -127,10 +127,17 @@ def _table(event: Event, rows: list[SheetRow], blank_rows: int, width: float) ->
     return table
 
 
-def emargement_pdf(session: Session, event: Event, blank_rows: int = 8) -> bytes:
-    """The printable A4 sheet: header, one row per confirmed registration, blank rows."""
+def emargement_pdf(
+    session: Session, event: Event, blank_rows: int = 8, person_ids: set[int] | None = None
+) -> bytes:
+    """The printable A4 sheet: header, one row per confirmed registration, blank rows.
+
+    ``person_ids`` keeps only those people (the rows a coordinator filtered on screen).
+    """
     assert event.id is not None
     rows = rows_for(session, event.id, confirmed_only=True)
+    if person_ids is not None:
+        rows = [row for row in rows if row.person.id in person_ids]
     settings = get_settings()
     buffer = io.BytesIO()
     page = A4 if len(_signature_columns(event)) == 1 else landscape(A4)

@@ -18,6 +18,7 @@ from sqlmodel import Session, select
 from relais import audit
 from relais.events.models import Event
 from relais.exports.safe import safe_text
+from relais.exports.sheets import emargement_pdf
 from relais.i18n import t
 from relais.people.models import Organisation, Person
 from relais.reference.models import Profile, StructureType
@@ -131,12 +132,24 @@ def to_xlsx(event: Event, found: list[Line]) -> bytes:
     return buffer.getvalue()
 
 
-def export(session: Session, event: Event, kind: str, actor: str) -> tuple[str, bytes]:
-    """(file name, content) of the list, recorded in the audit log (personal data leaves)."""
+def export(
+    session: Session, event: Event, kind: str, actor: str, found: list[Line] | None = None
+) -> tuple[str, bytes]:
+    """(file name, content) of the list, recorded in the audit log (personal data leaves).
+
+    ``found`` is the rows a coordinator filtered (all of them otherwise); ``pdf``
+    is the émargement sheet of the confirmed people among them.
+    """
     assert event.id is not None
-    found = lines(session, event.id)
-    content = to_xlsx(event, found) if kind == "xlsx" else to_csv(found)
+    found = lines(session, event.id) if found is None else found
+    if kind == "pdf":
+        people = {line.person.id for line in found if line.person.id is not None}
+        content = emargement_pdf(session, event, person_ids=people)
+        name = f"emargement-{event.code}.pdf"
+    else:
+        content = to_xlsx(event, found) if kind == "xlsx" else to_csv(found)
+        name = f"inscriptions-{event.code}.{kind}"
     audit.record(
         session, actor, "registrations.exported", "event", event.id, format=kind, rows=len(found)
     )
-    return f"inscriptions-{event.code}.{kind}", content
+    return name, content

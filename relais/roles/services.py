@@ -14,14 +14,14 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, col, select
 
-from relais import audit
+from relais import audit, identifiers
 from relais.db import session_scope
 from relais.errors import DomainError, InvalidInput, NotFound
 from relais.events import services as events
 from relais.networks import services as networks
 from relais.networks.models import Network
-from relais.people.services import by_telegram
-from relais.roles.models import Role, RoleGrant, RoleNetwork
+from relais.people.services import by_telegram, normalize_email
+from relais.roles.models import Role, RoleEmail, RoleEmailNetwork, RoleGrant, RoleNetwork
 from relais.settings import get_settings
 
 
@@ -59,6 +59,7 @@ class Grant:
     role: Role
     networks: frozenset[int] | None
     from_settings: bool = False
+    email: str | None = None
 
 
 @dataclass(frozen=True)
@@ -92,11 +93,8 @@ def grant_of(session: Session, telegram_id: int) -> Grant | None:
     return Grant(telegram_id, Role.COORDINATOR, limited or None)
 
 
-def require(
-    session: Session, telegram_id: int, action: Action, network_id: int | None = None
-) -> Grant:
-    """The caller's grant, or :class:`PermissionDenied` if they may not do ``action``."""
-    grant = grant_of(session, telegram_id)
+def _allowed(grant: Grant | None, action: Action, network_id: int | None) -> Grant:
+    """The one rule every channel applies, whoever the caller is."""
     if grant is None:
         raise PermissionDenied()
     if action in ADMINISTRATOR_ONLY and grant.role != Role.ADMINISTRATOR:
@@ -108,19 +106,76 @@ def require(
     return grant
 
 
-def require_event(session: Session, telegram_id: int, action: Action, event_id: int) -> Grant:
-    """Like :func:`require`, for an event: a limited coordinator needs one of its networks.
-
-    The role is checked before the event is looked up, so a stranger cannot
-    probe which events exist.
-    """
-    grant = require(session, telegram_id, action)
+def _allowed_event(session: Session, grant: Grant, event_id: int) -> Grant:
     if grant.networks is None:
         return grant
     targeted = set(events.network_ids(session, event_id))
     if not targeted & grant.networks:
         raise PermissionDenied()
     return grant
+
+
+def require(
+    session: Session, telegram_id: int, action: Action, network_id: int | None = None
+) -> Grant:
+    """The caller's grant, or :class:`PermissionDenied` if they may not do ``action``."""
+    return _allowed(grant_of(session, telegram_id), action, network_id)
+
+
+def require_event(session: Session, telegram_id: int, action: Action, event_id: int) -> Grant:
+    """Like :func:`require`, for an event: a limited coordinator needs one of its networks.
+
+    The role is checked before the event is looked up, so a stranger cannot
+    probe which events exist.
+    """
+    return _allowed_event(session, require(session, telegram_id, action), event_id)
+
+
+def principal_of_telegram(telegram_id: int) -> str:
+    """How a browser session names a coordinator known by Telegram (also the audit actor)."""
+    return actor(telegram_id)
+
+
+def principal_of_email(email: str) -> str:
+    return f"email:{email.lower()}"
+
+
+def grant_of_email(session: Session, email: str) -> Grant | None:
+    """The role given to this address now (``relais admin grant --email``)."""
+    row = session.get(RoleEmail, email.lower())
+    if row is None:
+        return None
+    if row.role == Role.ADMINISTRATOR:
+        return Grant(0, Role.ADMINISTRATOR, None, email=row.email)
+    limited = frozenset(
+        session.exec(select(RoleEmailNetwork.network_id).where(RoleEmailNetwork.email == row.email))
+    )
+    return Grant(0, Role.COORDINATOR, limited or None, email=row.email)
+
+
+def grant_of_principal(session: Session, principal: str) -> Grant | None:
+    """The role now of ``telegram:<id>`` or ``email:<address>``, read in the caller's transaction."""
+    kind, _, value = principal.partition(":")
+    if kind == "telegram":
+        number = identifiers.parse(value, maximum=identifiers.MAX_TELEGRAM_ID)
+        return grant_of(session, number) if number is not None else None
+    if kind == "email" and value:
+        return grant_of_email(session, value)
+    return None
+
+
+def require_principal(
+    session: Session, principal: str, action: Action, network_id: int | None = None
+) -> Grant:
+    """:func:`require` for a browser session: the role is read again at every request."""
+    return _allowed(grant_of_principal(session, principal), action, network_id)
+
+
+def require_principal_event(
+    session: Session, principal: str, action: Action, event_id: int
+) -> Grant:
+    """:func:`require_event` for a browser session."""
+    return _allowed_event(session, require_principal(session, principal, action), event_id)
 
 
 def visible_network_ids(session: Session, telegram_id: int) -> frozenset[int] | None:
@@ -208,3 +263,57 @@ def list_roles(session: Session) -> list[RoleView]:
 def _person_name(session: Session, telegram_id: int) -> str:
     person = by_telegram(session, telegram_id)
     return person.full_name if person is not None else ""
+
+
+def grant_email(
+    session: Session, email: str, role: Role, by: str, network_refs: list[str] | None = None
+) -> RoleEmail:
+    """Give (or change) the role of an address: it may then sign in to the web back office."""
+    address = normalize_email(email)
+    limited: list[Network] = [networks.lookup(session, ref) for ref in network_refs or []]
+    if limited and role == Role.ADMINISTRATOR:
+        raise InvalidInput("admin_role_networks")
+    row = session.get(RoleEmail, address)
+    if row is None:
+        row = RoleEmail(email=address, role=role, granted_by=by[:80])
+    row.role = role
+    row.granted_by = by[:80]
+    session.add(row)
+    session.flush()
+    for old in session.exec(select(RoleEmailNetwork).where(RoleEmailNetwork.email == address)):
+        session.delete(old)
+    session.flush()
+    for network_id in sorted({n.id for n in limited if n.id is not None}):
+        session.add(RoleEmailNetwork(email=address, network_id=network_id))
+    session.flush()
+    audit.record(
+        session, by, "role.granted", "email", None,
+        email=address, role=role.value, networks=[n.code for n in limited],
+    )  # fmt: skip
+    return row
+
+
+def revoke_email(session: Session, email: str, by: str) -> None:
+    """Take an address's role away; its open back-office sessions stop at the next request."""
+    address = email.strip().lower()
+    row = session.get(RoleEmail, address)
+    if row is None:
+        raise NotFound("admin_email_role_not_found", email=address[:80])
+    for old in session.exec(select(RoleEmailNetwork).where(RoleEmailNetwork.email == address)):
+        session.delete(old)
+    session.flush()
+    session.delete(row)
+    session.flush()
+    audit.record(session, by, "role.revoked", "email", None, email=address)
+
+
+def list_email_roles(session: Session) -> list[tuple[RoleEmail, list[str]]]:
+    """Addresses with a role, and the names of the networks each is limited to."""
+    names = {n.id: n.name for n in session.exec(select(Network))}
+    found = []
+    for row in session.exec(select(RoleEmail).order_by(col(RoleEmail.email))):
+        limited = session.exec(
+            select(RoleEmailNetwork.network_id).where(RoleEmailNetwork.email == row.email)
+        ).all()
+        found.append((row, sorted(names[n] for n in limited)))
+    return found

@@ -1,0 +1,1 @@
+"""Signing in to the coordinators' back office: mailed links and browser sessions."""

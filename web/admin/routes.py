@@ -1,0 +1,42 @@
+"""The back office's addresses, under ``/gestion`` (joined through the ``relais.web`` entry point)."""
+
+from __future__ import annotations
+
+from starlette.routing import Route
+
+from web.admin import event_form, pages, registrations, signin, today
+from web.admin.base import action, stylesheet, view
+
+EVENT = "/gestion/evenements/{event}"
+
+
+def routes() -> list[Route]:
+    return [
+        Route("/gestion/gestion.css", stylesheet, methods=["GET"]),
+        Route("/gestion/connexion", signin.request_form, methods=["GET"]),
+        Route("/gestion/connexion", signin.request_link, methods=["POST"]),
+        Route("/gestion/connexion/telegram", signin.telegram, methods=["GET"]),
+        Route("/gestion/connexion/{token}", signin.link_form, methods=["GET"]),
+        Route("/gestion/connexion/{token}", signin.use_link, methods=["POST"]),
+        Route("/gestion/deconnexion", signin.sign_out, methods=["POST"]),
+        Route("/gestion/", view(pages.dashboard), methods=["GET"]),
+        Route("/gestion/evenements", view(pages.event_list), methods=["GET"]),
+        Route("/gestion/evenements/nouveau", view(event_form.new_form), methods=["GET"]),
+        Route("/gestion/evenements/nouveau", action(event_form.create), methods=["POST"]),
+        Route(EVENT, view(pages.event_page), methods=["GET"]),
+        Route(EVENT + "/modifier", view(event_form.edit_form), methods=["GET"]),
+        Route(EVENT + "/modifier", action(event_form.save), methods=["POST"]),
+        Route(EVENT + "/publier", action(event_form.publish), methods=["POST"]),
+        Route(EVENT + "/annuler", view(event_form.cancel_form), methods=["GET"]),
+        Route(EVENT + "/annuler", action(event_form.cancel), methods=["POST"]),
+        Route(EVENT + "/dupliquer", view(event_form.duplicate_form), methods=["GET"]),
+        Route(EVENT + "/dupliquer", action(event_form.duplicate), methods=["POST"]),
+        Route(EVENT + "/export.{kind}", view(registrations.export), methods=["GET"]),
+        Route(EVENT + "/ajouter", view(registrations.add_form), methods=["GET"]),
+        Route(EVENT + "/ajouter", action(registrations.add), methods=["POST"]),
+        Route(EVENT + "/inscriptions", action(registrations.act), methods=["POST"]),
+        Route(EVENT + "/ecrire", action(registrations.write), methods=["POST"]),
+        Route(EVENT + "/jour-j", view(today.roster_page), methods=["GET"]),
+        Route(EVENT + "/jour-j", action(today.mark), methods=["POST"]),
+        Route(EVENT + "/affiche.pdf", view(today.poster), methods=["GET"]),
+    ]
