@@ -1,6 +1,6 @@
 """Back office: roles given to e-mail addresses, single-use sign-in links, staff sessions
 
-Revision ID: 0014_backoffice
+Revision ID: 0013_backoffice
 Revises: 0012_demo_marks
 Create Date: 2026-11-30 07:00:00.000000
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-revision: str = "0014_backoffice"
+revision: str = "0013_backoffice"
 down_revision: str | None = "0012_demo_marks"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
