@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 from sqlmodel import Session
 
 from relais.access import tokens
@@ -60,6 +60,7 @@ def page(browser: Browser) -> Iterator[Page]:
 def check_accessibility(page: Page) -> None:
     """axe-core on the page as shown: no serious or critical violation."""
     assert AXE.exists(), f"{AXE} missing: make axe (npm install of axe-core) installs it"
+    page.wait_for_load_state()
     page.add_script_tag(path=str(AXE))
     result = page.evaluate(
         "async () => await axe.run(document, {runOnly: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice']})"
@@ -151,7 +152,8 @@ def test_find_register_receive_open_cancel_and_promote(
     page.get_by_role("link", name=re.compile("Me désinscrire")).click()
     check_accessibility(page)
     page.get_by_role("button", name="Confirmer ma désinscription").click()
-    assert "Votre désinscription est enregistrée" in page.content()
+    # The answer is a redirect: wait for the page it leads to before reading it.
+    expect(page.get_by_text("Votre désinscription est enregistrée")).to_be_visible()
 
     later = live.deliver()
     promoted = [m for m in later if m["To"] == "second@exemple.fr" and "Une place" in m["Subject"]]
