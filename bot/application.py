@@ -22,8 +22,10 @@ from bot.outbox import OutboxSender, purge_done
 from bot.texts import say
 from bot.webhook import WebhookServer
 from bot.work import in_thread
+from relais.delivery import Job
 from relais.i18n import t
 from relais.settings import Settings
+from scheduler.component import Periodic
 
 log = logging.getLogger("relais.bot")
 POLL_TIMEOUT = 10
@@ -57,15 +59,17 @@ def command_list() -> list[BotCommand]:
     return [BotCommand(name, say(f"commands.{name}")) for name, _callback in handlers.COMMANDS]
 
 
-async def _purge_hourly() -> None:
+async def _purge() -> None:
     """Abandoned conversations and old outbox rows are not kept (RGPD: no longer than needed)."""
-    while True:
-        try:
-            await in_thread(conversation.purge_abandoned)
-            await in_thread(purge_done)
-        except Exception:
-            log.exception(t("logs.bot_purge_failed"))
-        await asyncio.sleep(3600)
+    try:
+        await in_thread(conversation.purge_abandoned)
+        await in_thread(purge_done)
+    except Exception:
+        log.exception(t("logs.bot_purge_failed"))
+
+
+#: The hourly purge, handed to the scheduler with the outbox sender's wake-up.
+PURGE_JOB = Job("bot.purge", 3600, _purge, grace=600)
 
 
 async def _quietly_shut(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
@@ -86,7 +90,7 @@ class BotComponent:
         self.application: Application[Any, Any, Any, Any, Any, Any] | None = None
         self.sender: OutboxSender | None = None
         self.webhook: WebhookServer | None = None
-        self.housekeeping: asyncio.Task[None] | None = None
+        self.jobs: Periodic | None = None
         self.connecting: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
@@ -139,16 +143,16 @@ class BotComponent:
         self.application = application
         self.sender = OutboxSender(application.bot)
         await self.sender.start()
-        self.housekeeping = asyncio.create_task(_purge_hourly(), name="bot-purge")
+        self.jobs = Periodic(self.name, [self.sender.job, PURGE_JOB])
+        await self.jobs.start()
         log.info(say("started", username=application.bot.username, mode=mode))
 
     async def stop(self) -> None:
         if self.connecting is not None:
             self.connecting.cancel()
             await asyncio.gather(self.connecting, return_exceptions=True)
-        if self.housekeeping is not None:
-            self.housekeeping.cancel()
-            await asyncio.gather(self.housekeeping, return_exceptions=True)
+        if self.jobs is not None:
+            await self.jobs.stop()
         if self.sender is not None:
             await self.sender.stop()
         if self.webhook is not None:
@@ -178,6 +182,7 @@ class OutboxComponent:
         self.settings = settings
         self.bot: Bot | None = None
         self.sender: OutboxSender | None = None
+        self.jobs: Periodic | None = None
 
     async def start(self) -> None:
         logging.getLogger("httpx").setLevel(logging.WARNING)  # URLs contain the token
@@ -190,8 +195,12 @@ class OutboxComponent:
             log.warning(say("unreachable", error=str(error)[:120]))
         self.sender = OutboxSender(self.bot)
         await self.sender.start()
+        self.jobs = Periodic(self.name, [self.sender.job])
+        await self.jobs.start()
 
     async def stop(self) -> None:
+        if self.jobs is not None:
+            await self.jobs.stop()
         if self.sender is not None:
             await self.sender.stop()
         if self.bot is not None:

@@ -10,8 +10,6 @@ each session (the follow-up e-mail links to the same survey on the web).
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from datetime import datetime, timedelta
 from typing import Any
@@ -31,6 +29,7 @@ from relais import identifiers
 from relais.attendance import services as attendance
 from relais.attendance.models import Attendance, AttendanceMethod, AttendanceStatus
 from relais.db import session_scope
+from relais.delivery import Job
 from relais.errors import DomainError, InvalidInput, NotFound
 from relais.events import services as events
 from relais.events import visibility
@@ -45,6 +44,7 @@ from relais.satisfaction import services as satisfaction
 from relais.satisfaction.models import SatisfactionAnswer
 from relais.settings import Settings
 from relais.timefmt import local, utcnow
+from scheduler.component import Periodic
 
 log = logging.getLogger(__name__)
 CHECKIN_PREFIX = "p_"
@@ -363,37 +363,22 @@ def queue_survey_prompts(now: datetime | None = None) -> int:
     return queued
 
 
-class SurveyPrompts:
-    """What ``relais run`` keeps alive: a sweep every few minutes, then a nudge to the sender."""
-
-    name = "survey-prompts"
-
-    def __init__(self) -> None:
-        self.task: asyncio.Task[None] | None = None
-
-    async def start(self) -> None:
-        self.task = asyncio.create_task(self._sweep_forever(), name="survey-prompts")
-
-    async def _sweep_forever(self) -> None:
-        while True:
-            try:
-                if await in_thread(queue_survey_prompts):
-                    wake()
-            except Exception:
-                log.exception(t("logs.survey_sweep_failed", seconds=SWEEP_SECONDS))
-            await asyncio.sleep(SWEEP_SECONDS)
-
-    async def stop(self) -> None:
-        if self.task is not None:
-            self.task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self.task
-            self.task = None
+async def _sweep() -> None:
+    """Prompts due now become outbox rows; the sender is told at once."""
+    try:
+        if await in_thread(queue_survey_prompts):
+            wake()
+    except Exception:
+        log.exception(t("logs.survey_sweep_failed", seconds=SWEEP_SECONDS))
 
 
-def component(settings: Settings) -> SurveyPrompts | None:
-    """Only with a bot: without a token there is nobody to ask on Telegram."""
-    return SurveyPrompts() if settings.telegram_bot_token else None
+def component(settings: Settings) -> Periodic | None:
+    """The sweep every few minutes, handed to the scheduler; only with a bot (without a
+    token there is nobody to ask on Telegram)."""
+    if not settings.telegram_bot_token:
+        return None
+    sweep = Job("bot.survey_prompts", SWEEP_SECONDS, _sweep, grace=SWEEP_SECONDS)
+    return Periodic("survey-prompts", [sweep])
 
 
 # -- wiring ---------------------------------------------------------------------

@@ -1,6 +1,6 @@
 """Handing one prepared message to the SMTP relay, or to a ``.eml`` file without one.
 
-The answer is reduced to a :class:`Result`: accepted, to retry (4xx, the
+The answer is reduced to the engine's :class:`~relais.delivery.Result`: accepted, to retry (4xx, the
 server unreachable) or failed (5xx), and whether the address itself is bad
 (enhanced status 5.1.x; 5.7.x is a policy refusal, not the address's fault).
 """
@@ -16,6 +16,7 @@ from pathlib import Path
 
 import aiosmtplib
 
+from relais.delivery import Result
 from relais.settings import Settings
 
 _ENHANCED = re.compile(r"\b([245])\.(\d{1,3})\.(\d{1,3})\b")
@@ -66,15 +67,10 @@ class Prepared:
     to: str
     data: bytes
 
-
-@dataclass(frozen=True)
-class Result:
-    row_id: int
-    accepted: bool
-    reply: str
-    retry: bool = False
-    bad_address: bool = False
-    address: str = ""
+    @property
+    def key(self) -> None:
+        """No pacing per address: the overall rate is the relay's."""
+        return None
 
 
 def accepted(prepared: Prepared, reply: str) -> Result:

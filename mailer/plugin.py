@@ -1,5 +1,5 @@
 """The mailer as a Relais plugin: its tables, its domain-event handlers, its commands
-and the component ``relais run`` keeps alive (the scheduler waking the dispatcher)."""
+and the component ``relais run`` keeps alive (the mail delivery loop and its jobs)."""
 
 from __future__ import annotations
 
@@ -21,9 +21,9 @@ def subscribe() -> None:
 
 
 def component(settings: Settings) -> Any:
-    from scheduler.component import MailScheduler
+    from mailer.component import MailComponent
 
-    return MailScheduler(settings)
+    return MailComponent(settings)
 
 
 def worker_component(settings: Settings) -> Any:

@@ -1,6 +1,6 @@
 """Reminders and thank-you notes by Telegram too, for people who use the bot.
 
-Queued with the bot's own outbox (``bot.outbox.queue_message``) in the same
+Queued in the core's chat outbox (``relais.delivery.chat.queue_message``) in the same
 transaction that marks the reminder sent, so Telegram's pacing and blocked
 users are the bot's business, and a reminder goes out once on each channel.
 """
@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from sqlmodel import Session
 
-from bot.outbox import queue_message
 from mailer.kinds import resources
 from mailer.models import Reminder, ReminderKind
 from mailer.reminders import when_relative
+from relais.delivery.chat import queue_message
 from relais.events.models import Event
 from relais.events.services import place_label
 from relais.people.models import Person

@@ -9,6 +9,7 @@ from sqlmodel import SQLModel
 from relais.attendance.models import Attendance, AttendanceMethod, AttendanceStatus
 from relais.audit import AuditEntry
 from relais.bounces.models import AddressBounce
+from relais.delivery.chat import ChatMessage, ChatState
 from relais.demo.models import DemoRow
 from relais.events.models import (
     Event,
@@ -33,7 +34,7 @@ metadata = SQLModel.metadata
 
 __all__ = [
     "AddressBounce", "Attendance", "AttendanceMethod", "AttendanceStatus", "AuditEntry",
-    "Broadcast", "CalendarAnswer", "Consent",
+    "Broadcast", "CalendarAnswer", "ChatMessage", "ChatState", "Consent",
     "ConsentPurpose", "DemoRow", "Departement", "Event", "EventAudience", "EventFormat", "EventNetwork",
     "EventStatus", "ImportRun", "InstallationSecret", "Invitation", "Network", "NetworkMember",
     "Organisation", "Person", "Profile", "Registration", "RegistrationStatus", "Role", "RoleEmail",

@@ -1,98 +1,85 @@
-"""What runs on time inside ``relais run``: an APScheduler in the running event loop.
+"""The one way Relais runs periodic work: an APScheduler in the running event loop.
 
-APScheduler only wakes things up. The work to do is rows in the database (the
-outbox, the reminders), so no job state is pickled and nothing is lost on
-restart: the jobs have fixed ids, ``replace_existing=True``, and coalesce
-missed runs into one.
+Channels hand it :class:`relais.delivery.Job` entries (name, interval,
+coroutine): the wake-up of their delivery loops, the reminder sweep, the
+survey prompts, the hourly purge. APScheduler only wakes things up. The work
+to do is rows in the database, so no job is pickled (the memory job store)
+and nothing is lost on restart: jobs have fixed ids, ``replace_existing=True``,
+coalesce missed runs into one and say how late a run may start.
+The scheduler imports no channel.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-from datetime import UTC
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
 
+from apscheduler.job import Job as ScheduledJob
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from mailer import reminders
-from mailer.dispatch import Dispatcher
-from relais import signals
-from relais.i18n import t
-from relais.settings import Settings
+from relais.delivery import Job
 
 log = logging.getLogger(__name__)
 
-DISPATCH_JOB = "mail.dispatch"
-REMINDERS_JOB = "mail.reminders"
-REMINDERS_EVERY_SECONDS = 60
-#: Domain events after which an e-mail is waiting: wake the dispatcher at once.
-WAKING_EVENTS = (
-    signals.Registered, signals.Waitlisted, signals.Promoted, signals.RegistrationCancelled,
-    signals.EventChanged, signals.EventCancelled,
-)  # fmt: skip
 
+class Scheduler:
+    """This process's APScheduler, started in the running loop at the first job added."""
 
-class MailScheduler:
-    name = "mailer"
-
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-        self.dispatcher: Dispatcher | None = None
-        self.scheduler: AsyncIOScheduler | None = None
-        self._wake = asyncio.Event()
+    def __init__(self) -> None:
+        self._aps: AsyncIOScheduler | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._sender: asyncio.Task[None] | None = None
+
+    def _running(self) -> AsyncIOScheduler:
+        loop = asyncio.get_running_loop()
+        if self._aps is None or self._loop is not loop or not self._aps.running:
+            self._aps = AsyncIOScheduler(timezone=UTC, event_loop=loop)
+            self._loop = loop
+            self._aps.start()
+        return self._aps
+
+    def add(self, job: Job) -> None:
+        extra: dict[str, Any] = {"next_run_time": datetime.now(UTC)} if job.at_start else {}
+        self._running().add_job(
+            job.run, "interval", seconds=job.seconds, id=job.name, name=job.name,
+            replace_existing=True, coalesce=True, max_instances=1, misfire_grace_time=int(job.grace),
+            **extra,
+        )  # fmt: skip
+
+    def remove(self, name: str) -> None:
+        """Drop a job; the scheduler stops with its last one."""
+        if self._aps is None or not self._aps.running:
+            return
+        if self._aps.get_job(name) is not None:
+            self._aps.remove_job(name)
+        if not self._aps.get_jobs():
+            self._aps.shutdown(wait=False)
+            self._aps = None
+
+    def jobs(self) -> list[ScheduledJob]:
+        return list(self._aps.get_jobs()) if self._aps is not None else []
+
+
+_scheduler = Scheduler()
+
+
+def scheduler() -> Scheduler:
+    return _scheduler
+
+
+class Periodic:
+    """A component that keeps ``jobs`` in the scheduler while it runs."""
+
+    def __init__(self, name: str, jobs: Sequence[Job]) -> None:
+        self.name = name
+        self.job_list = list(jobs)
 
     async def start(self) -> None:
-        self._loop = asyncio.get_running_loop()
-        self.dispatcher = Dispatcher(self.settings)
-        self.scheduler = AsyncIOScheduler(timezone=UTC)
-        self.scheduler.add_job(
-            self.wake, "interval", seconds=self.settings.mail_poll_seconds, id=DISPATCH_JOB,
-            replace_existing=True, coalesce=True, max_instances=1, misfire_grace_time=30,
-        )  # fmt: skip
-        self.scheduler.add_job(
-            self.queue_reminders, "interval", seconds=REMINDERS_EVERY_SECONDS, id=REMINDERS_JOB,
-            replace_existing=True, coalesce=True, max_instances=1, misfire_grace_time=300,
-        )  # fmt: skip
-        self.scheduler.start()
-        for kind in WAKING_EVENTS:
-            signals.after_commit(kind, self._poke)
-        self._sender = asyncio.create_task(self._send_forever(), name="mail-dispatcher")
-        self.wake()
-
-    def wake(self) -> None:
-        """Ask the dispatcher for a pass over the outbox (the interval job calls this)."""
-        self._wake.set()
-
-    def _poke(self, _event: signals.DomainEvent) -> None:
-        """After-commit hook: may run in another thread, so hop onto the loop."""
-        if self._loop is not None and not self._loop.is_closed():
-            self._loop.call_soon_threadsafe(self._wake.set)
-
-    async def queue_reminders(self) -> None:
-        queued = await asyncio.to_thread(reminders.queue_due)
-        if queued:
-            self.wake()
-
-    async def _send_forever(self) -> None:
-        assert self.dispatcher is not None
-        while True:
-            await self._wake.wait()
-            self._wake.clear()
-            try:
-                await self.dispatcher.run_once()
-            except Exception:
-                log.exception(t("logs.dispatch_failed"))
+        for job in self.job_list:
+            _scheduler.add(job)
 
     async def stop(self) -> None:
-        self._loop = None
-        if self.scheduler is not None and self.scheduler.running:
-            self.scheduler.shutdown(wait=False)
-        if self._sender is not None:
-            self._sender.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._sender
-        if self.dispatcher is not None:
-            await self.dispatcher.close()
+        for job in self.job_list:
+            _scheduler.remove(job.name)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlmodel import Session, select
 
 from bot.models import BotOutboxMessage, OutboxState
-from bot.outbox import claim_due, queue_message, release
-from relais.workers import register
+from bot.outbox import TelegramChannel, queue_message
+from relais.delivery import DeliveryEngine
 
 
 def _queue(session: Session, count: int) -> None:
@@ -27,21 +27,23 @@ def _states(session: Session) -> dict[str, int]:
 
 def test_two_senders_split_the_rows_and_a_dead_ones_come_back(session: Session) -> None:
     _queue(session, 6)
-    first, second = register(session.get_bind()), register(session.get_bind())  # type: ignore[arg-type]
+    bind = session.get_bind()
+    first = DeliveryEngine(TelegramChannel(), [], engine=bind)  # type: ignore[arg-type]
+    second = DeliveryEngine(TelegramChannel(), [], engine=bind)  # type: ignore[arg-type]
     try:
-        mine = claim_due(first, 4)
-        theirs = claim_due(second, 10)
+        mine = first.claim(4)
+        theirs = second.claim(10)
         assert len(mine) == 4 and len(theirs) == 2
         assert {m.id for m in mine}.isdisjoint({m.id for m in theirs})
-        assert claim_due(second, 10) == []  # the first is alive: its rows stay with it
+        assert second.claim(10) == []  # the first is alive: its rows stay with it
         assert _states(session) == {OutboxState.SENDING: 6}
 
-        first.close()  # its process died
-        back = claim_due(second, 10)
+        first.liveness.close()  # its process died
+        back = second.claim(10)
         assert sorted(m.id for m in back) == sorted(m.id for m in mine)
 
-        release([m.id for m in back])  # a chat that must wait: given back, pending again
+        second.release([(m.id, 0.0) for m in back])  # a chat that must wait: pending again
         assert _states(session) == {OutboxState.PENDING: 4, OutboxState.SENDING: 2}
     finally:
-        first.close()  # closing twice is harmless
-        second.close()
+        first.liveness.close()  # closing twice is harmless
+        second.liveness.close()

@@ -1,4 +1,4 @@
-"""The scheduler component inside a running loop, and ``relais mail status / retry``."""
+"""The mail component and its jobs in a running loop, and ``relais mail status / retry``."""
 
 from __future__ import annotations
 
@@ -14,7 +14,8 @@ from mailer.models import OutboxMessage, OutboxState
 from mailer.outbox import enqueue
 from relais.registrations import services as registrations
 from relais.settings import get_settings
-from scheduler.component import DISPATCH_JOB, REMINDERS_JOB, MailScheduler
+from mailer.component import DISPATCH_JOB, REMINDERS_JOB, MailComponent
+from scheduler.component import scheduler
 from tests.factories import make_event, make_person
 from tests.mail.conftest import SmtpRecorder
 
@@ -22,11 +23,10 @@ from tests.mail.conftest import SmtpRecorder
 async def test_component_sends_right_after_a_registration(
     session: Session, smtp_server: SmtpRecorder
 ) -> None:
-    component = MailScheduler(get_settings())
+    component = MailComponent(get_settings())
     await component.start()
     try:
-        assert component.scheduler is not None
-        jobs = {job.id: job for job in component.scheduler.get_jobs()}
+        jobs = {job.id: job for job in scheduler().jobs()}
         assert set(jobs) == {DISPATCH_JOB, REMINDERS_JOB}
         assert all(job.coalesce and job.misfire_grace_time for job in jobs.values())
         event = make_event(session)

@@ -1,0 +1,71 @@
+"""What ``relais run`` and ``relais worker`` keep alive for e-mail.
+
+The mail outbox's delivery loop (:class:`mailer.dispatch.Dispatcher` on the
+core engine), and the periodic jobs handed to the scheduler: the loop's
+wake-up every ``mail_poll_seconds`` and the reminder sweep every minute.
+Committed domain events that queue an e-mail wake the loop at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from mailer import reminders
+from mailer.dispatch import Dispatcher
+from relais import signals
+from relais.delivery import DeliveryLoop, Job, wake
+from relais.delivery.chat import wake_sender
+from relais.settings import Settings
+from scheduler.component import Periodic
+
+DISPATCH_JOB = "mail.dispatch"
+REMINDERS_JOB = "mail.reminders"
+REMINDERS_EVERY_SECONDS = 60
+#: Domain events after which an e-mail is waiting: wake the dispatcher at once.
+WAKING_EVENTS = (
+    signals.Registered, signals.Waitlisted, signals.Promoted, signals.RegistrationCancelled,
+    signals.EventChanged, signals.EventCancelled,
+)  # fmt: skip
+
+
+def _poke(_event: signals.DomainEvent) -> None:
+    """After-commit hook: may run in another thread (``wake`` hops onto the loop)."""
+    wake(DISPATCH_JOB)
+
+
+async def queue_reminders() -> None:
+    """Reminders due now become rows (e-mail and Telegram); their senders are woken."""
+    if await asyncio.to_thread(reminders.queue_due):
+        wake(DISPATCH_JOB)
+        wake_sender()
+
+
+class MailComponent:
+    name = "mailer"
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.dispatcher: Dispatcher | None = None
+        self.loop: DeliveryLoop | None = None
+        self.periodic: Periodic | None = None
+
+    async def start(self) -> None:
+        self.dispatcher = Dispatcher(self.settings)
+        self.loop = DeliveryLoop(DISPATCH_JOB, self.dispatcher, self.settings.mail_poll_seconds)
+        await self.loop.start()
+        reminders_job = Job(REMINDERS_JOB, REMINDERS_EVERY_SECONDS, queue_reminders, grace=300)
+        self.periodic = Periodic(self.name, [self.loop.job, reminders_job])
+        await self.periodic.start()
+        for kind in WAKING_EVENTS:
+            signals.after_commit(kind, _poke)
+
+    def wake(self) -> None:
+        """Ask the dispatcher for a pass over the outbox."""
+        if self.loop is not None:
+            self.loop.wake()
+
+    async def stop(self) -> None:
+        if self.periodic is not None:
+            await self.periodic.stop()
+        if self.loop is not None:
+            await self.loop.stop()

@@ -1,0 +1,95 @@
+"""Running an engine's passes, and the periodic jobs channels hand to the scheduler.
+
+A :class:`DeliveryLoop` runs a pass of its engine each time it is woken: by
+its periodic :class:`Job` (the scheduler calls :meth:`DeliveryLoop.tick`), by
+:func:`wake` after a commit queued rows, or when rows it deferred (their key
+had to wait) become free. It keeps no state of its own: the rows are the
+work, so a restart loses nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from relais.delivery.engine import DeliveryEngine
+from relais.i18n import t
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Job:
+    """Periodic work a channel hands to the scheduler: ``run`` every ``seconds``.
+
+    ``name`` is the job's fixed id; ``grace`` how late a missed run may still
+    start (later ones are coalesced into one); ``at_start`` runs it once at
+    once too.
+    """
+
+    name: str
+    seconds: float
+    run: Callable[[], Awaitable[None]]
+    grace: float = 30.0
+    at_start: bool = True
+
+
+_running: dict[str, set[DeliveryLoop]] = {}
+
+
+def wake(name: str) -> None:
+    """Ask this process's running loops called ``name`` for a pass; safe from any thread."""
+    for loop in list(_running.get(name, ())):
+        loop.wake()
+
+
+class DeliveryLoop:
+    """Runs ``engine``'s passes when woken; its :attr:`job` is the periodic wake-up."""
+
+    def __init__(self, name: str, engine: DeliveryEngine, every: float) -> None:
+        self.name = name
+        self.engine = engine
+        self.job = Job(name, every, self.tick)
+        self._event = asyncio.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._task = asyncio.create_task(self._forever(), name=self.name)
+        _running.setdefault(self.name, set()).add(self)
+        self.wake()
+
+    async def tick(self) -> None:
+        """The scheduler's periodic call."""
+        self._event.set()
+
+    def wake(self) -> None:
+        """Safe from any thread (after-commit handlers run in the committing one)."""
+        if self._loop is not None and not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(self._event.set)
+
+    async def _forever(self) -> None:
+        assert self._loop is not None
+        while True:
+            await self._event.wait()
+            self._event.clear()
+            try:
+                await self.engine.run_once()
+            except Exception:
+                log.exception(t("logs.delivery_pass_failed", name=self.name))
+            if self.engine.next_wake is not None:
+                self._loop.call_later(self.engine.next_wake, self._event.set)
+
+    async def stop(self) -> None:
+        _running.get(self.name, set()).discard(self)
+        self._loop = None
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        await self.engine.close()
