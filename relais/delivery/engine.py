@@ -31,7 +31,7 @@ import enum
 import logging
 from collections.abc import Hashable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from sqlalchemy import and_, bindparam, or_, update
@@ -39,7 +39,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, create_engine, select
 
 from relais.db import get_engine, is_postgresql, session_scope
-from relais.delivery.pacing import Pacing
+from relais.delivery.pacing import MAX_KEYS, Pacing
 from relais.i18n import t
 from relais.timefmt import utcnow
 from relais.workers import Liveness, register
@@ -47,6 +47,7 @@ from relais.workers import Liveness, register
 log = logging.getLogger(__name__)
 #: How long answers gather before one transaction records them all (bounded by the window).
 GROUP_COMMIT_SECONDS = 0.01
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 class Item(Protocol):
@@ -180,6 +181,7 @@ class DeliveryEngine:
         self._unrecorded = 0
         self._recorded = asyncio.Event()
         self._liveness: Liveness | None = None
+        self._deferred: dict[Hashable | None, datetime] = {}
         #: After a pass that deferred rows: in how many seconds the first is free.
         self.next_wake: float | None = None
 
@@ -235,10 +237,10 @@ class DeliveryEngine:
 
     async def _hand_over(
         self, run: _Pass, results: asyncio.Queue[Result | None], rows: list[Any]
-    ) -> list[tuple[int, float]]:
+    ) -> list[tuple[int, datetime]]:
         """Render ``rows`` into the ready queue; returns the rows whose key must wait."""
         prefetch = 2 * len(self.transports)
-        deferred: list[tuple[int, float]] = []
+        deferred: list[tuple[int, datetime]] = []
         handled: set[int] = set()
         with Session(self._reader) as session:
             for item in self.channel.render(session, rows):
@@ -255,7 +257,7 @@ class DeliveryEngine:
                     continue
                 wait = self.pacing.wait_for(item.key)
                 if wait:
-                    deferred.append((item.row_id, wait))
+                    deferred.append((item.row_id, self._defer(item.key, wait)))
                     run.deferred(wait)
                     continue
                 self.pacing.take(item.key)
@@ -296,6 +298,16 @@ class DeliveryEngine:
             return Result(item.row_id, False, f"erreur : {error}"[:500], retry=True), False
         finally:
             self.pacing.done(item.key)
+
+    def _defer(self, key: Hashable | None, wait: float) -> datetime:
+        """When a row of ``key`` may be claimed again: never before an earlier row of its key,
+        so that the key's rows keep their order (ties go by id)."""
+        at = max(utcnow() + timedelta(seconds=wait), self._deferred.get(key, _EPOCH))
+        if len(self._deferred) > MAX_KEYS:
+            now = utcnow()
+            self._deferred = {k: when for k, when in self._deferred.items() if when > now}
+        self._deferred[key] = at
+        return at
 
     def _put(self, results: asyncio.Queue[Result | None], *answers: Result) -> None:
         for answer in answers:
@@ -360,12 +372,12 @@ class DeliveryEngine:
                 session.add(row)
             return claimed  # still readable once committed (expire_on_commit=False)
 
-    def release(self, deferred: Sequence[tuple[int, float]]) -> None:
-        """Give back claimed rows that must wait ``seconds`` (their key is busy), untried."""
+    def release(self, deferred: Sequence[tuple[int, datetime]]) -> None:
+        """Give back claimed rows, untried, to be claimed again at the time given (their key
+        is busy till then)."""
         if not deferred:
             return
         model, table = self.outbox.model, self.outbox.model.__table__
-        now = utcnow()
         with session_scope(self.engine) as session:
             session.connection().execute(
                 update(table)
@@ -376,7 +388,7 @@ class DeliveryEngine:
                     attempts=col(model.attempts) - 1,
                     next_attempt_at=bindparam("b_at"),
                 ),
-                [{"b_id": i, "b_at": now + timedelta(seconds=s)} for i, s in deferred],
+                [{"b_id": row_id, "b_at": at} for row_id, at in deferred],
             )
 
     def record(self, results: Sequence[Result]) -> None:

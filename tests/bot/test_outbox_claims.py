@@ -7,6 +7,7 @@ from sqlmodel import Session, select
 from bot.models import BotOutboxMessage, OutboxState
 from bot.outbox import TelegramChannel, queue_message
 from relais.delivery import DeliveryEngine
+from relais.timefmt import utcnow
 
 
 def _queue(session: Session, count: int) -> None:
@@ -42,7 +43,7 @@ def test_two_senders_split_the_rows_and_a_dead_ones_come_back(session: Session) 
         back = second.claim(10)
         assert sorted(m.id for m in back) == sorted(m.id for m in mine)
 
-        second.release([(m.id, 0.0) for m in back])  # a chat that must wait: pending again
+        second.release([(m.id, utcnow()) for m in back])  # a chat that must wait: pending again
         assert _states(session) == {OutboxState.PENDING: 4, OutboxState.SENDING: 2}
     finally:
         first.liveness.close()  # closing twice is harmless
