@@ -12,7 +12,6 @@ The scheduler imports no channel.
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -21,8 +20,6 @@ from apscheduler.job import Job as ScheduledJob
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from relais.delivery import Job
-
-log = logging.getLogger(__name__)
 
 
 class Scheduler:

@@ -10,11 +10,11 @@ from pathlib import Path
 
 from sqlmodel import Session, select
 
+from mailer.component import DISPATCH_JOB, REMINDERS_JOB, MailComponent
 from mailer.models import OutboxMessage, OutboxState
 from mailer.outbox import enqueue
 from relais.registrations import services as registrations
 from relais.settings import get_settings
-from mailer.component import DISPATCH_JOB, REMINDERS_JOB, MailComponent
 from scheduler.component import scheduler
 from tests.factories import make_event, make_person
 from tests.mail.conftest import SmtpRecorder
