@@ -27,6 +27,7 @@ is 5 ms, longer than a whole SMTP exchange).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import enum
 import logging
 from collections.abc import Hashable, Iterator, Sequence
@@ -45,8 +46,9 @@ from relais.timefmt import utcnow
 from relais.workers import Liveness, register
 
 log = logging.getLogger(__name__)
-#: How long answers gather before one transaction records them all (bounded by the window).
-GROUP_COMMIT_SECONDS = 0.01
+#: How long answers may gather before one transaction records them all; a group is
+#: written sooner once it holds half the window, so the transports never wait for it.
+GROUP_COMMIT_SECONDS = 0.1
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -180,6 +182,7 @@ class DeliveryEngine:
         self._window = max(4 * len(self.transports), channel.batch_size)
         self._unrecorded = 0
         self._recorded = asyncio.Event()
+        self._half_full = asyncio.Event()
         self._liveness: Liveness | None = None
         self._deferred: dict[Hashable | None, datetime] = {}
         #: After a pass that deferred rows: in how many seconds the first is free.
@@ -216,6 +219,7 @@ class DeliveryEngine:
                 await producer
             finally:
                 results.put_nowait(None)
+                self._half_full.set()  # the last group goes at once
                 await recorder
             if not run.reachable:
                 self._paused_until = loop.time() + self.pause_when_unreachable
@@ -313,6 +317,8 @@ class DeliveryEngine:
         for answer in answers:
             self._unrecorded += 1
             results.put_nowait(answer)
+        if results.qsize() * 2 >= self._window:
+            self._half_full.set()
 
     def _unreachable(self, row_id: int) -> Result:
         return Result(row_id, False, self.channel.unreachable_reply, retry=True)
@@ -323,8 +329,10 @@ class DeliveryEngine:
         while not done:
             first = await results.get()
             group = [first]
-            if first is not None:
-                await asyncio.sleep(GROUP_COMMIT_SECONDS)
+            if first is not None and results.qsize() * 2 < self._window:
+                self._half_full.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._half_full.wait(), GROUP_COMMIT_SECONDS)
             while not results.empty():
                 group.append(results.get_nowait())
             done = None in group
