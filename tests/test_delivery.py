@@ -16,8 +16,9 @@ from datetime import datetime, timedelta
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from relais.delivery import Channel, DeliveryEngine, Outbox, Pacing, Result, backoff
+from relais.delivery import Channel, DeliveryEngine, DeliveryLoop, Outbox, Pacing, Result, backoff
 from relais.delivery.chat import ChatMessage, ChatState, queue_message
+from relais.delivery.engine import WAKE_MARGIN
 from relais.timefmt import utcnow
 
 
@@ -145,7 +146,7 @@ async def test_one_message_at_a_time_per_key_the_others_wait_their_turn(
     toy = _engine(engine, transport, Pacing(per_key=0.3))
     try:
         assert await toy.run_once() == 2  # one for chat 7, one for chat 8
-        assert toy.next_wake is not None and 0 < toy.next_wake <= 0.3
+        assert toy.next_wake is not None and 0 < toy.next_wake <= 0.3 + WAKE_MARGIN
         waiting = [row for row in _rows(session) if row.state == ChatState.PENDING]
         assert [row.text_html for row in waiting] == ["m1", "m3"]
         assert all(row.attempts == 0 and row.claimed_by is None for row in waiting)
@@ -158,3 +159,21 @@ async def test_one_message_at_a_time_per_key_the_others_wait_their_turn(
     assert [row_id for row_id, _ in chat7] == sorted(row_id for row_id, _ in chat7)  # order kept
     assert all(b - a >= 0.3 for (_, a), (_, b) in itertools.pairwise(chat7))
     assert {row.state for row in _rows(session)} == {ChatState.SENT}
+
+
+async def test_a_loop_wakes_itself_for_the_rows_it_deferred(
+    engine: Engine, session: Session
+) -> None:
+    """Without any scheduler job, the rows a busy key deferred still go, each in turn."""
+    _queue(session, [5, 5, 5])
+    transport = ToyTransport()
+    loop = DeliveryLoop("toy", _engine(engine, transport, Pacing(per_key=0.2)), every=3600)
+    await loop.start()
+    try:
+        for _ in range(200):  # polls the database, at most 20 s
+            if {row.state for row in _rows(session)} == {ChatState.SENT}:
+                break
+            await asyncio.sleep(0.1)
+    finally:
+        await loop.stop()
+    assert [row_id for row_id, _, _ in transport.sent] == [row.id for row in _rows(session)]

@@ -50,6 +50,8 @@ log = logging.getLogger(__name__)
 #: written sooner once it holds half the window, so the transports never wait for it.
 GROUP_COMMIT_SECONDS = 0.1
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+#: A loop woken for deferred rows wakes this long after they are due, so it finds them.
+WAKE_MARGIN = 0.01
 
 
 class Item(Protocol):
@@ -142,10 +144,16 @@ class _Pass:
     taken: asyncio.Event = field(default_factory=asyncio.Event)
     reachable: bool = True
     accepted: int = 0
-    soonest: float | None = None
+    soonest: datetime | None = None
 
-    def deferred(self, seconds: float) -> None:
-        self.soonest = seconds if self.soonest is None else min(self.soonest, seconds)
+    def deferred(self, at: datetime) -> None:
+        self.soonest = at if self.soonest is None else min(self.soonest, at)
+
+    def next_wake(self) -> float | None:
+        """Seconds until the first deferred row is due again (a little after, never before)."""
+        if self.soonest is None:
+            return None
+        return max(0.0, (self.soonest - utcnow()).total_seconds()) + WAKE_MARGIN
 
 
 def reader_engine(engine: Engine) -> Engine:
@@ -223,7 +231,7 @@ class DeliveryEngine:
                 await recorder
             if not run.reachable:
                 self._paused_until = loop.time() + self.pause_when_unreachable
-            self.next_wake = run.soonest
+            self.next_wake = run.next_wake()
             return run.accepted
 
     async def _produce(self, run: _Pass, results: asyncio.Queue[Result | None]) -> None:
@@ -261,8 +269,9 @@ class DeliveryEngine:
                     continue
                 wait = self.pacing.wait_for(item.key)
                 if wait:
-                    deferred.append((item.row_id, self._defer(item.key, wait)))
-                    run.deferred(wait)
+                    at = self._defer(item.key, wait)
+                    deferred.append((item.row_id, at))
+                    run.deferred(at)
                     continue
                 self.pacing.take(item.key)
                 run.ready.put_nowait(item)
