@@ -27,7 +27,6 @@ is 5 ms, longer than a whole SMTP exchange).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import enum
 import logging
 from collections.abc import Hashable, Iterator, Sequence
@@ -332,6 +331,19 @@ class DeliveryEngine:
     def _unreachable(self, row_id: int) -> Result:
         return Result(row_id, False, self.channel.unreachable_reply, retry=True)
 
+    async def _gather_more(self) -> None:
+        """Wait until half the window is waiting or ``GROUP_COMMIT_SECONDS`` passed.
+
+        A timer sets the event rather than ``asyncio.wait_for``, which on Python
+        3.11 may swallow a cancellation arriving as the event is set.
+        """
+        self._half_full.clear()
+        timer = asyncio.get_running_loop().call_later(GROUP_COMMIT_SECONDS, self._half_full.set)
+        try:
+            await self._half_full.wait()
+        finally:
+            timer.cancel()
+
     async def _record_loop(self, results: asyncio.Queue[Result | None]) -> None:
         """Group commit: every answer that arrived while the last commit ran goes in the next."""
         done = False
@@ -339,9 +351,7 @@ class DeliveryEngine:
             first = await results.get()
             group = [first]
             if first is not None and results.qsize() * 2 < self._window:
-                self._half_full.clear()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._half_full.wait(), GROUP_COMMIT_SECONDS)
+                await self._gather_more()
             while not results.empty():
                 group.append(results.get_nowait())
             done = None in group

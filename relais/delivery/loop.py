@@ -74,19 +74,20 @@ class DeliveryLoop:
 
     async def _forever(self) -> None:
         assert self._loop is not None
-        while True:
+        while self._loop is not None:  # None once stopping, should a cancellation be lost
             await self._event.wait()
             self._event.clear()
             try:
                 await self.engine.run_once()
             except Exception:
                 log.exception(t("logs.delivery_pass_failed", name=self.name))
-            if self.engine.next_wake is not None:
+            if self.engine.next_wake is not None and self._loop is not None:
                 self._loop.call_later(self.engine.next_wake, self._event.set)
 
     async def stop(self) -> None:
         _running.get(self.name, set()).discard(self)
         self._loop = None
+        self._event.set()  # a pass lost to a swallowed cancellation still ends the loop
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
