@@ -48,7 +48,7 @@ def main() -> None:
     from relais.migrate import upgrade
     from relais.networks import services as networks
     from relais.people.models import Person
-    from relais.plugins import subscribe_all
+    from wiring import subscribe_all
     from relais.registrations import export as exports
     from relais.registrations.models import Registration, RegistrationStatus
     from relais.timefmt import utcnow

@@ -75,7 +75,7 @@ def _registration_cost(telegram_ids: list[int], code: str) -> float:
     from relais.db import session_scope
     from relais.events import services as events
     from relais.people import services as people
-    from relais.plugins import subscribe_all
+    from wiring import subscribe_all
     from relais.registrations import services as registrations
 
     subscribe_all()

@@ -1,4 +1,4 @@
-"""The Telegram channel, as ``relais run`` and the migrations see it (entry point ``bot``)."""
+"""The Telegram channel, as ``relais run`` and the migrations see it (hooks of the wiring list)."""
 
 from __future__ import annotations
 

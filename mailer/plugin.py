@@ -1,15 +1,13 @@
-"""The mailer as a Relais plugin: its tables, its domain-event handlers, its commands
-and the component ``relais run`` keeps alive (the scheduler waking the dispatcher)."""
+"""The mailer as a channel of the wiring list: its tables, its domain-event handlers and
+its ``relais doctor`` line (the scheduler waking the dispatcher is a channel of its own,
+:mod:`scheduler.plugin`)."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from mailer import access, kinds, models, notify, reminders, telegram
 from mailer.doctor import doctor
-from relais.settings import Settings
 
-__all__ = ["component", "doctor", "models", "subscribe", "worker_component"]
+__all__ = ["doctor", "models", "subscribe"]
 
 
 def subscribe() -> None:
@@ -19,13 +17,3 @@ def subscribe() -> None:
     reminders.subscribe()
     reminders.add_channel(telegram.send_by_telegram)
 
-
-def component(settings: Settings) -> Any:
-    from scheduler.component import MailScheduler
-
-    return MailScheduler(settings)
-
-
-def worker_component(settings: Settings) -> Any:
-    """``relais worker`` runs the same loops: dispatching the outbox, queueing reminders."""
-    return component(settings)

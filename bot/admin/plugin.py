@@ -1,4 +1,4 @@
-"""The admin tools as a plugin (entry point ``admin``): handlers and channel subscriptions."""
+"""The admin tools as a channel of the wiring list: handlers and channel subscriptions."""
 
 from __future__ import annotations
 

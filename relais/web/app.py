@@ -9,7 +9,6 @@ French page; no error ever shows a trace.
 from __future__ import annotations
 
 import logging
-from importlib.metadata import entry_points
 
 from sqlalchemy import text
 from starlette.applications import Starlette
@@ -20,7 +19,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
-from relais import identifiers
+from relais import identifiers, plugins
 from relais.db import get_engine, session_scope
 from relais.errors import DomainError
 from relais.i18n import t
@@ -174,11 +173,8 @@ async def server_error(_request: Request, error: Exception) -> Response:
 
 
 def channel_routes() -> list[Route]:
-    """Pages that channels add (the public agenda of ``web/``) through ``relais.web`` entry points."""
-    found: list[Route] = []
-    for entry in sorted(entry_points(group="relais.web"), key=lambda ep: ep.name):
-        found.extend(entry.load()())
-    return found
+    """Pages that channels add (the public agenda of ``web/``, the back office): the wiring list."""
+    return plugins.web_routes()
 
 
 def routes() -> list[Route]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from importlib.metadata import entry_points
 from typing import Any
 from urllib.parse import urlencode
 
@@ -11,7 +10,7 @@ from sqlmodel import Session, col, select
 from starlette.requests import Request
 from starlette.responses import Response
 
-from relais import identifiers
+from relais import identifiers, plugins
 from relais.errors import NotFound
 from relais.events import listing
 from relais.events import services as events
@@ -33,11 +32,8 @@ REGISTRATION_STATUSES = {"inscrit": RegistrationStatus.CONFIRMED,
 
 def panels(session: Session) -> dict[str, Any]:
     """What the channels add to the dashboard (the mailer: its queue and newsletter),
-    through ``relais.dashboard`` entry points: the web knows no other channel."""
-    found: dict[str, Any] = {}
-    for entry in sorted(entry_points(group="relais.dashboard"), key=lambda ep: ep.name):
-        found[entry.name] = entry.load()(session)
-    return found
+    through the ``panel`` of the wiring list: the web knows no other channel."""
+    return {name: panel(session) for name, panel in plugins.panels()}
 
 
 def networks_of(session: Session, staff: Staff) -> list[Network]:

@@ -1,4 +1,4 @@
-"""The back office's addresses, under ``/gestion`` (joined through the ``relais.web`` entry point)."""
+"""The back office's addresses, under ``/gestion`` (joined through the wiring list)."""
 
 from __future__ import annotations
 
