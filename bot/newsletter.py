@@ -20,11 +20,10 @@ from bot.actor import Actor, linked_person
 from bot.conversation import State
 from bot.texts import Reply, problem, say
 from bot.work import in_thread
-from mailer import newsletter
 from relais.db import session_scope
 from relais.errors import InvalidInput
 from relais.i18n import t
-from relais.newsletter import issues
+from relais.newsletter import issues, sending
 from relais.newsletter import services as subscriptions
 from relais.newsletter.models import Issue, Subscriber, SubscriberStatus
 from relais.settings import get_settings
@@ -136,7 +135,7 @@ def coordinator_view(actor: Actor) -> list[Reply]:
         issue = session.exec(select(Issue).order_by(col(Issue.number).desc())).first()
         if issue is None:
             return [Reply(say("newsletter.no_issue", recipients=active))]
-        progress = newsletter.progress(session, issue.number)
+        progress = sending.progress(session, issue.number)
         recipients = issue.recipients if issue.queue_complete else active
         summary = _page(
             "bot_issue.html", issue=issue, recipients=recipients, progress=progress,

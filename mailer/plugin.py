@@ -4,7 +4,7 @@ its ``relais doctor`` line (the scheduler waking the dispatcher is a channel of 
 
 from __future__ import annotations
 
-from mailer import access, kinds, models, notify, reminders, telegram
+from mailer import access, email_code, kinds, models, notify, reminders, telegram
 from mailer.doctor import doctor
 
 __all__ = ["doctor", "models", "subscribe"]
@@ -13,6 +13,7 @@ __all__ = ["doctor", "models", "subscribe"]
 def subscribe() -> None:
     kinds.register_all()
     notify.subscribe()
+    email_code.subscribe()
     access.subscribe()
     reminders.subscribe()
     reminders.add_channel(telegram.send_by_telegram)

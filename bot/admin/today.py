@@ -12,9 +12,10 @@ from bot.actor import Actor
 from bot.admin.common import Result, data, label, page, route, say
 from bot.admin.menu import checked_event
 from bot.texts import Button, Reply, short
+from relais.access.links import checkin_link
 from relais.events import services as events
 from relais.events.models import Event, EventStatus
-from relais.exports.qr import checkin_link, poster_pdf
+from relais.exports.qr import poster_pdf
 from relais.i18n import t
 from relais.roles import services as roles
 from relais.roles.services import Action

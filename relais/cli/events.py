@@ -9,6 +9,7 @@ import typer
 from pydantic import ValidationError
 from rich.table import Table
 
+from relais.access import links
 from relais.cli.common import CLI_ACTOR, console, err_console, fail, friendly
 from relais.db import session_scope
 from relais.errors import NotFound
@@ -16,7 +17,6 @@ from relais.events import changes, importer
 from relais.events import services as events
 from relais.events.schemas import EventInput, describe_errors, future_problem
 from relais.i18n import t
-from relais.settings import get_settings
 from relais.templating import render_text
 from relais.timefmt import format_datetime, format_short, parse_local
 
@@ -112,7 +112,7 @@ def show(
                 "cli/series_show.txt",
                 series=series,
                 sessions=events.series_sessions(session, series.id or 0),
-                bot=get_settings().telegram_bot_username,
+                link=links.series_telegram_link(series),
             )
             console.print(text, markup=False, end="")
             return

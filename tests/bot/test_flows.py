@@ -318,7 +318,7 @@ async def test_flood_is_slowed_down_once(api: BotAPI, bot: BotComponent) -> None
 async def test_a_known_address_needs_the_code_sent_to_it(
     api: BotAPI, bot: BotComponent, session: Session
 ) -> None:
-    from bot.emailcode import render as render_code_mail
+    from mailer.email_code import render as render_code_mail
     from mailer.models import OutboxMessage
     from tests.factories import make_person
 
