@@ -17,4 +17,3 @@ def subscribe() -> None:
     access.subscribe()
     reminders.subscribe()
     reminders.add_channel(telegram.send_by_telegram)
-

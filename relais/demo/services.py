@@ -147,8 +147,13 @@ def load_demo(session: Session) -> list[str]:
     for series in session.exec(select(Series)):
         count = len(events.series_sessions(session, series.id or 0))
         lines.append(
-            t("cli.demo_series", code=series.code, title=series.title, count=count,
-              link=links.series_telegram_link(series))
+            t(
+                "cli.demo_series",
+                code=series.code,
+                title=series.title,
+                count=count,
+                link=links.series_telegram_link(series),
+            )
         )
     return lines
 
