@@ -1,7 +1,7 @@
 """Browsing: the paged list of upcoming events, its filters, event and cycle cards.
 
-Callback data stays under Telegram's 64 bytes: ``l:<page>:<theme>:<network>:<dép.>``
-for a list page, ``e:<code>`` for a card, ``r:<code>`` / ``c:<cycle code>`` to register.
+Buttons (:mod:`bot.buttons`): ``events`` (page, theme, network, département) for a
+list page, ``event`` for a card, ``register`` / ``cycle`` to register.
 Events are named by their public code, never by their sequential id, so a forged
 button cannot walk through the ids (and :mod:`relais.events.visibility` hides drafts).
 """
@@ -9,12 +9,13 @@ button cannot walk through the ids (and :mod:`relais.events.visibility` hides dr
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from sqlmodel import Session, col, select
 
 from bot.actor import Actor, linked_person
+from bot.buttons import data
 from bot.texts import Button, Reply, label, page, say, short, trusted
-from relais import identifiers
 from relais.events import services as events
 from relais.events.models import Event, EventStatus, Series
 from relais.networks.models import Network
@@ -34,17 +35,13 @@ class Filters:
     departement: str | None = None
 
     def data(self, page_number: int) -> str:
-        return f"l:{page_number}:{self.theme_id or ''}:{self.network_id or ''}:{self.departement or ''}"
+        return data("events", page_number, self.theme_id, self.network_id, self.departement)
 
     @classmethod
-    def parse(cls, parts: list[str]) -> tuple[int, Filters]:
-        """From the fields after ``l:``; ValueError on anything malformed."""
-        page_text, theme, network, departement = parts
-        return identifiers.number(page_text), cls(
-            identifiers.number(theme) if theme else None,
-            identifiers.number(network) if network else None,
-            departement or None,
-        )
+    def parse(cls, args: list[Any]) -> tuple[int, Filters]:
+        """From the arguments of an ``events`` tap, as the router read them."""
+        page_number, theme, network, departement = args
+        return page_number, cls(theme, network, departement)
 
     @property
     def active(self) -> bool:
@@ -88,8 +85,8 @@ def card(session: Session, event: Event, own: int | None = None) -> str:
 def _register_button(event: Event, own: int | None, prefix: str = "") -> Button:
     """« S'inscrire », or, on an event one is already on, the way to one's registrations."""
     if own is None:
-        return (prefix + label("register"), f"r:{event.code}")
-    return (prefix + label("registered" if own == 0 else "waitlisted"), "mine")
+        return (prefix + label("register"), data("register", event.code))
+    return (prefix + label("registered" if own == 0 else "waitlisted"), data("mine"))
 
 
 def _filter_label(session: Session, filters: Filters) -> str:
@@ -122,18 +119,20 @@ def events_page(
         navigation.append((label("previous"), filters.data(page_number - 1)))
     if offset + PAGE_SIZE < total:
         navigation.append((label("next"), filters.data(page_number + 1)))
-    tools: list[Button] = [(label("filter"), "f")]
+    tools: list[Button] = [(label("filter"), data("filters"))]
     if filters.active:
         tools.append((label("all"), Filters().data(0)))
     if not shown:
-        return Reply(say("no_events", filtered=filters.active), [tools, [(label("menu"), "m")]])
+        return Reply(
+            say("no_events", filtered=filters.active), [tools, [(label("menu"), data("menu"))]]
+        )
     own = own_states(session, person_id, shown)
     buttons: list[list[Button]] = []
     for number, event in enumerate(shown, start=offset + 1):
         buttons.append(
             [
                 _register_button(event, own.get(event.id or 0), f"{number}. "),
-                (label("details", title=short(event.title, 24)), f"e:{event.code}"),
+                (label("details", title=short(event.title, 24)), data("event", event.code)),
             ]
         )
     buttons += [row for row in (navigation, tools) if row]
@@ -182,8 +181,8 @@ def event_detail(session: Session, event: Event, person_id: int | None = None) -
     if event.status == EventStatus.PUBLISHED:
         buttons.append([_register_button(event, own)])
     if series is not None:
-        buttons.append([(label("register_cycle"), f"c:{series.code}")])
-    buttons.append([(label("events"), Filters().data(0)), (label("menu"), "m")])
+        buttons.append([(label("register_cycle"), data("cycle", series.code))])
+    buttons.append([(label("events"), Filters().data(0)), (label("menu"), data("menu"))])
     return Reply(text, buttons)
 
 
@@ -198,16 +197,19 @@ def series_detail(session: Session, series: Series) -> Reply:
         description=short(series.description, 1000),
         sessions=sessions,
     )
-    return Reply(text, [[(label("register_cycle"), f"c:{series.code}")], [(label("menu"), "m")]])
+    return Reply(
+        text,
+        [[(label("register_cycle"), data("cycle", series.code))], [(label("menu"), data("menu"))]],
+    )
 
 
 def filter_menu() -> Reply:
     return Reply(
         say("filter_menu"),
         [
-            [(label("by_theme"), "ft")],
-            [(label("by_network"), "fn")],
-            [(label("by_departement"), "fd")],
+            [(label("by_theme"), data("filters.theme"))],
+            [(label("by_network"), data("filters.network"))],
+            [(label("by_departement"), data("filters.dep"))],
             [(label("all"), Filters().data(0))],
         ],
         edit=True,
@@ -216,9 +218,9 @@ def filter_menu() -> Reply:
 
 def _choices(prompt: str, choices: list[Button]) -> Reply:
     if not choices:
-        return Reply(say("no_choice"), [[(label("back"), "f")]], edit=True)
+        return Reply(say("no_choice"), [[(label("back"), data("filters"))]], edit=True)
     rows = [choices[index : index + 2] for index in range(0, len(choices), 2)]
-    return Reply(say(prompt), [*rows, [(label("back"), "f")]], edit=True)
+    return Reply(say(prompt), [*rows, [(label("back"), data("filters"))]], edit=True)
 
 
 def theme_choices(session: Session) -> Reply:

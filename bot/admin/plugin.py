@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from bot import registry
 from bot.admin import (
     broadcast,
     event_create,
     event_edit,
-    handlers,
     invite,
     lists,
     menu,
@@ -20,9 +18,6 @@ __all__ = [
     "event_create", "event_edit", "lists", "menu", "networks", "registrations", "subscribe",
     "today",
 ]  # fmt: skip
-
-registry.add_handlers(handlers.install)
-
 
 def subscribe() -> None:
     invite.subscribe()

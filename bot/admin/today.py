@@ -8,6 +8,7 @@ from datetime import datetime, time, timedelta
 import segno
 from sqlmodel import Session, col, select
 
+from bot import buttons
 from bot.actor import Actor
 from bot.admin.common import Result, data, label, page, route, say
 from bot.admin.menu import checked_event
@@ -51,7 +52,7 @@ def today(session: Session, actor: Actor, args: list[str]) -> Result:
         [
             (short(event.title, 30), data("ev", event.id)),
             (label("qr"), data("tq", event.id)),
-            (t("bot.presence.buttons.attendance"), f"pl:{event.id}:0"),
+            (t("bot.presence.buttons.attendance"), buttons.data("roster", event.id, 0)),
         ]
         for event in found
     ]

@@ -9,7 +9,7 @@ from sqlmodel import Session
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot import registry
+from bot import parts
 from bot.application import BotComponent
 from relais.networks import services as networks
 from relais.people.models import Person
@@ -108,11 +108,11 @@ async def test_other_areas_add_deep_links_and_handlers(
         assert update.effective_chat is not None
         await context.bot.send_message(update.effective_chat.id, "Commande admin")
 
-    monkeypatch.setattr(registry, "_deep_links", {})
-    monkeypatch.setattr(registry, "_installers", [])
-    registry.add_deep_link("p_", check_in)
-    registry.add_handlers(
-        lambda application: application.add_handler(CommandHandler("admin", admin))
+    monkeypatch.setattr(parts, "deep_links", lambda: {"p_": check_in})
+    monkeypatch.setattr(
+        parts,
+        "installers",
+        lambda: (lambda application: application.add_handler(CommandHandler("admin", admin)),),
     )
     component = BotComponent(bot_settings)  # type: ignore[arg-type]
     await component.start()
