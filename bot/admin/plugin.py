@@ -19,6 +19,7 @@ __all__ = [
     "today",
 ]  # fmt: skip
 
+
 def subscribe() -> None:
     invite.subscribe()
     broadcast.subscribe()

@@ -271,7 +271,8 @@ async def test_stale_buttons_answer_gracefully(
     await user.tap("✅ S'inscrire", on=card.message)
     await user.expect("est annulé")
     await user.tap(
-        "Oui, c'est la bonne", on=_fake_button(api, user.id, "Oui, c'est la bonne", "step:email_confirm:y")
+        "Oui, c'est la bonne",
+        on=_fake_button(api, user.id, "Oui, c'est la bonne", "step:email_confirm:y"),
     )
     await user.expect("n'est plus valable")
     assert user.answers[-1].get("text") == "Bouton expiré"
