@@ -15,7 +15,8 @@ relais``, the tests) hands it the list of :class:`Channel`. Each names, as
   imported only when one of them runs, so ``relais stats`` loads no Telegram
   or SMTP code;
 * ``routes``: functions returning web routes (the public pages, the back office);
-* ``panel``: a function ``panel(session)`` adding to the back office's dashboard.
+* ``panels``: functions ``panel(session)`` adding to the back office's dashboard,
+  by the name its template reads them under.
 
 The order of the list is the order components start (and doctor lines show).
 """
@@ -48,7 +49,7 @@ class Channel:
     hooks: str | None = None
     commands: Mapping[str, str] = field(default_factory=dict)
     routes: tuple[str, ...] = ()
-    panel: str | None = None
+    panels: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -108,8 +109,8 @@ def web_routes() -> list[Any]:
 
 
 def panels() -> list[tuple[str, Any]]:
-    """(name, ``panel(session)``) of each channel that adds to the dashboard."""
-    return [(channel.name, load(channel.panel)) for channel in channels() if channel.panel]
+    """(name, ``panel(session)``) of what channels add to the dashboard, in the list's order."""
+    return [(name, load(ref)) for channel in channels() for name, ref in channel.panels.items()]
 
 
 _subscribed = False

@@ -28,7 +28,7 @@ CHANNELS: tuple[Channel, ...] = (
         "mailer",
         hooks="mailer.plugin",
         commands={"mail": "mailer.cli:app"},
-        panel="mailer.dashboard:panel",
+        panels={"mail": "mailer.dashboard:panel"},
     ),
     Channel("scheduler", hooks="scheduler.plugin"),
     Channel(
@@ -36,7 +36,6 @@ CHANNELS: tuple[Channel, ...] = (
         hooks="mailer.newsletter_plugin",
         commands={"newsletter": "mailer.newsletter_cli:app"},
     ),
-    Channel("newsletter_bot", hooks="bot.newsletter"),
     Channel("presence", hooks="bot.presence"),
     Channel(
         "subscribers",
