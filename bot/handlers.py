@@ -265,6 +265,14 @@ def _card_route(actor: Actor, args: list[Any]) -> list[Reply]:
         return [catalogue.event_detail(session, event, catalogue.viewer(session, actor))]
 
 
+def _register_route(actor: Actor, args: list[Any]) -> list[Reply]:
+    return signup.register_event(actor, _visible_event(actor, args[0]))
+
+
+def _cycle_route(actor: Actor, args: list[Any]) -> list[Reply]:
+    return signup.register_cycle(actor, _visible_series(actor, args[0]))
+
+
 def _ask_unsubscribe(actor: Actor, args: list[Any]) -> list[Reply]:
     return account.ask_unsubscribe(actor, args[0])
 
@@ -283,8 +291,8 @@ ROUTES = (
     Route("filters.network", lambda actor, args: _with_session(catalogue.network_choices)),
     Route("filters.dep", lambda actor, args: _with_session(catalogue.departement_choices)),
     Route("event", _card_route, (code,)),
-    Route("register", lambda actor, args: signup.register_event(actor, _visible_event(actor, args[0])), (code,)),
-    Route("cycle", lambda actor, args: signup.register_cycle(actor, _visible_series(actor, args[0])), (code,)),
+    Route("register", _register_route, (code,)),
+    Route("cycle", _cycle_route, (code,)),
     Route("mine", lambda actor, args: account.my_registrations(actor)),
     Route("profile", lambda actor, args: account.profile(actor)),
     Route("cancel", _ask_unsubscribe, (number,)),
