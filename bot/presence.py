@@ -135,12 +135,12 @@ def survey(actor: Actor, code: str) -> list[Reply]:
                 return [Reply(_say("survey_unknown_person"))]
             satisfaction.check_can_answer(session, event.id, person.id, utcnow())
             previous = satisfaction.find(session, event.id, person.id)
-            buttons = _rating_buttons(event.id)
+            rating = _rating_buttons(event.id)
             text = _say(
                 "survey_question", title=event.title,
                 previous=previous.rating if previous else None,
             )  # fmt: skip
-            return [Reply(text, buttons)]
+            return [Reply(text, rating)]
     except DomainError as error:
         return [Reply(problem(error))]
 
@@ -234,7 +234,7 @@ def sessions_menu(actor: Actor, code: str = "") -> list[Reply]:
             recent = _recent_sessions(session, grant.networks)
             if not recent:
                 return [Reply(_say("no_recent_sessions", days=RECENT_DAYS))]
-            buttons = [
+            choices = [
                 [
                     (
                         f"{local(e.starts_at).strftime('%d/%m')} {short(e.title, 36)}",
@@ -243,7 +243,7 @@ def sessions_menu(actor: Actor, code: str = "") -> list[Reply]:
                 ]
                 for e in recent
             ]
-            return [Reply(_say("choose_session"), buttons)]
+            return [Reply(_say("choose_session"), choices)]
     except roles.PermissionDenied as denied:
         return _refused(actor, "presences", denied)
     except DomainError as error:
