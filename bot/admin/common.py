@@ -21,7 +21,7 @@ from sqlmodel import Session
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot import conversation
+from bot import buttons, conversation
 from bot.actor import Actor
 from bot.conversation import State
 from bot.texts import Button, Reply, Words, problem
@@ -88,8 +88,8 @@ def step(name: str, action: Action) -> Callable[[StepFn], StepFn]:
 
 
 def data(name: str, *args: object) -> str:
-    """Callback data for route ``name`` (always under Telegram's 64 bytes here)."""
-    return ":".join([PREFIX + name, *(str(arg) for arg in args)])
+    """Callback data for route ``name``, built like every button's (:func:`bot.buttons.data`)."""
+    return buttons.data(PREFIX + name, *args)
 
 
 # -- words --------------------------------------------------------------------
