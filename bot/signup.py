@@ -76,6 +76,8 @@ class Step:
     stored_as: str | None = None
     #: Set for a detour (the e-mail code): the step that follows it.
     then: str | None = None
+    #: A typed answer that is more than a value to store (the e-mail code, checked).
+    answer: Tap | None = None
 
 
 def begin(session: Session, actor: Actor, after: dict[str, int] | None) -> list[Reply]:
@@ -250,7 +252,8 @@ STEPS: tuple[Step, ...] = (
          limit=people.MAX_NAME),
     Step("email", _plain("email"), lambda s, text: people.normalize_email(text), limit=254),
     Step("email_confirm", _ask_email_confirm, tap=_tap_email_confirm),
-    Step("email_code", _ask_email_code, tap=_retype_email, limit=20, then="organisation"),
+    Step("email_code", _ask_email_code, tap=_retype_email, limit=20, then="organisation",
+         answer=lambda session, actor, state, text: _check_code(session, actor, state, text)),
     Step("organisation", _plain("organisation"),
          lambda s, text: people.clean_name(text, "structure", people.MAX_ORGANISATION),
          limit=people.MAX_ORGANISATION),
@@ -276,11 +279,14 @@ def answer_text(actor: Actor, text: str) -> list[Reply] | None:
         other_area = parts.text_steps().get(state.step)
         if other_area is not None:
             return other_area(session, actor, state, text)
-        step = BY_NAME[state.step]
+        step = BY_NAME.get(state.step)
+        if step is None:  # a step no version of the bot asks any more
+            conversation.clear(session, actor.telegram_id)
+            return None
         if step.limit is not None and len(text.strip()) > step.limit:
             return [Reply(say("invalid.too_long", limit=step.limit)), question(session, state)]
-        if step.name == "email_code":
-            return _check_code(session, actor, state, text)
+        if step.answer is not None:
+            return step.answer(session, actor, state, text)
         try:
             value = step.read(session, text)
         except UseButtons:
