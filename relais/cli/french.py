@@ -75,9 +75,8 @@ def value_type(shown: str | None, *, flag: bool) -> str | None:
     if flag or shown is None:
         return None
     words: dict[str, str] = _catalogue()["types"]
-    return re.sub(
-        r"[A-Za-z_]+(\[[A-Za-z_]+\])?", lambda found: words.get(found[0], found[0]), shown
-    )
+    inner = shown.strip("<>")
+    return f"<{words.get(inner, inner)}>" if shown.startswith("<") else shown
 
 
 def _reword_value_types() -> None:
