@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from starlette.routing import Route
 
-from web.admin import event_form, pages, registrations, signin, today
+from web.admin import event_form, newsletter, pages, registrations, signin, subscribers, today
 from web.admin.base import action, stylesheet, view
 
 EVENT = "/gestion/evenements/{event}"
+DRAFT = "/gestion/lettre/brouillons/{draft}"
+ISSUE = "/gestion/lettre/{number}"
 
 
 def routes() -> list[Route]:
@@ -39,4 +41,28 @@ def routes() -> list[Route]:
         Route(EVENT + "/jour-j", view(today.roster_page), methods=["GET"]),
         Route(EVENT + "/jour-j", action(today.mark), methods=["POST"]),
         Route(EVENT + "/affiche.pdf", view(today.poster), methods=["GET"]),
+        *newsletter_routes(),
+    ]
+
+
+def newsletter_routes() -> list[Route]:
+    """« Ressources Info » and « Abonnés »."""
+    return [
+        Route("/gestion/lettre", view(newsletter.index), methods=["GET"]),
+        Route("/gestion/lettre/nouvelle", view(newsletter.new_form), methods=["GET"]),
+        Route("/gestion/lettre/nouvelle", action(newsletter.create), methods=["POST"]),
+        Route(DRAFT, view(newsletter.draft_page), methods=["GET"]),
+        Route(DRAFT, action(newsletter.update), methods=["POST"]),
+        Route(DRAFT + "/apercu", view(newsletter.preview), methods=["GET"]),
+        Route(DRAFT + "/essai", action(newsletter.test), methods=["POST"]),
+        Route(DRAFT + "/envoyer", action(newsletter.send), methods=["POST"]),
+        Route(ISSUE, view(newsletter.issue_page), methods=["GET"]),
+        Route(ISSUE + "/pause", action(newsletter.pause), methods=["POST"]),
+        Route(ISSUE + "/reprise", action(newsletter.resume), methods=["POST"]),
+        Route("/gestion/abonnes", view(subscribers.list_page), methods=["GET"]),
+        Route("/gestion/abonnes", action(subscribers.add), methods=["POST"]),
+        Route("/gestion/abonnes/desabonner", action(subscribers.unsubscribe), methods=["POST"]),
+        Route("/gestion/abonnes/export.csv", view(subscribers.export_csv), methods=["GET"]),
+        Route("/gestion/abonnes/import", view(subscribers.import_form), methods=["GET"]),
+        Route("/gestion/abonnes/import", subscribers.import_upload, methods=["POST"]),
     ]
