@@ -76,8 +76,8 @@ def _form(
     values: dict[str, str], errors: dict[str, str], status_code: int = 200,
 ) -> Response:  # fmt: skip
     """The writing form; once saved, with the preview, the test and the sending forms."""
-    context: dict[str, object] = {}
-    if draft is not None and not errors:
+    context: dict[str, object] = {"text": None, "subject": ""}
+    if draft is not None and not set(errors) & set(editing.FIELDS):
         rendered = issues.render(session, editing.source_of(draft))
         context = {"text": issues.personalise(rendered.text, _sample_link()),
                    "subject": rendered.subject}  # fmt: skip
