@@ -30,7 +30,7 @@ from relais.newsletter.models import Draft, Issue, IssueStatus
 from relais.people import services as people
 from relais.timefmt import utcnow
 
-FIELDS = ("numero", "titre", "date", "objet", "chapeau", "contenu")
+FIELDS = ("numero", "titre", "date", "objet", "chapeau", "corps")
 MAX_TEST_ADDRESSES = 5
 MAX_BODY = 200_000
 STARTER = "## À la une\n\n\n## Agenda\n"
@@ -153,21 +153,21 @@ def check(values: dict[str, str]) -> Checked:
     checks: dict[str, Callable[[str], object]] = {
         "numero": _number, "titre": _title, "date": issues.parse_date,
         "chapeau": lambda text: markdown.tokens(text.replace("\r\n", "\n"), 1),
-        "contenu": _sections,
+        "corps": _sections,
     }  # fmt: skip
     for name, checker in checks.items():
         try:
-            found[name] = checker(kept[name].strip() if name != "contenu" else kept[name])
+            found[name] = checker(kept[name].strip() if name != "corps" else kept[name])
         except InvalidInput as error:
             errors[name] = error
     if errors:
         return Checked(kept, errors, None)
     number, title = int(str(found["numero"])), str(found["titre"])
-    assert isinstance(found["date"], date) and isinstance(found["contenu"], list)
+    assert isinstance(found["date"], date) and isinstance(found["corps"], list)
     source = issues.IssueSource(
         number=number, title=title, date=found["date"],
         intro=kept["chapeau"].replace("\r\n", "\n").strip(),
-        subject=_subject(kept["objet"], number, title), sections=found["contenu"],
+        subject=_subject(kept["objet"], number, title), sections=found["corps"],
     )  # fmt: skip
     return Checked(kept, {}, source)
 
@@ -177,7 +177,7 @@ def values_of(draft: Draft) -> dict[str, str]:
     return {
         "numero": str(draft.number), "titre": draft.title,
         "date": draft.issue_date.strftime("%d/%m/%Y"), "objet": draft.subject,
-        "chapeau": draft.intro, "contenu": draft.body,
+        "chapeau": draft.intro, "corps": draft.body,
     }  # fmt: skip
 
 
@@ -201,7 +201,7 @@ def blank(session: Session) -> dict[str, str]:
     today = utcnow().date()
     return {
         "numero": str(next_number(session)), "titre": "", "date": today.strftime("%d/%m/%Y"),
-        "objet": "", "chapeau": "", "contenu": STARTER,
+        "objet": "", "chapeau": "", "corps": STARTER,
     }  # fmt: skip
 
 
@@ -225,7 +225,7 @@ def save(
     draft.number, draft.title, draft.issue_date = source.number, source.title, source.date
     draft.subject = " ".join(values.get("objet", "").split())[:250]
     draft.intro = source.intro
-    draft.body = values.get("contenu", "").replace("\r\n", "\n")
+    draft.body = values.get("corps", "").replace("\r\n", "\n")
     draft.updated_by, draft.updated_at = actor[:80], utcnow()
     session.add(draft)
     session.flush()

@@ -39,7 +39,7 @@ def subscribers(session: Session, count: int) -> list[str]:
 
 def issue_form(token: str, **changes: str) -> dict[str, str]:
     return {"csrf": token, "numero": "43", "titre": "Les Cités éducatives", "date": "01/12/2026",
-            "objet": "", "chapeau": "Bonjour à toutes et à tous.", "contenu": BODY, **changes}  # fmt: skip
+            "objet": "", "chapeau": "Bonjour à toutes et à tous.", "corps": BODY, **changes}  # fmt: skip
 
 
 def _later(days: int) -> str:
@@ -65,16 +65,16 @@ def test_bad_inputs_get_french_errors_beside_their_fields(live: Live, session: S
         token = csrf_of(form.text)
         wrong = client.post("/gestion/lettre/nouvelle", data=issue_form(
             token, numero="quarante", titre="  ", date="31/02/2026",
-            contenu="## À la une\n\n![](https://exemple.fr/a.png)\n"))  # fmt: skip
+            corps="## À la une\n\n![](https://exemple.fr/a.png)\n"))  # fmt: skip
         page = html.unescape(wrong.text)
         assert wrong.status_code == 422
-        for name in ("numero", "titre", "date", "contenu"):
+        for name in ("numero", "titre", "date", "corps"):
             assert f'id="{name}-erreur"' in page, name
             assert f'aria-describedby="{name}-aide {name}-erreur"' in page, name
         assert "Le titre est vide" in page and "Ligne 3 : l'image" in page
         assert "champs à corriger" in page and "![](https://exemple.fr/a.png)" in page
-        empty = client.post("/gestion/lettre/nouvelle", data=issue_form(token, contenu=" "))
-        assert empty.status_code == 422 and 'id="contenu-erreur"' in empty.text
+        empty = client.post("/gestion/lettre/nouvelle", data=issue_form(token, corps=" "))
+        assert empty.status_code == 422 and 'id="corps-erreur"' in empty.text
         assert session.exec(select(Draft)).all() == []
         session.commit()
         draft, token = write_draft(client, session)
