@@ -59,7 +59,9 @@ def test_editor_writes_previews_tests_and_sends_the_newsletter(
     _checked(page, "lettre")
     page.get_by_role("link", name="Écrire une nouvelle lettre").click()
     page.get_by_role("button", name="Prévisualiser").click()
-    expect(page.locator("#titre-erreur")).to_have_text("Le titre est vide : donnez un titre à la lettre, par exemple « Les Cités éducatives ».")
+    expect(page.locator("#titre-erreur")).to_have_text(
+        "Le titre est vide : donnez un titre à la lettre, par exemple « Les Cités éducatives »."
+    )
     _checked(page, "lettre-erreurs")
     page.get_by_label("Titre", exact=False).first.fill("Les Cités éducatives")
     page.get_by_label("Mot d'accueil").fill("Bonjour à toutes et à tous,")
@@ -116,6 +118,8 @@ def test_editor_adds_and_imports_subscribers(
     csv_file.write_text(BAD_CSV, encoding="utf-8")
     page.get_by_label("Fichier CSV").set_input_files(str(csv_file))
     page.get_by_role("button", name="Importer").click()
-    expect(page.get_by_text("1 importée(s), 0 mise(s) à jour, 0 ignorée(s), 1 refusée(s)", exact=False)).to_be_visible()
+    expect(
+        page.get_by_text("1 importée(s), 0 mise(s) à jour, 0 ignorée(s), 1 refusée(s)", exact=False)
+    ).to_be_visible()
     expect(page.get_by_role("cell", name="adresse e-mail invalide")).to_be_visible()
     _checked(page, "abonnes-import")
