@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect
 from sqlmodel import Session
 
 from mailer import newsletter_jobs
@@ -123,3 +123,34 @@ def test_editor_adds_and_imports_subscribers(
     ).to_be_visible()
     expect(page.get_by_role("cell", name="adresse e-mail invalide")).to_be_visible()
     _checked(page, "abonnes-import")
+
+
+def test_live_preview_and_progress_under_the_real_policy(
+    live: Live, session: Session, browser: Browser
+) -> None:
+    """Without bypassing the CSP: the framed preview and the small script are allowed, and
+    the preview follows what is typed without pressing « Prévisualiser »."""
+    coordinator(session, EDITOR)
+    make_event(session, title="Webinaire santé et quartiers")
+    session.commit()
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="fr-FR")
+    page = context.new_page()
+    refused: list[str] = []
+    page.on("console", lambda message: refused.append(message.text))
+    try:
+        _sign_in(page, live)
+        page.goto(live.base + "/gestion/lettre/nouvelle")
+        page.get_by_label("Titre", exact=False).first.fill("Première version")
+        page.get_by_label("Contenu").fill(BODY)
+        page.get_by_role("button", name="Prévisualiser").click()
+        framed = page.frame_locator("iframe.mail-preview")
+        expect(framed.get_by_text("Webinaire santé et quartiers")).to_be_visible()
+        page.get_by_label("Titre", exact=False).first.fill("Seconde version")
+        expect(page.locator("#apercu-etat")).to_have_text("Aperçu mis à jour.")
+        expect(
+            page.frame_locator("iframe.mail-preview").get_by_text("Seconde version")
+        ).to_be_visible()
+        expect(page.locator("pre.preview")).to_contain_text("Seconde version", use_inner_text=False)
+    finally:
+        context.close()
+    assert not [text for text in refused if "Content Security Policy" in text], refused

@@ -24,13 +24,16 @@ from relais.newsletter.models import Draft, Issue, IssueStatus, SubscriberStatus
 from relais.roles import services as roles
 from relais.roles.services import Action
 from relais.settings import get_settings
+from relais.templating import TEMPLATES_DIR
 from relais.timefmt import format_datetime, parse_local, utcnow
 from relais.web import guard as web_guard
 from web.admin.base import HEADERS, Form, Staff, page, redirect, sentence
 
 HOME = "/gestion/lettre"
+#: The newsletter's pages run our own small script (live preview, live progress), nothing else.
+SCRIPT_POLICY = web_guard.POLICY + "; script-src 'self'; connect-src 'self'"
 #: The draft page shows the e-mail in a frame of our own origin (nothing else may be framed).
-FRAMING_POLICY = web_guard.POLICY + "; frame-src 'self'"
+FRAMING_POLICY = SCRIPT_POLICY + "; frame-src 'self'"
 #: The preview is the e-mail itself: its inline styles, no script, framed only by us.
 PREVIEW_POLICY = web_guard.FROZEN_MAIL_POLICY.replace(
     "frame-ancestors 'none'", "frame-ancestors 'self'"
@@ -206,11 +209,24 @@ def issue_page(request: Request, session: Session, staff: Staff) -> Response:
     """How far the sending is: sent, waiting, failed, bounced; pause or resume."""
     allowed(session, staff)
     issue = editing.get_issue(session, _number(request))
-    return page(
+    response = page(
         request, "newsletter_issue.html", staff=staff, issue=issue,
         progress=editing.progress(session, issue.number), state=state,
         when=format_datetime(issue.send_at), done=request.query_params.get("fait", ""),
     )  # fmt: skip
+    response.headers["Content-Security-Policy"] = SCRIPT_POLICY
+    return response
+
+
+_script: list[bytes] = []
+
+
+def script(_request: Request) -> Response:
+    """The back office's small script (``templates/web/admin/gestion.js``)."""
+    if not _script:
+        _script.append((TEMPLATES_DIR / "web" / "admin" / "gestion.js").read_bytes())
+    return Response(_script[0], media_type="text/javascript; charset=utf-8",
+                    headers={"Cache-Control": "public, max-age=3600"})  # fmt: skip
 
 
 def pause(request: Request, session: Session, staff: Staff, form: Form) -> Response:

@@ -15,6 +15,7 @@ ISSUE = "/gestion/lettre/{number}"
 def routes() -> list[Route]:
     return [
         Route("/gestion/gestion.css", stylesheet, methods=["GET"]),
+        Route("/gestion/gestion.js", newsletter.script, methods=["GET"]),
         Route("/gestion/connexion", signin.request_form, methods=["GET"]),
         Route("/gestion/connexion", signin.request_link, methods=["POST"]),
         Route("/gestion/connexion/telegram", signin.telegram, methods=["GET"]),
