@@ -23,7 +23,7 @@ from relais.timefmt import utcnow
 WAITING = (IssueStatus.SCHEDULED, IssueStatus.SENDING, IssueStatus.PAUSED)
 
 
-def on_test(session: Session, ev: editing.TestRequested) -> None:
+def on_test(session: Session, ev: editing.TrialRequested) -> None:
     rendered = issues.Rendered(subject=ev.subject, html=ev.html, text=ev.text, web_html="")
     newsletter.send_tests(session, rendered, ev.number, list(ev.addresses))
 
@@ -73,7 +73,7 @@ def advance(engine: Engine | None = None) -> int:
 
 
 def subscribe() -> None:
-    signals.on(editing.TestRequested, on_test)
+    signals.on(editing.TrialRequested, on_test)
     signals.on(editing.IssuePaused, on_pause)
     signals.on(editing.IssueResumed, on_resume)
     editing.register_progress(newsletter.progress)

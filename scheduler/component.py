@@ -67,7 +67,7 @@ class MailScheduler:
         self.scheduler.start()
         for kind in WAKING_EVENTS:
             signals.after_commit(kind, self._poke)
-        for issue_event in (editing.IssueQueued, editing.IssueResumed, editing.TestRequested):
+        for issue_event in (editing.IssueQueued, editing.IssueResumed, editing.TrialRequested):
             signals.after_commit(issue_event, self._poke_newsletter)
         self._sender = asyncio.create_task(self._send_forever(), name="mail-dispatcher")
         self.wake()

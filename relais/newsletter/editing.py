@@ -45,7 +45,7 @@ class IssueQueued(signals.DomainEvent):
 
 
 @dataclass(frozen=True)
-class TestRequested(signals.DomainEvent):
+class TrialRequested(signals.DomainEvent):
     """Send this rendering to these addresses only, subject marked as a test."""
 
     number: int
@@ -210,8 +210,11 @@ def blank(session: Session) -> dict[str, str]:
 
 def _not_sent(session: Session, number: int) -> None:
     existing = archive.by_number(session, number)
-    if existing is not None and (existing.queued_through or existing.queue_complete
-                                 or existing.status != IssueStatus.SCHEDULED):  # fmt: skip
+    handed_over = existing is not None and (
+        existing.queued_through or existing.queue_complete
+        or existing.status != IssueStatus.SCHEDULED
+    )  # fmt: skip
+    if handed_over:
         raise InvalidInput("newsletter_already_sent", number=number)
 
 
@@ -262,8 +265,7 @@ def get_issue(session: Session, number: int) -> Issue:
 
 def test_addresses(typed: str) -> list[str]:
     """Addresses separated by commas, semicolons, spaces or lines; each must be valid."""
-    found = [part for part in typed.replace(";", ",").replace("\n", ",").split(",")]
-    words = [word for part in found for word in part.split() if word]
+    words = typed.replace(";", " ").replace(",", " ").split()
     if not words:
         raise InvalidInput("newsletter_web_no_test_address")
     if len(words) > MAX_TEST_ADDRESSES:
@@ -278,7 +280,7 @@ def send_test(
     rendered = issues.render(session, source)
     audit.record(session, actor, "newsletter.test_sent", "newsletter_issue", None,
                  number=source.number, addresses=", ".join(addresses)[:500])  # fmt: skip
-    signals.emit(session, TestRequested(
+    signals.emit(session, TrialRequested(
         source.number, rendered.subject, rendered.html, rendered.text, tuple(addresses)))  # fmt: skip
     return len(addresses)
 

@@ -153,6 +153,9 @@ def test_schedule_pause_and_resume(live: Live, session: Session) -> None:
         assert not any(mails_to(live, address) for address in addresses)
         page = html.unescape(client.get("/gestion/lettre/43").text)
         assert "Programmée" in page and "La lettre est programmée" not in page
+        same_number = client.post("/gestion/lettre/nouvelle", data=issue_form(token))
+        assert same_number.status_code == 422 and 'id="numero-erreur"' in same_number.text
+        assert "déjà partie" in html.unescape(same_number.text)
         paused = client.post("/gestion/lettre/43/pause", data={"csrf": token})
         assert paused.status_code == 303
         again = client.post("/gestion/lettre/43/pause", data={"csrf": token})

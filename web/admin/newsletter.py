@@ -155,7 +155,7 @@ def preview(request: Request, session: Session, staff: Staff) -> Response:
     return HTMLResponse(issues.personalise(rendered.html, _sample_link()), headers=headers)
 
 
-def test(request: Request, session: Session, staff: Staff, form: Form) -> Response:
+def try_out(request: Request, session: Session, staff: Staff, form: Form) -> Response:
     """« Envoyer un essai »: to a few addresses, subject marked [TEST], nothing recorded as sent."""
     allowed(session, staff)
     draft = _draft(request, session)

@@ -55,7 +55,7 @@ def newsletter_routes() -> list[Route]:
         Route(DRAFT, view(newsletter.draft_page), methods=["GET"]),
         Route(DRAFT, action(newsletter.update), methods=["POST"]),
         Route(DRAFT + "/apercu", view(newsletter.preview), methods=["GET"]),
-        Route(DRAFT + "/essai", action(newsletter.test), methods=["POST"]),
+        Route(DRAFT + "/essai", action(newsletter.try_out), methods=["POST"]),
         Route(DRAFT + "/envoyer", action(newsletter.send), methods=["POST"]),
         Route(ISSUE, view(newsletter.issue_page), methods=["GET"]),
         Route(ISSUE + "/pause", action(newsletter.pause), methods=["POST"]),
