@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from starlette.routing import Route
 
-from web.admin import event_form, pages, registrations, signin, today
+from web.admin import event_form, journal, networks, pages, registrations, signin, stats, today
 from web.admin.base import action, stylesheet, view
 
 EVENT = "/gestion/evenements/{event}"
+NETWORK = "/gestion/reseaux/{network}"
 
 
 def routes() -> list[Route]:
@@ -39,4 +40,13 @@ def routes() -> list[Route]:
         Route(EVENT + "/jour-j", view(today.roster_page), methods=["GET"]),
         Route(EVENT + "/jour-j", action(today.mark), methods=["POST"]),
         Route(EVENT + "/affiche.pdf", view(today.poster), methods=["GET"]),
+        Route("/gestion/chiffres", view(stats.stats_page), methods=["GET"]),
+        Route("/gestion/chiffres/rapport-{year:int}.{kind}", view(stats.download), methods=["GET"]),
+        Route("/gestion/journal", view(journal.journal_page), methods=["GET"]),
+        Route("/gestion/reseaux", view(networks.network_list), methods=["GET"]),
+        Route(NETWORK, view(networks.network_page), methods=["GET"]),
+        Route(NETWORK + "/membres", action(networks.add_members), methods=["POST"]),
+        Route(NETWORK + "/retirer", action(networks.remove_member), methods=["POST"]),
+        Route(NETWORK + "/inviter", view(networks.invite_preview), methods=["GET"]),
+        Route(NETWORK + "/inviter", action(networks.invite), methods=["POST"]),
     ]
