@@ -73,6 +73,7 @@ def _members_page(
     assert network.id is not None
     typed = request.query_params.get("q", "")[:100]
     context.setdefault("errors", {})
+    context.setdefault("report", None)
     return page(
         request, "network.html", status_code, staff=staff, network=network, q=typed,
         members=networks.find_members(session, network.id, typed, MEMBERS_SHOWN),
