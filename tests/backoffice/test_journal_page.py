@@ -25,7 +25,10 @@ ROWS = re.compile(r'<tr><th scope="row">')
 
 def _entries(session: Session) -> tuple[int, int, str]:
     """Two networks' events, 120 old entries about the second network's event."""
-    mine, other = network(session, "Réseau des médiateurs – 93"), network(session, "Réseau PRE – 91")
+    mine, other = (
+        network(session, "Réseau des médiateurs – 93"),
+        network(session, "Réseau PRE – 91"),
+    )
     coordinator(session, LIMITED, mine)
     coordinator(session, WHOLE)
     own = make_event(session, title="Rencontre des médiateurs", networks=[mine.code])
@@ -62,23 +65,33 @@ def test_filters_and_pages(live: Live, session: Session) -> None:
         today = local(utcnow()).strftime("%Y-%m-%d")
         recent = client.get("/gestion/journal", params={"du": today, "quoi": "event.changed"}).text
         bad = client.get("/gestion/journal", params={"du": "31/02/2026", "au": "01/01/2020"})
-        reversed_dates = client.get("/gestion/journal", params={"du": "02/01/2026", "au": "01/01/2026"})
+        reversed_dates = client.get(
+            "/gestion/journal", params={"du": "02/01/2026", "au": "01/01/2026"}
+        )
         unknown = client.get("/gestion/journal", params={"evenement": "nexiste"})
     assert first.status_code == 200 and _rows(first.text) == 50
     assert _rows(second.text) == 50 and "Revenir aux plus récentes" in second.text
-    assert set(re.findall(r"champ : (n\d+)", first.text)).isdisjoint(re.findall(r"champ : (n\d+)", second.text))
+    assert set(re.findall(r"champ : (n\d+)", first.text)).isdisjoint(
+        re.findall(r"champ : (n\d+)", second.text)
+    )
     assert _rows(by_who) == 1 and "<td>Données effacées</td>" in html.unescape(by_who)
     assert _rows(by_what) == 2 and "<td>Événement créé</td>" in html.unescape(by_what)
     assert _rows(by_event) == 50 and f"événement n° {theirs_id}" in html.unescape(by_event)
     assert f"événement n° {own_id}" not in html.unescape(by_event)
-    assert "Entrées plus anciennes" in by_event  # 121 entries about it: 120 changes and its creation
+    assert (
+        "Entrées plus anciennes" in by_event
+    )  # 121 entries about it: 120 changes and its creation
     assert _rows(by_dates) == 50 and "<td>Événement créé</td>" not in html.unescape(by_dates)
-    assert _rows(recent) == 0 and "Aucune entrée ne correspond à ces filtres." in html.unescape(recent)
+    assert _rows(recent) == 0 and "Aucune entrée ne correspond à ces filtres." in html.unescape(
+        recent
+    )
     assert bad.status_code == 422
     assert 'aria-describedby="du-aide du-erreur"' in bad.text
     assert "Date « 31/02/2026 » illisible ; écrivez-la jj/mm/aaaa" in html.unescape(bad.text)
     assert "La date de fin est avant la date de début" in html.unescape(reversed_dates.text)
-    assert unknown.status_code == 422 and "Aucun événement « nexiste »" in html.unescape(unknown.text)
+    assert unknown.status_code == 422 and "Aucun événement « nexiste »" in html.unescape(
+        unknown.text
+    )
 
 
 def test_limited_coordinator_reads_only_their_scope(live: Live, session: Session) -> None:

@@ -41,7 +41,11 @@ def _state(session: Session) -> list[object]:
     found = [
         *((m.network_id, m.person_id) for m in session.exec(select(NetworkMember))),
         *((i.event_id, i.person_id, i.channel) for i in session.exec(select(Invitation))),
-        *((a.action, a.target_id) for a in session.exec(select(AuditEntry)) if a.action != "admin.denied" and not a.action.startswith("signin.")),
+        *(
+            (a.action, a.target_id)
+            for a in session.exec(select(AuditEntry))
+            if a.action != "admin.denied" and not a.action.startswith("signin.")
+        ),
     ]
     session.commit()
     return found
@@ -58,7 +62,10 @@ def test_members_search_add_and_remove(live: Live, session: Session) -> None:
         empty = client.post(f"{base}/membres", data={"csrf": token, "adresses": "  "})
         added = client.post(
             f"{base}/membres",
-            data={"csrf": token, "adresses": "amina@exemple.fr, PAUL@exemple.fr\ninconnu@exemple.fr\npas-une-adresse"},
+            data={
+                "csrf": token,
+                "adresses": "amina@exemple.fr, PAUL@exemple.fr\ninconnu@exemple.fr\npas-une-adresse",
+            },
         )
         again = client.post(f"{base}/membres", data={"csrf": token, "adresses": "amina@exemple.fr"})
         found = client.get(base, params={"q": "bena"}).text
@@ -66,11 +73,17 @@ def test_members_search_add_and_remove(live: Live, session: Session) -> None:
         twice = client.post(f"{base}/retirer", data={"csrf": token, "personne": str(paul.id)})
         after = client.get(removed.headers["location"]).text
     assert "Réseau des médiateurs – 93" in listed and "Réseau PRE – 91" not in listed
-    assert empty.status_code == 422 and 'aria-describedby="adresses-aide adresses-erreur"' in empty.text
+    assert (
+        empty.status_code == 422
+        and 'aria-describedby="adresses-aide adresses-erreur"' in empty.text
+    )
     assert "Tapez au moins une adresse e-mail" in html.unescape(empty.text)
     text = html.unescape(added.text)
     assert added.status_code == 200 and "2 personnes ajoutées au réseau." in text
-    assert "Adresses inconnues de Relais (la personne doit d'abord s'inscrire à un événement ou au bot) : inconnu@exemple.fr" in text
+    assert (
+        "Adresses inconnues de Relais (la personne doit d'abord s'inscrire à un événement ou au bot) : inconnu@exemple.fr"
+        in text
+    )
     assert "Adresses mal écrites, non prises : pas-une-adresse" in text
     assert "Déjà membres : Amina Benali" in html.unescape(again.text)
     assert "Benali Amina" in found and "Martin Paul" not in found
@@ -78,7 +91,14 @@ def test_members_search_add_and_remove(live: Live, session: Session) -> None:
     assert "Benali Amina" in after and "Martin Paul" not in after
     assert "La personne est retirée du réseau." in html.unescape(after)
     session.expire_all()
-    actions = [(e.action, e.actor) for e in session.exec(select(AuditEntry).where(AuditEntry.target_type == "network", AuditEntry.target_id == mine.id))]
+    actions = [
+        (e.action, e.actor)
+        for e in session.exec(
+            select(AuditEntry).where(
+                AuditEntry.target_type == "network", AuditEntry.target_id == mine.id
+            )
+        )
+    ]
     assert actions.count(("network.member_added", f"email:{LIMITED}")) == 2
     assert actions.count(("network.member_removed", f"email:{LIMITED}")) == 1
     assert amina.id in {m.id for m in networks.members(session, mine.id or 0)}
@@ -100,7 +120,9 @@ def test_network_invited_once_per_channel(live: Live, session: Session) -> None:
         second = client.post(f"{base}/inviter", data={"csrf": token, "evenement": str(event.id)})
         second_preview = client.get(f"{base}/inviter", params={"evenement": str(event.id)})
     assert "2 invitations par e-mail et 0 par Telegram vont partir." in html.unescape(preview.text)
-    assert "2 personnes invitées à « Rencontre des médiateurs » : 2 par e-mail" in html.unescape(first.text)
+    assert "2 personnes invitées à « Rencontre des médiateurs » : 2 par e-mail" in html.unescape(
+        first.text
+    )
     assert "0 personne invitée" in html.unescape(second.text)
     assert "2 déjà invités" in html.unescape(second.text)
     assert "0 invitation par e-mail" in html.unescape(second_preview.text)
@@ -135,11 +157,15 @@ def test_limited_coordinator_cannot_touch_another_network(live: Live, session: S
         sign_in(client, live, LIMITED)
         token = csrf_of(client.get("/gestion/").text)
         for method, path, data in forged:
-            answer = client.request(method, path, data={**data, "csrf": token} if method == "POST" else None)
+            answer = client.request(
+                method, path, data={**data, "csrf": token} if method == "POST" else None
+            )
             assert answer.status_code == 403, (method, path, answer.status_code)
             assert "Accès refusé" in answer.text and "Zoé" not in answer.text
             assert "Rencontre PRE secrète" not in answer.text
-        no_csrf = client.post(f"/gestion/reseaux/{mine.id}/membres", data={"adresses": "paul@exemple.fr"})
+        no_csrf = client.post(
+            f"/gestion/reseaux/{mine.id}/membres", data={"adresses": "paul@exemple.fr"}
+        )
         assert no_csrf.status_code == 403
     assert _state(session) == before
     denied = session.exec(select(AuditEntry).where(AuditEntry.action == "admin.denied")).all()

@@ -30,13 +30,17 @@ CELL = re.compile(r"<t[hd][^>]*>(.*?)</t[hd]>", re.S)
 @pytest.fixture
 def two_years(engine: Engine) -> None:
     with engine.begin() as connection:
-        generate(connection, Size(years=(2024, 2025), sessions_per_year=30, attendees=6, people=160))
+        generate(
+            connection, Size(years=(2024, 2025), sessions_per_year=30, attendees=6, people=160)
+        )
 
 
 def page_tables(text: str) -> dict[str, list[list[str]]]:
     """Each table of the page by its caption's id: the rows' cell texts (header row included)."""
     found: dict[str, list[list[str]]] = {}
-    for match in re.finditer(r'<caption id="([a-z_]+)-titre">.*?</caption>(.*?)</table>', text, re.S):
+    for match in re.finditer(
+        r'<caption id="([a-z_]+)-titre">.*?</caption>(.*?)</table>', text, re.S
+    ):
         rows = [[html.unescape(c).strip() for c in CELL.findall(r)] for r in ROW.findall(match[2])]
         found[match[1]] = rows
     return found
@@ -52,7 +56,9 @@ def cli_rows(output: str) -> dict[str, list[str]]:
     return rows
 
 
-def test_page_shows_the_figures_of_relais_stats(live: Live, session: Session, two_years: None) -> None:
+def test_page_shows_the_figures_of_relais_stats(
+    live: Live, session: Session, two_years: None
+) -> None:
     coordinator(session, WHOLE)
     with httpx.Client(base_url=live.base) as client:
         sign_in(client, live, WHOLE)
@@ -61,7 +67,10 @@ def test_page_shows_the_figures_of_relais_stats(live: Live, session: Session, tw
     printed = CliRunner().invoke(app, ["stats", "--year", "2025"])
     assert printed.exit_code == 0, printed.output
     on_page, in_terminal = page_tables(shown.text), cli_rows(printed.output)
-    current, previous = figures.compute(session, 2025), figures.compute(session, 2024, detailed=False)
+    current, previous = (
+        figures.compute(session, 2025),
+        figures.compute(session, 2024, detailed=False),
+    )
     session.rollback()
     expected = {table.key: table for table in tables.all_tables(current, previous)}
     assert set(on_page) == {key for key, table in expected.items() if table.rows}
@@ -90,8 +99,8 @@ def test_limited_coordinator_sees_only_their_networks(
         sheet = client.get("/gestion/chiffres/rapport-2025.xlsx").content
     participations = tables.number(scoped.totals.participations)
     key = page_tables(shown)["key"]
-    assert [row for row in key if row[0] == "Participations"][0][1] == participations
-    assert f"<span class=\"big\">{participations}</span>participations" in report
+    assert next(row for row in key if row[0] == "Participations")[1] == participations
+    assert f'<span class="big">{participations}</span>participations' in report
     assert other.name not in shown and other.name not in report and mine.name in shown
     assert other.name.encode() not in sheet
     assert f"Chiffres des séances de vos réseaux : {mine.name}." in html.unescape(shown)
@@ -104,14 +113,21 @@ def test_report_downloads(live: Live, session: Session, two_years: None) -> None
     with httpx.Client(base_url=live.base, timeout=120) as client:
         sign_in(client, live, WHOLE)
         page = client.get("/gestion/chiffres", params={"annee": "2025"}).text
-        assert all(f"/gestion/chiffres/rapport-2025.{kind}" in page for kind in ("html", "pdf", "xlsx"))
-        answers = {kind: client.get(f"/gestion/chiffres/rapport-2025.{kind}") for kind in ("html", "xlsx", "pdf")}
+        assert all(
+            f"/gestion/chiffres/rapport-2025.{kind}" in page for kind in ("html", "pdf", "xlsx")
+        )
+        answers = {
+            kind: client.get(f"/gestion/chiffres/rapport-2025.{kind}")
+            for kind in ("html", "xlsx", "pdf")
+        }
         bad_year = client.get("/gestion/chiffres", params={"annee": "25"})
         far_year = client.get("/gestion/chiffres/rapport-1990.html")
         unknown_kind = client.get("/gestion/chiffres/rapport-2025.docx")
     for kind, answer in answers.items():
         assert answer.status_code == 200, kind
-        assert answer.headers["content-disposition"] == f'attachment; filename="rapport-2025.{kind}"'
+        assert (
+            answer.headers["content-disposition"] == f'attachment; filename="rapport-2025.{kind}"'
+        )
     assert "L'année 2025 en chiffres" in html.unescape(answers["html"].text)
     assert answers["html"].text.count("<svg") >= 6
     assert answers["pdf"].content.startswith(b"%PDF")
