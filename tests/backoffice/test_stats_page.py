@@ -9,9 +9,10 @@ import re
 
 import httpx
 import pytest
+import sqlalchemy as sa
 from openpyxl import load_workbook
 from sqlalchemy import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 from typer.testing import CliRunner
 
 from relais.cli.main import app
@@ -56,6 +57,23 @@ def cli_rows(output: str) -> dict[str, list[str]]:
     return rows
 
 
+def _raw_participations(session: Session, network_id: int, year: int) -> int:
+    """Present marks at the year's past published sessions inviting the network, counted in SQL."""
+    lo, hi = figures.year_bounds(year)
+    query = sa.text(
+        "SELECT count(*) FROM attendance a JOIN event e ON e.id = a.event_id"
+        " WHERE a.status = 'present' AND e.status = 'published' AND e.starts_at >= :lo"
+        " AND e.starts_at < :hi AND e.id IN"
+        " (SELECT event_id FROM event_network WHERE network_id = :network)"
+    )
+    bounds = {"lo": lo, "hi": hi, "network": network_id}
+    if session.get_bind().dialect.name == "sqlite":
+        bounds.update(lo=lo.replace(tzinfo=None), hi=hi.replace(tzinfo=None))
+    count = int(session.execute(query, bounds).scalar_one())
+    session.rollback()
+    return count
+
+
 def test_page_shows_the_figures_of_relais_stats(
     live: Live, session: Session, two_years: None
 ) -> None:
@@ -85,7 +103,7 @@ def test_page_shows_the_figures_of_relais_stats(
 def test_limited_coordinator_sees_only_their_networks(
     live: Live, session: Session, two_years: None
 ) -> None:
-    mine, other = session.exec(select(Network).order_by(Network.id).limit(2)).all()
+    mine, other = session.exec(select(Network).order_by(col(Network.id)).limit(2)).all()
     assert mine.id is not None
     coordinator(session, LIMITED, mine)
     scoped = figures.compute(session, 2025, networks=frozenset({mine.id}))
@@ -104,6 +122,8 @@ def test_limited_coordinator_sees_only_their_networks(
     assert other.name not in shown and other.name not in report and mine.name in shown
     assert other.name.encode() not in sheet
     assert f"Chiffres des séances de vos réseaux : {mine.name}." in html.unescape(shown)
+    assert scoped.totals.participations == _raw_participations(session, mine.id or 0, 2025)
+    assert {row.label for row in scoped.breakdowns["network"]} == {mine.name}
 
 
 def test_report_downloads(live: Live, session: Session, two_years: None) -> None:
