@@ -36,9 +36,9 @@ def _setup(session: Session) -> tuple[Network, Network, list[Person]]:
     return mine, other, people
 
 
-def _state(session: Session) -> list[object]:
+def _state(session: Session) -> list[tuple[object, ...]]:
     session.expire_all()
-    found = [
+    found: list[tuple[object, ...]] = [
         *((m.network_id, m.person_id) for m in session.exec(select(NetworkMember))),
         *((i.event_id, i.person_id, i.channel) for i in session.exec(select(Invitation))),
         *(
