@@ -108,6 +108,8 @@ def remove_member(session: Session, network_id: int, person_id: int, actor: str)
 
 
 SEPARATORS = re.compile(r"[\s,;]+")
+#: Addresses read from one paste (a network is a few dozen people; more is a mistake).
+MAX_ADDRESSES = 500
 
 
 @dataclass(frozen=True)
@@ -140,9 +142,6 @@ def add_by_emails(session: Session, network_id: int, text: str, actor: str) -> A
         else:
             report.already.append(person.full_name)
     return report
-
-
-MAX_ADDRESSES = 500
 
 
 def find_members(session: Session, network_id: int, text: str, limit: int) -> list[Person]:
