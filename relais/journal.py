@@ -97,8 +97,3 @@ def page(
         query = query.where(col(AuditEntry.id) < before)
     rows = list(session.exec(query.order_by(col(AuditEntry.id).desc()).limit(size + 1)))
     return rows[:size], len(rows) > size
-
-
-def actions(session: Session) -> list[str]:
-    """Every kind of entry written so far (an index scan), for the « Quoi » list."""
-    return sorted(session.exec(select(AuditEntry.action).distinct()))

@@ -88,7 +88,7 @@ def journal_page(request: Request, session: Session, staff: Staff) -> Response:
     kept = {name: value for name, value in chosen.items() if value}
     return page(
         request, "journal.html", 422 if errors else 200, staff=staff, chosen=chosen,
-        errors=errors, lines=[_line(entry) for entry in entries], actions=journal.actions(session),
+        errors=errors, lines=[_line(entry) for entry in entries],
         older=urlencode({**kept, "avant": entries[-1].id}) if more and entries else "",
         newest=urlencode(kept) if before else None,
     )  # fmt: skip
