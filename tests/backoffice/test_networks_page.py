@@ -170,3 +170,34 @@ def test_limited_coordinator_cannot_touch_another_network(live: Live, session: S
     assert _state(session) == before
     denied = session.exec(select(AuditEntry).where(AuditEntry.action == "admin.denied")).all()
     assert len(denied) == len(forged)
+
+
+def test_no_session_reaches_no_new_page(live: Live, session: Session) -> None:
+    mine, _other, people = _setup(session)
+    event = make_event(session, title="Rencontre des médiateurs", networks=[mine.code])
+    base = f"/gestion/reseaux/{mine.id}"
+    pages = [
+        ("GET", "/gestion/chiffres"), ("GET", "/gestion/chiffres/rapport-2025.html"),
+        ("GET", "/gestion/chiffres/rapport-2025.xlsx"), ("GET", "/gestion/journal"),
+        ("GET", "/gestion/reseaux"), ("GET", base), ("POST", f"{base}/membres"),
+        ("POST", f"{base}/retirer"), ("GET", f"{base}/inviter?evenement={event.id}"),
+        ("POST", f"{base}/inviter"),
+    ]  # fmt: skip
+    data = {
+        "adresses": "amina@exemple.fr",
+        "personne": str(people[2].id),
+        "evenement": str(event.id),
+    }
+    before = _state(session)
+    with httpx.Client(base_url=live.base) as client:
+        token = csrf_of(client.get("/gestion/connexion").text)
+        for method, path in pages:
+            answer = client.request(
+                method, path, data={**data, "csrf": token} if method == "POST" else None
+            )
+            assert (
+                answer.status_code == 303 and answer.headers["location"] == "/gestion/connexion"
+            ), path
+            if method == "POST":
+                assert client.post(path, data=data).status_code == 403, path
+    assert _state(session) == before
