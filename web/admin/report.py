@@ -69,6 +69,7 @@ def _page(
     errors: dict[str, str], status_code: int = 200, **result: object,
 ) -> Response:  # fmt: skip
     limit = get_settings().web_max_body_bytes // 1024
+    result.setdefault("rows", None)
     return page(
         request, "report.html", status_code, staff=staff, event=event, values=values,
         errors=errors, limit_kb=limit, **result,
