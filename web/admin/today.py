@@ -19,6 +19,7 @@ from relais.errors import DomainError, InvalidInput, NotFound
 from relais.events.models import Event
 from relais.events.services import place_label
 from relais.exports.qr import CHECKIN_PREFIX, checkin_link, poster_pdf
+from relais.i18n import t
 from relais.people import services as people
 from relais.reference.models import Profile
 from relais.roles.services import Action
@@ -150,5 +151,7 @@ def poster_page(request: Request, session: Session, staff: Staff) -> Response:
     return page(
         request, "poster.html", staff=staff, event=event, place=place_label(event),
         qr=code.svg_data_uri(scale=10, border=2, title=f"QR code d'émargement : {event.title}"),
-        bot=settings.telegram_bot_username, payload=CHECKIN_PREFIX + event.code,
+        bot=settings.telegram_bot_username, instructions=t("presence.poster.instructions"),
+        fallback=t("presence.poster.fallback", bot=settings.telegram_bot_username,
+                   payload=CHECKIN_PREFIX + event.code),
     )  # fmt: skip
