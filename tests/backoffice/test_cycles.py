@@ -202,6 +202,16 @@ def test_limited_coordinator_forging_requests_on_the_new_routes_gets_403(
         assert filtered.status_code == 403
         listed = client.get("/gestion/evenements").text
         assert "secret" not in listed
+    with httpx.Client(base_url=live.base) as stranger:
+        token = csrf_of(stranger.get("/gestion/connexion").text)
+        for method, path, extra in [*tries, ("GET", "/gestion/cycles/nouveau", {})]:
+            data = {**extra, "csrf": token} if method == "POST" else None
+            answer = stranger.request(method, path, data=data)
+            assert answer.status_code == 303, (method, path)
+            assert answer.headers["location"] == "/gestion/connexion"
+        upload = stranger.post(f"{base}/rapport", data={"csrf": token},
+                               files={"rapport": ("zoom.csv", report.encode(), "text/csv")})  # fmt: skip
+        assert upload.status_code == 303
     assert _state(session) == before
     denied = session.exec(select(AuditEntry).where(AuditEntry.action == "admin.denied")).all()
     assert len(denied) == len(tries) + 2
