@@ -223,7 +223,8 @@ def test_coordinator_day_with_the_bot_walk_ins_report_poster_and_cycle(
 
 
 def test_new_pages_on_a_phone(live: Live, session: Session, screen: Page) -> None:
-    """The jour J with its walk-in form and the cycle form, on the laptop and the phone."""
+    """The jour J with its walk-in form, a refused report, the poster and the cycle form,
+    on the laptop and the phone: axe-core, nothing wider than the screen."""
     mine = network(session, "Réseau des médiateurs – 93")
     coordinator(session, COORDINATOR, mine)
     event = make_event(session, title="Atelier laïcité", networks=[mine.code])
@@ -232,7 +233,21 @@ def test_new_pages_on_a_phone(live: Live, session: Session, screen: Page) -> Non
     _sign_in(screen, live)
     screen.goto(f"{live.base}/gestion/evenements/{event_id}/jour-j")
     _checked(screen, "jour-j-complet")
-    screen.goto(f"{live.base}/gestion/cycles/nouveau")
-    _checked(screen, "cycle-nouveau")
     screen.goto(f"{live.base}/gestion/evenements/{event_id}/rapport")
     _checked(screen, "rapport-formulaire")
+    screen.get_by_label("Fichier du rapport").set_input_files(
+        files=[
+            {
+                "name": "zoom.csv",
+                "mimeType": "text/csv",
+                "buffer": ZOOM.format(email="dominique@exemple.fr").encode(),
+            }
+        ]
+    )
+    screen.get_by_role("button", name="Importer le rapport").click()
+    expect(screen.get_by_role("alert")).to_contain_text("rien n'a été enregistré")
+    _checked(screen, "rapport-refuse")
+    screen.goto(f"{live.base}/gestion/evenements/{event_id}/affiche")
+    _checked(screen, "affiche")
+    screen.goto(f"{live.base}/gestion/cycles/nouveau")
+    _checked(screen, "cycle-nouveau")
