@@ -237,7 +237,7 @@ def _more_sessions(
     ])  # fmt: skip
     draft = model.status == EventStatus.DRAFT
     inputs, errors = _checked(shared, title, draft, codes, first=len(sessions) + 1)
-    moved = {"seances": errors["seances"]} if "seances" in errors else {}
-    if errors and not moved:
-        moved = {"seances": next(iter(errors.values()))}
-    return inputs, moved
+    # the title is checked by the caller; anything else wrong is about the new dates
+    problems = {name: text for name, text in errors.items() if name != "titre"}
+    first_problem = problems.get("seances") or next(iter(problems.values()), "")
+    return inputs, {"seances": first_problem} if first_problem else {}

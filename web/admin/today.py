@@ -5,7 +5,6 @@ JavaScript: it works on a tablet at the door as on a laptop."""
 from __future__ import annotations
 
 import unicodedata
-from typing import Any
 
 import segno
 from sqlmodel import Session
@@ -96,7 +95,9 @@ def poster(request: Request, session: Session, staff: Staff) -> Response:
     )
 
 
-def _arrival(session: Session, form: Form) -> tuple[dict[str, str], dict[str, str], Any]:
+def _arrival(
+    session: Session, form: Form
+) -> tuple[dict[str, str], dict[str, str], attendance.Arrival | None]:
     """The walk-in form checked field by field with the core's cleaners: (values, errors, arrival)."""
     values = {name: form.get(name)[:400] for name in ARRIVAL_FIELDS}
     errors: dict[str, str] = {}
@@ -150,7 +151,7 @@ def poster_page(request: Request, session: Session, staff: Staff) -> Response:
     code = segno.make(checkin_link(event), error="m", micro=False)
     return page(
         request, "poster.html", staff=staff, event=event, place=place_label(event),
-        qr=code.svg_data_uri(scale=10, border=2, title=f"QR code d'émargement : {event.title}"),
+        qr=code.svg_data_uri(scale=10, border=2, title=t("presence.poster.svg_title", title=event.title)),
         bot=settings.telegram_bot_username, instructions=t("presence.poster.instructions"),
         fallback=t("presence.poster.fallback", bot=settings.telegram_bot_username,
                    payload=CHECKIN_PREFIX + event.code),
