@@ -1,6 +1,6 @@
 """Newsletter in the back office: issues being written in the browser (drafts)
 
-Revision ID: 0016_newsletter_web
+Revision ID: 0014_newsletter_web
 Revises: 0013_backoffice
 Create Date: 2026-11-30 09:40:00.000000
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-revision: str = "0016_newsletter_web"
+revision: str = "0014_newsletter_web"
 down_revision: str | None = "0013_backoffice"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
