@@ -12,12 +12,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from relais import identifiers
+from relais.access.links import CHECKIN_PREFIX, checkin_link
 from relais.attendance import services as attendance
 from relais.attendance.models import AttendanceMethod, AttendanceStatus
 from relais.errors import DomainError, InvalidInput, NotFound
 from relais.events.models import Event
 from relais.events.services import place_label
-from relais.exports.qr import CHECKIN_PREFIX, checkin_link, poster_pdf
+from relais.exports.qr import poster_pdf
 from relais.i18n import t
 from relais.people import services as people
 from relais.reference.models import Profile
