@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from sqlmodel import Session
 
 import wiring
 from relais import plugins
@@ -33,3 +34,13 @@ def test_the_core_refuses_to_run_unwired(monkeypatch: pytest.MonkeyPatch) -> Non
     monkeypatch.setattr(plugins, "_channels", None)
     with pytest.raises(plugins.NotWired):
         plugins.commands()
+
+
+def test_the_dashboard_gets_the_mail_panel_under_the_name_its_template_reads(
+    session: Session,
+) -> None:
+    from web.admin.pages import panels
+
+    found = panels(session)
+    assert list(found) == ["mail"]
+    assert {"failed", "retrying", "waiting"} <= set(found["mail"])
