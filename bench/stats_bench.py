@@ -124,6 +124,9 @@ def main() -> None:
     folder = Path(tempfile.mkdtemp(prefix="relais-bench-"))
     url = args.database_url or f"sqlite:///{folder / 'bench.db'}"
     os.environ["DATABASE_URL"] = url
+    from wiring import install
+
+    install()
     from relais.db import get_engine
     from relais.migrate import upgrade
     from relais.stats import figures, tables
