@@ -25,7 +25,7 @@ from relais.cli.common import console, creates_database, fail, friendly
 from relais.db import get_engine
 from relais.i18n import t
 from relais.plugins import commands as channel_commands
-from relais.plugins import load, subscribe_all
+from relais.plugins import load
 from relais.settings import get_settings
 
 
@@ -43,7 +43,8 @@ class _WithChannelCommands(TyperGroup):
         command = super().get_command(ctx, name)
         reference = channel_commands().get(name)
         if command is None and reference is not None:
-            subscribe_all()  # a channel's commands need the channel wired (renderers, hooks)
+            # Not wired here: listing the help must not import every channel. Each
+            # command attaches the channels' hooks when it runs (``friendly``).
             command = typer.main.get_command(load(reference))
             command.name = name
         return command
