@@ -16,12 +16,9 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import delete, func, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import delete, text
 from sqlmodel import Field, Session, SQLModel
 
-from relais.db import is_postgresql
 from relais.keys.services import signing_key
 
 WINDOW_MINUTES = 60
@@ -59,24 +56,26 @@ def _digest(scope: str, key: str) -> str:
     return hmac.new(signing_key(), f"{scope}:{key}".encode(), hashlib.sha256).hexdigest()[:32]
 
 
-def _bump(session: Session, scope: str, key: str, minute: int) -> None:
-    """One more hit this minute; the row lock it takes queues concurrent hits of the key."""
-    insert = pg_insert if is_postgresql(session) else sqlite_insert
-    table = RateCount.__table__  # type: ignore[attr-defined]
-    statement = insert(table).values(scope=scope, key=key, minute=minute, hits=1)
-    session.execute(
-        statement.on_conflict_do_update(
-            index_elements=["scope", "key", "minute"], set_={"hits": table.c.hits + 1}
-        )
-    )
+#: Plain SQL that PostgreSQL and SQLite both speak, built once: the ORM would compile an
+#: upsert again on every request, which cost more than the rest of the check.
+_BUMP = text(
+    'INSERT INTO rate_count (scope, "key", minute, hits) VALUES (:scope, :key, :minute, 1) '
+    'ON CONFLICT (scope, "key", minute) DO UPDATE SET hits = rate_count.hits + 1'
+)
+_TOTAL = text(
+    "SELECT coalesce(sum(hits), 0) FROM rate_count "
+    'WHERE scope = :scope AND "key" = :key AND minute > :since'
+)
 
 
-def _total(session: Session, scope: str, key: str, minute: int) -> int:
-    table = RateCount.__table__  # type: ignore[attr-defined]
-    query = select(func.coalesce(func.sum(table.c.hits), 0)).where(
-        table.c.scope == scope, table.c.key == key, table.c.minute > minute - WINDOW_MINUTES
-    )
-    return int(session.execute(query).scalar_one())
+def _bump(session: Session, scope: str, key: str, minute: int) -> int:
+    """One more hit this minute, and the hits over the window (this one included).
+
+    The upsert's row lock queues concurrent hits of the same key (PostgreSQL);
+    on SQLite the whole transaction already holds the write lock."""
+    session.execute(_BUMP, {"scope": scope, "key": key, "minute": minute})
+    since = minute - WINDOW_MINUTES
+    return int(session.execute(_TOTAL, {"scope": scope, "key": key, "since": since}).scalar_one())
 
 
 def _prune(session: Session, minute: int) -> None:
@@ -95,6 +94,5 @@ def count(session: Session, checks: Sequence[Check]) -> None:
     _prune(session, minute)
     for check in checks:
         key = _digest(check.scope, check.key)
-        _bump(session, check.scope, key, minute)
-        if _total(session, check.scope, key, minute) > check.limit:
+        if _bump(session, check.scope, key, minute) > check.limit:
             raise Exceeded(check.scope)
