@@ -43,6 +43,9 @@ class Settings(BaseSettings):
     telegram_api_base_url: str = ""
     telegram_bot_username: str = "RelaisCRPVBot"
     telegram_webhook_url: str = ""
+    #: Show Telegram's login button on the back office's sign-in page. Off by default: it
+    #: loads a script from telegram.org, and the bot's domain must be set with BotFather.
+    telegram_login_widget: bool = False
     telegram_webhook_listen: str = "127.0.0.1"
     telegram_webhook_port: int = Field(default=8443, ge=1, le=65535)
     admin_telegram_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)

@@ -4,10 +4,23 @@ from __future__ import annotations
 
 from starlette.routing import Route
 
-from web.admin import event_form, pages, registrations, signin, today
+from web.admin import (
+    cycles,
+    event_form,
+    journal,
+    networks,
+    pages,
+    registrations,
+    report,
+    signin,
+    stats,
+    today,
+)
 from web.admin.base import action, stylesheet, view
 
 EVENT = "/gestion/evenements/{event}"
+CYCLE = "/gestion/cycles/{series}"
+NETWORK = "/gestion/reseaux/{network}"
 
 
 def routes() -> list[Route]:
@@ -39,4 +52,22 @@ def routes() -> list[Route]:
         Route(EVENT + "/jour-j", view(today.roster_page), methods=["GET"]),
         Route(EVENT + "/jour-j", action(today.mark), methods=["POST"]),
         Route(EVENT + "/affiche.pdf", view(today.poster), methods=["GET"]),
+        Route(EVENT + "/affiche", view(today.poster_page), methods=["GET"]),
+        Route(EVENT + "/jour-j/sur-place", action(today.walk_in), methods=["POST"]),
+        Route(EVENT + "/rapport", view(report.form_page), methods=["GET"]),
+        Route(EVENT + "/rapport", report.upload, methods=["POST"]),
+        Route("/gestion/cycles/nouveau", view(cycles.new_form), methods=["GET"]),
+        Route("/gestion/cycles/nouveau", action(cycles.create), methods=["POST"]),
+        Route(CYCLE, view(cycles.cycle_page), methods=["GET"]),
+        Route(CYCLE + "/modifier", view(cycles.edit_form), methods=["GET"]),
+        Route(CYCLE + "/modifier", action(cycles.save), methods=["POST"]),
+        Route("/gestion/chiffres", view(stats.stats_page), methods=["GET"]),
+        Route("/gestion/chiffres/rapport-{year:int}.{kind}", view(stats.download), methods=["GET"]),
+        Route("/gestion/journal", view(journal.journal_page), methods=["GET"]),
+        Route("/gestion/reseaux", view(networks.network_list), methods=["GET"]),
+        Route(NETWORK, view(networks.network_page), methods=["GET"]),
+        Route(NETWORK + "/membres", action(networks.add_members), methods=["POST"]),
+        Route(NETWORK + "/retirer", action(networks.remove_member), methods=["POST"]),
+        Route(NETWORK + "/inviter", view(networks.invite_preview), methods=["GET"]),
+        Route(NETWORK + "/inviter", action(networks.invite), methods=["POST"]),
     ]
