@@ -74,8 +74,9 @@ class _ServerThread(threading.Thread):
 
 
 @pytest.fixture(autouse=True)
-def _fresh_choices() -> None:
-    """Each test has its own database (and so its own rate counts), but choices are cached."""
+def _fresh_limits() -> None:
+    """Fresh limits and lists for each test: the rate counts live in the test's own
+    database (:mod:`relais.web.limits`), the form's lists in a per-process cache."""
     choices.clear()
 
 
