@@ -4,6 +4,11 @@ declared in the ``relais.commands`` entry points)."""
 
 from __future__ import annotations
 
-from mailer.newsletter import subscribe
+from mailer import newsletter, newsletter_jobs
 
 __all__ = ["subscribe"]
+
+
+def subscribe() -> None:
+    newsletter.subscribe()
+    newsletter_jobs.subscribe()

@@ -95,6 +95,8 @@ class Settings(BaseSettings):
     web_host: str = "127.0.0.1"
     web_port: int = Field(default=8080, ge=0, le=65535)
     web_max_body_bytes: int = Field(default=32_768, ge=1024, le=10_000_000)
+    #: A subscribers' CSV sent from the back office (about 20,000 lines by default).
+    web_max_upload_bytes: int = Field(default=2_000_000, ge=1024, le=50_000_000)
 
     timezone: str = "Europe/Paris"
     secret_key: str = ""

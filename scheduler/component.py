@@ -11,14 +11,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from datetime import UTC
+from datetime import UTC, datetime
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from mailer import reminders
+from mailer import newsletter_jobs, reminders
 from mailer.dispatch import Dispatcher
 from relais import signals
 from relais.i18n import t
+from relais.newsletter import editing
 from relais.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -26,6 +27,8 @@ log = logging.getLogger(__name__)
 DISPATCH_JOB = "mail.dispatch"
 REMINDERS_JOB = "mail.reminders"
 REMINDERS_EVERY_SECONDS = 60
+NEWSLETTER_JOB = "mail.newsletter"
+NEWSLETTER_EVERY_SECONDS = 30
 #: Domain events after which an e-mail is waiting: wake the dispatcher at once.
 WAKING_EVENTS = (
     signals.Registered, signals.Waitlisted, signals.Promoted, signals.RegistrationCancelled,
@@ -56,9 +59,16 @@ class MailScheduler:
             self.queue_reminders, "interval", seconds=REMINDERS_EVERY_SECONDS, id=REMINDERS_JOB,
             replace_existing=True, coalesce=True, max_instances=1, misfire_grace_time=300,
         )  # fmt: skip
+        self.scheduler.add_job(
+            self.queue_newsletters, "interval", seconds=NEWSLETTER_EVERY_SECONDS,
+            id=NEWSLETTER_JOB, replace_existing=True, coalesce=True, max_instances=1,
+            misfire_grace_time=300,
+        )  # fmt: skip
         self.scheduler.start()
         for kind in WAKING_EVENTS:
             signals.after_commit(kind, self._poke)
+        for issue_event in (editing.IssueQueued, editing.IssueResumed, editing.TrialRequested):
+            signals.after_commit(issue_event, self._poke_newsletter)
         self._sender = asyncio.create_task(self._send_forever(), name="mail-dispatcher")
         self.wake()
 
@@ -70,6 +80,21 @@ class MailScheduler:
         """After-commit hook: may run in another thread, so hop onto the loop."""
         if self._loop is not None and not self._loop.is_closed():
             self._loop.call_soon_threadsafe(self._wake.set)
+
+    def _poke_newsletter(self, _event: signals.DomainEvent) -> None:
+        """An issue was handed over in the back office: queue it now, not at the next tick
+        (after-commit hooks may run in another thread, so hop onto the loop)."""
+        if self._loop is not None and not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(self._newsletter_now)
+
+    def _newsletter_now(self) -> None:
+        if self.scheduler is not None and self.scheduler.running:
+            self.scheduler.modify_job(NEWSLETTER_JOB, next_run_time=datetime.now(UTC))
+
+    async def queue_newsletters(self) -> None:
+        """Issues frozen by the back office: their subscribers queued a page at a time."""
+        await asyncio.to_thread(newsletter_jobs.advance)
+        self.wake()
 
     async def queue_reminders(self) -> None:
         queued = await asyncio.to_thread(reminders.queue_due)

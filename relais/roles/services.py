@@ -37,11 +37,13 @@ class Action(enum.StrEnum):
     NETWORKS = "networks"
     ROLES = "roles"
     REFERENCE = "reference"
+    NEWSLETTER = "newsletter"
 
 
 ADMINISTRATOR_ONLY = frozenset({Action.ROLES})
-#: Shared by every network (the reference lists): not for a coordinator limited to some.
-WHOLE_CRPV_ONLY = frozenset({Action.REFERENCE})
+#: Shared by every network (the reference lists, the newsletter and its subscribers):
+#: not for a coordinator limited to some.
+WHOLE_CRPV_ONLY = frozenset({Action.REFERENCE, Action.NEWSLETTER})
 
 
 class PermissionDenied(DomainError):

@@ -197,11 +197,17 @@ def routes() -> list[Route]:
     ]
 
 
+#: Where a file is sent (the back office's subscribers import): a larger body is allowed.
+UPLOADS = ("/gestion/abonnes/import",)
+
+
 def create_app() -> guard.ASGIApp:
     """The pages, inside the body limit (within Starlette's error handling, so an
     oversized body is a 413 and not a 500) and the security headers (outside it,
     so even the error pages carry them)."""
-    limit = Middleware(guard.BodyLimit, max_bytes=get_settings().web_max_body_bytes)
+    settings = get_settings()
+    uploads = {path: settings.web_max_upload_bytes for path in UPLOADS}
+    limit = Middleware(guard.BodyLimit, max_bytes=settings.web_max_body_bytes, uploads=uploads)
     app = Starlette(
         debug=False,
         routes=routes(),

@@ -14,7 +14,7 @@ from mailer.models import OutboxMessage, OutboxState
 from mailer.outbox import enqueue
 from relais.registrations import services as registrations
 from relais.settings import get_settings
-from scheduler.component import DISPATCH_JOB, REMINDERS_JOB, MailScheduler
+from scheduler.component import DISPATCH_JOB, NEWSLETTER_JOB, REMINDERS_JOB, MailScheduler
 from tests.factories import make_event, make_person
 from tests.mail.conftest import SmtpRecorder
 
@@ -27,7 +27,7 @@ async def test_component_sends_right_after_a_registration(
     try:
         assert component.scheduler is not None
         jobs = {job.id: job for job in component.scheduler.get_jobs()}
-        assert set(jobs) == {DISPATCH_JOB, REMINDERS_JOB}
+        assert set(jobs) == {DISPATCH_JOB, REMINDERS_JOB, NEWSLETTER_JOB}
         assert all(job.coalesce and job.misfire_grace_time for job in jobs.values())
         event = make_event(session)
         person = make_person(session, email="vite@exemple.fr")

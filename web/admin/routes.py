@@ -9,11 +9,13 @@ from web.admin import (
     event_form,
     journal,
     networks,
+    newsletter,
     pages,
     registrations,
     report,
     signin,
     stats,
+    subscribers,
     today,
 )
 from web.admin.base import action, stylesheet, view
@@ -21,11 +23,14 @@ from web.admin.base import action, stylesheet, view
 EVENT = "/gestion/evenements/{event}"
 CYCLE = "/gestion/cycles/{series}"
 NETWORK = "/gestion/reseaux/{network}"
+DRAFT = "/gestion/lettre/brouillons/{draft}"
+ISSUE = "/gestion/lettre/{number}"
 
 
 def routes() -> list[Route]:
     return [
         Route("/gestion/gestion.css", stylesheet, methods=["GET"]),
+        Route("/gestion/gestion.js", newsletter.script, methods=["GET"]),
         Route("/gestion/connexion", signin.request_form, methods=["GET"]),
         Route("/gestion/connexion", signin.request_link, methods=["POST"]),
         Route("/gestion/connexion/telegram", signin.telegram, methods=["GET"]),
@@ -70,4 +75,28 @@ def routes() -> list[Route]:
         Route(NETWORK + "/retirer", action(networks.remove_member), methods=["POST"]),
         Route(NETWORK + "/inviter", view(networks.invite_preview), methods=["GET"]),
         Route(NETWORK + "/inviter", action(networks.invite), methods=["POST"]),
+        *newsletter_routes(),
+    ]
+
+
+def newsletter_routes() -> list[Route]:
+    """« Ressources Info » and « Abonnés »."""
+    return [
+        Route("/gestion/lettre", view(newsletter.index), methods=["GET"]),
+        Route("/gestion/lettre/nouvelle", view(newsletter.new_form), methods=["GET"]),
+        Route("/gestion/lettre/nouvelle", action(newsletter.create), methods=["POST"]),
+        Route(DRAFT, view(newsletter.draft_page), methods=["GET"]),
+        Route(DRAFT, action(newsletter.update), methods=["POST"]),
+        Route(DRAFT + "/apercu", view(newsletter.preview), methods=["GET"]),
+        Route(DRAFT + "/essai", action(newsletter.try_out), methods=["POST"]),
+        Route(DRAFT + "/envoyer", action(newsletter.send), methods=["POST"]),
+        Route(ISSUE, view(newsletter.issue_page), methods=["GET"]),
+        Route(ISSUE + "/pause", action(newsletter.pause), methods=["POST"]),
+        Route(ISSUE + "/reprise", action(newsletter.resume), methods=["POST"]),
+        Route("/gestion/abonnes", view(subscribers.list_page), methods=["GET"]),
+        Route("/gestion/abonnes", action(subscribers.add), methods=["POST"]),
+        Route("/gestion/abonnes/desabonner", action(subscribers.unsubscribe), methods=["POST"]),
+        Route("/gestion/abonnes/export.csv", view(subscribers.export_csv), methods=["GET"]),
+        Route("/gestion/abonnes/import", view(subscribers.import_form), methods=["GET"]),
+        Route("/gestion/abonnes/import", subscribers.import_upload, methods=["POST"]),
     ]
