@@ -1,7 +1,7 @@
 """Rate limits shared by every process: hit counters per scope, key and minute
 
 Revision ID: 0015_rate_limits
-Revises: 0013_backoffice
+Revises: 0014_newsletter_web
 Create Date: 2026-11-30 10:00:00.000000
 """
 
@@ -12,7 +12,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = "0015_rate_limits"
-down_revision: str | None = "0013_backoffice"
+down_revision: str | None = "0014_newsletter_web"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
