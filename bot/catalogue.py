@@ -23,6 +23,7 @@ from relais.reference import services as reference
 from relais.reference.models import Profile, Theme
 from relais.registrations import services as registrations
 from relais.registrations.models import RegistrationStatus
+from relais.timefmt import utcnow
 
 PAGE_SIZE = 3
 MAX_SESSIONS_SHOWN = 20
@@ -86,7 +87,27 @@ def _register_button(event: Event, own: int | None, prefix: str = "") -> Button:
     """« S'inscrire », or, on an event one is already on, the way to one's registrations."""
     if own is None:
         return (prefix + label("register"), data("register", event.code))
-    return (prefix + label("registered" if own == 0 else "waitlisted"), data("mine"))
+    if own == 0:
+        return (prefix + label("registered"), data("mine"))
+    return (prefix + label("waitlisted", position=own), data("mine"))
+
+
+def _published_sessions(session: Session, series: Series) -> list[Event]:
+    assert series.id is not None
+    return [
+        e for e in events.series_sessions(session, series.id) if e.status == EventStatus.PUBLISHED
+    ]
+
+
+def _cycle_button(sessions: list[Event], own: dict[int, int], series: Series) -> Button:
+    """« S'inscrire au cycle » while a session is missing; once on every one, one's state.
+
+    A stale button still answers « déjà inscrit·e » (the core refuses the cycle)."""
+    now = utcnow()
+    ahead = [e for e in sessions if e.starts_at > now]
+    if ahead and all(e.id in own for e in ahead):
+        return (label("registered_cycle"), data("mine"))
+    return (label("register_cycle"), data("cycle", series.code))
 
 
 def _filter_label(session: Session, filters: Filters) -> str:
@@ -181,26 +202,24 @@ def event_detail(session: Session, event: Event, person_id: int | None = None) -
     if event.status == EventStatus.PUBLISHED:
         buttons.append([_register_button(event, own)])
     if series is not None:
-        buttons.append([(label("register_cycle"), data("cycle", series.code))])
+        sessions = _published_sessions(session, series)
+        buttons.append([_cycle_button(sessions, own_states(session, person_id, sessions), series)])
     buttons.append([(label("events"), Filters().data(0)), (label("menu"), data("menu"))])
     return Reply(text, buttons)
 
 
-def series_detail(session: Session, series: Series) -> Reply:
-    assert series.id is not None
-    sessions = [
-        e for e in events.series_sessions(session, series.id) if e.status == EventStatus.PUBLISHED
-    ][:MAX_SESSIONS_SHOWN]
+def series_detail(session: Session, series: Series, person_id: int | None = None) -> Reply:
+    """A cycle's card: its sessions, each with the person's own state, and the cycle button."""
+    sessions = _published_sessions(session, series)[:MAX_SESSIONS_SHOWN]
+    own = own_states(session, person_id, sessions)
     text = page(
         "series_card.html",
         series=series,
         description=short(series.description, 1000),
         sessions=sessions,
+        own=own,
     )
-    return Reply(
-        text,
-        [[(label("register_cycle"), data("cycle", series.code))], [(label("menu"), data("menu"))]],
-    )
+    return Reply(text, [[_cycle_button(sessions, own, series)], [(label("menu"), data("menu"))]])
 
 
 def filter_menu() -> Reply:

@@ -145,7 +145,7 @@ def _deep_link(actor: Actor, payload: str) -> list[Reply]:
             viewer = Viewer(actor.telegram_id)
             if payload.startswith("c_"):
                 series = visibility.series_by_code(session, payload[2:], viewer)
-                return [catalogue.series_detail(session, series)]
+                return [catalogue.series_detail(session, series, catalogue.viewer(session, actor))]
             event = visibility.event_by_code(session, payload, viewer)
             return [catalogue.event_detail(session, event, catalogue.viewer(session, actor))]
     except NotFound as error:
@@ -159,7 +159,7 @@ def _series_without_prefix(actor: Actor, code: str) -> list[Reply] | None:
     try:
         with session_scope() as session:
             series = visibility.series_by_code(session, code, Viewer(actor.telegram_id))
-            return [catalogue.series_detail(session, series)]
+            return [catalogue.series_detail(session, series, catalogue.viewer(session, actor))]
     except NotFound:
         return None
 

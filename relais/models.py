@@ -28,6 +28,7 @@ from relais.registrations.models import CalendarAnswer, Registration, Registrati
 from relais.roles.models import Role, RoleEmail, RoleEmailNetwork, RoleGrant, RoleNetwork
 from relais.satisfaction.models import SatisfactionAnswer
 from relais.signin.models import SignInLink, StaffSession
+from relais.web.limits import RateCount
 
 metadata = SQLModel.metadata
 
@@ -36,7 +37,8 @@ __all__ = [
     "Broadcast", "CalendarAnswer", "Consent",
     "ConsentPurpose", "DemoRow", "Departement", "Event", "EventAudience", "EventFormat", "EventNetwork",
     "EventStatus", "ImportRun", "InstallationSecret", "Invitation", "Network", "NetworkMember",
-    "Organisation", "Person", "Profile", "Registration", "RegistrationStatus", "Role", "RoleEmail",
+    "Organisation", "Person", "Profile", "RateCount", "Registration", "RegistrationStatus", "Role",
+    "RoleEmail",
     "RoleEmailNetwork", "RoleGrant", "RoleNetwork", "SatisfactionAnswer", "Series", "SignInLink",
     "StaffSession", "StructureType", "Theme", "metadata",
 ]  # fmt: skip
