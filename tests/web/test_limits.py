@@ -21,7 +21,10 @@ OTHER_PROCESS = textwrap.dedent(
     """
     import asyncio, re, sys
     import httpx
+    from wiring import install
     from relais.web.app import create_app
+
+    install()
 
     async def main() -> None:
         transport = httpx.ASGITransport(app=create_app(), client=("127.0.0.1", 50000))
