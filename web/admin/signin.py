@@ -55,7 +55,7 @@ async def request_link(request: Request) -> Response:
     email, error = forms.check_email({"email": form.get("email")})
     if error:
         return _signin_page(request, 422, values={"email": email}, errors={"email": error})
-    if not guard.allowed(request, email):
+    if not await run_in_threadpool(guard.allowed, request, email):
         return notice(request, "too_many", 429)
     if not guard.is_bot({guard.HONEYPOT: form.get(guard.HONEYPOT)}):
         await run_in_threadpool(_send_link, email)
@@ -80,7 +80,7 @@ async def use_link(request: Request) -> Response:
     form = await read_form(request)
     if not guard.csrf_valid(request, form.get(guard.FIELD)):
         return notice(request, "csrf", 403)
-    if not guard.per_ip.allow(guard.client_ip(request)):
+    if not await run_in_threadpool(guard.per_ip.allow, guard.client_ip(request)):
         return notice(request, "too_many", 429)
     return await run_in_threadpool(_use_link, request)
 
