@@ -26,7 +26,8 @@ demo: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy relais bot mailer scheduler web
+	$(BIN)/mypy relais bot mailer scheduler web wiring
+	$(BIN)/lint-imports --no-cache
 
 # axe-core (accessibility scan of the public pages in the browser tests), from the npm registry.
 AXE := .cache/axe/node_modules/axe-core/axe.min.js

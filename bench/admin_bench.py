@@ -48,10 +48,10 @@ def main() -> None:
     from relais.migrate import upgrade
     from relais.networks import services as networks
     from relais.people.models import Person
-    from relais.plugins import subscribe_all
     from relais.registrations import export as exports
     from relais.registrations.models import Registration, RegistrationStatus
     from relais.timefmt import utcnow
+    from wiring import subscribe_all
 
     engine = get_engine()
     upgrade(engine)

@@ -38,6 +38,9 @@ def _prepare(count: int) -> int:
     from relais.db import get_engine, session_scope
     from relais.events import services as events
     from relais.events.schemas import EventInput
+    from wiring import install
+
+    install()
     from relais.migrate import upgrade
     from relais.people.models import Organisation, Person
     from relais.registrations.models import Registration, RegistrationStatus

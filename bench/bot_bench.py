@@ -75,8 +75,8 @@ def _registration_cost(telegram_ids: list[int], code: str) -> float:
     from relais.db import session_scope
     from relais.events import services as events
     from relais.people import services as people
-    from relais.plugins import subscribe_all
     from relais.registrations import services as registrations
+    from wiring import subscribe_all
 
     subscribe_all()
     began = time.monotonic()

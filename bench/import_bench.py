@@ -33,6 +33,9 @@ def _measure(folder: Path, raw: bytes, chunked: bool) -> tuple[float, float, int
 
     from relais.db import get_engine, session_scope
     from relais.imports import chunks
+    from wiring import install
+
+    install()
     from relais.migrate import upgrade
     from relais.newsletter import importer
     from relais.settings import get_settings

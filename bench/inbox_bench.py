@@ -92,9 +92,9 @@ def _setup(count: int) -> str:
     from relais.events.ical import event_uid
     from relais.migrate import upgrade
     from relais.newsletter import services as newsletter
-    from relais.plugins import subscribe_all
     from relais.registrations import services as registrations
     from tests.factories import make_event, make_person
+    from wiring import subscribe_all
 
     upgrade(get_engine())
     subscribe_all()

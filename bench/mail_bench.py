@@ -153,7 +153,7 @@ async def ceiling(count: int, concurrency: int, port: int) -> float:
 
 
 async def run(count: int, concurrency: int, port: int) -> None:
-    from relais.plugins import subscribe_all
+    from wiring import subscribe_all
 
     subscribe_all()
     small = max(200, count // 5)

@@ -175,9 +175,9 @@ def run_single(subscribers: int) -> dict[str, float]:
         from mailer.dispatch import Dispatcher
         from relais.db import session_scope
         from relais.newsletter import archive, issues
-        from relais.plugins import subscribe_all
         from relais.settings import get_settings
         from relais.timefmt import utcnow
+        from wiring import subscribe_all
 
         subscribe_all()
         settings = get_settings()

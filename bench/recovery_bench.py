@@ -95,8 +95,8 @@ def run(subscribers: int, kill_at: float) -> None:
         assert sink.stdout is not None and sink.stdout.readline().startswith("ready")
         try:
             _setup(folder, subscribers, port)
-            from relais.plugins import subscribe_all
             from relais.settings import get_settings
+            from wiring import subscribe_all
 
             subscribe_all()
             issue_file = folder / "lettre.md"

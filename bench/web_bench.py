@@ -50,6 +50,9 @@ def _prepare() -> str:
     from relais.db import get_engine, session_scope
     from relais.events import services as events
     from relais.events.schemas import EventInput
+    from wiring import install
+
+    install()
     from relais.migrate import upgrade
     from relais.timefmt import utcnow
 

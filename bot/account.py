@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from bot.actor import Actor, linked_person
+from bot.buttons import data
 from bot.texts import Reply, label, page, problem, say, short, trusted
 from relais.db import session_scope
 from relais.errors import DomainError
@@ -18,8 +19,8 @@ from relais.registrations.models import Registration, RegistrationStatus
 from relais.timefmt import format_range, short_day
 
 MAX_LISTED = 10
-MENU = (label("menu"), "m")
-EVENTS = (label("events"), "l:0:::")
+MENU = (label("menu"), data("menu"))
+EVENTS = (label("events"), data("events", 0, None, None, None))
 
 
 class Stale(Exception):
@@ -60,7 +61,7 @@ def my_registrations(actor: Actor) -> list[Reply]:
                     label(
                         "unsubscribe", title=short(event.title, 24), day=short_day(event.starts_at)
                     ),
-                    f"u:{registration.id}",
+                    data("cancel", registration.id),
                 )
             ]
             for registration, event in rows
@@ -87,7 +88,12 @@ def _own_registration(actor: Actor, registration_id: int) -> tuple[Registration,
 
 def ask_unsubscribe(actor: Actor, registration_id: int) -> list[Reply]:
     _registration, title, when = _own_registration(actor, registration_id)
-    buttons = [[(label("unsubscribe_yes"), f"uy:{registration_id}"), (label("keep"), "un")]]
+    buttons = [
+        [
+            (label("unsubscribe_yes"), data("cancel.yes", registration_id)),
+            (label("keep"), data("cancel.no")),
+        ]
+    ]
     return [Reply(say("unsubscribe_confirm", title=title, when=when), buttons, edit=True)]
 
 
@@ -98,7 +104,9 @@ def unsubscribe(actor: Actor, registration_id: int) -> list[Reply]:
             registrations.cancel(session, registration_id, actor.audit)
     except DomainError as error:
         return [Reply(problem(error), edit=True)]
-    return [Reply(say("unsubscribed", title=title), [[(label("mine"), "mine"), MENU]], edit=True)]
+    return [
+        Reply(say("unsubscribed", title=title), [[(label("mine"), data("mine")), MENU]], edit=True)
+    ]
 
 
 def profile(actor: Actor) -> list[Reply]:
@@ -121,7 +129,11 @@ def profile(actor: Actor) -> list[Reply]:
             structure_type=people.structure_type_name(session, person),
             departement=f"{departement.code} {departement.name}" if departement else None,
         )
-        buttons = [[(label("structure_type"), "stc")], [(label("edit_profile"), "me")], [MENU]]
+        buttons = [
+            [(label("structure_type"), data("type.change"))],
+            [(label("edit_profile"), data("not_me"))],
+            [MENU],
+        ]
         return [Reply(text, buttons)]
 
 
@@ -131,8 +143,8 @@ def export(actor: Actor) -> list[Reply]:
         person = linked_person(session, actor.telegram_id)
         if person is None or person.id is None:
             return _not_known()
-        data = people.export(session, person.id)
-    content = json.dumps(data, ensure_ascii=False, indent=2, default=str).encode()
+        exported = people.export(session, person.id)
+    content = json.dumps(exported, ensure_ascii=False, indent=2, default=str).encode()
     return [Reply(say("export_caption"), document=("mes_donnees.json", content))]
 
 
@@ -140,7 +152,10 @@ def ask_erase(actor: Actor) -> list[Reply]:
     with session_scope() as session:
         if linked_person(session, actor.telegram_id) is None:
             return _not_known()
-    buttons = [[(label("erase_yes"), "x:y")], [(label("erase_no"), "x:n")]]
+    buttons = [
+        [(label("erase_yes"), data("erase", "y"))],
+        [(label("erase_no"), data("erase", "n"))],
+    ]
     return [Reply(say("erase_confirm"), buttons)]
 
 

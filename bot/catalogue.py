@@ -1,7 +1,7 @@
 """Browsing: the paged list of upcoming events, its filters, event and cycle cards.
 
-Callback data stays under Telegram's 64 bytes: ``l:<page>:<theme>:<network>:<dép.>``
-for a list page, ``e:<code>`` for a card, ``r:<code>`` / ``c:<cycle code>`` to register.
+Buttons (:mod:`bot.buttons`): ``events`` (page, theme, network, département) for a
+list page, ``event`` for a card, ``register`` / ``cycle`` to register.
 Events are named by their public code, never by their sequential id, so a forged
 button cannot walk through the ids (and :mod:`relais.events.visibility` hides drafts).
 """
@@ -9,12 +9,13 @@ button cannot walk through the ids (and :mod:`relais.events.visibility` hides dr
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from sqlmodel import Session, col, select
 
 from bot.actor import Actor, linked_person
+from bot.buttons import data
 from bot.texts import Button, Reply, label, page, say, short, trusted
-from relais import identifiers
 from relais.events import services as events
 from relais.events.models import Event, EventStatus, Series
 from relais.networks.models import Network
@@ -22,6 +23,7 @@ from relais.reference import services as reference
 from relais.reference.models import Profile, Theme
 from relais.registrations import services as registrations
 from relais.registrations.models import RegistrationStatus
+from relais.timefmt import utcnow
 
 PAGE_SIZE = 3
 MAX_SESSIONS_SHOWN = 20
@@ -34,17 +36,13 @@ class Filters:
     departement: str | None = None
 
     def data(self, page_number: int) -> str:
-        return f"l:{page_number}:{self.theme_id or ''}:{self.network_id or ''}:{self.departement or ''}"
+        return data("events", page_number, self.theme_id, self.network_id, self.departement)
 
     @classmethod
-    def parse(cls, parts: list[str]) -> tuple[int, Filters]:
-        """From the fields after ``l:``; ValueError on anything malformed."""
-        page_text, theme, network, departement = parts
-        return identifiers.number(page_text), cls(
-            identifiers.number(theme) if theme else None,
-            identifiers.number(network) if network else None,
-            departement or None,
-        )
+    def parse(cls, args: list[Any]) -> tuple[int, Filters]:
+        """From the arguments of an ``events`` tap, as the router read them."""
+        page_number, theme, network, departement = args
+        return page_number, cls(theme, network, departement)
 
     @property
     def active(self) -> bool:
@@ -88,8 +86,28 @@ def card(session: Session, event: Event, own: int | None = None) -> str:
 def _register_button(event: Event, own: int | None, prefix: str = "") -> Button:
     """« S'inscrire », or, on an event one is already on, the way to one's registrations."""
     if own is None:
-        return (prefix + label("register"), f"r:{event.code}")
-    return (prefix + label("registered" if own == 0 else "waitlisted"), "mine")
+        return (prefix + label("register"), data("register", event.code))
+    if own == 0:
+        return (prefix + label("registered"), data("mine"))
+    return (prefix + label("waitlisted", position=own), data("mine"))
+
+
+def _published_sessions(session: Session, series: Series) -> list[Event]:
+    assert series.id is not None
+    return [
+        e for e in events.series_sessions(session, series.id) if e.status == EventStatus.PUBLISHED
+    ]
+
+
+def _cycle_button(sessions: list[Event], own: dict[int, int], series: Series) -> Button:
+    """« S'inscrire au cycle » while a session is missing; once on every one, one's state.
+
+    A stale button still answers « déjà inscrit·e » (the core refuses the cycle)."""
+    now = utcnow()
+    ahead = [e for e in sessions if e.starts_at > now]
+    if ahead and all(e.id in own for e in ahead):
+        return (label("registered_cycle"), data("mine"))
+    return (label("register_cycle"), data("cycle", series.code))
 
 
 def _filter_label(session: Session, filters: Filters) -> str:
@@ -122,18 +140,20 @@ def events_page(
         navigation.append((label("previous"), filters.data(page_number - 1)))
     if offset + PAGE_SIZE < total:
         navigation.append((label("next"), filters.data(page_number + 1)))
-    tools: list[Button] = [(label("filter"), "f")]
+    tools: list[Button] = [(label("filter"), data("filters"))]
     if filters.active:
         tools.append((label("all"), Filters().data(0)))
     if not shown:
-        return Reply(say("no_events", filtered=filters.active), [tools, [(label("menu"), "m")]])
+        return Reply(
+            say("no_events", filtered=filters.active), [tools, [(label("menu"), data("menu"))]]
+        )
     own = own_states(session, person_id, shown)
     buttons: list[list[Button]] = []
     for number, event in enumerate(shown, start=offset + 1):
         buttons.append(
             [
                 _register_button(event, own.get(event.id or 0), f"{number}. "),
-                (label("details", title=short(event.title, 24)), f"e:{event.code}"),
+                (label("details", title=short(event.title, 24)), data("event", event.code)),
             ]
         )
     buttons += [row for row in (navigation, tools) if row]
@@ -182,32 +202,33 @@ def event_detail(session: Session, event: Event, person_id: int | None = None) -
     if event.status == EventStatus.PUBLISHED:
         buttons.append([_register_button(event, own)])
     if series is not None:
-        buttons.append([(label("register_cycle"), f"c:{series.code}")])
-    buttons.append([(label("events"), Filters().data(0)), (label("menu"), "m")])
+        sessions = _published_sessions(session, series)
+        buttons.append([_cycle_button(sessions, own_states(session, person_id, sessions), series)])
+    buttons.append([(label("events"), Filters().data(0)), (label("menu"), data("menu"))])
     return Reply(text, buttons)
 
 
-def series_detail(session: Session, series: Series) -> Reply:
-    assert series.id is not None
-    sessions = [
-        e for e in events.series_sessions(session, series.id) if e.status == EventStatus.PUBLISHED
-    ][:MAX_SESSIONS_SHOWN]
+def series_detail(session: Session, series: Series, person_id: int | None = None) -> Reply:
+    """A cycle's card: its sessions, each with the person's own state, and the cycle button."""
+    sessions = _published_sessions(session, series)[:MAX_SESSIONS_SHOWN]
+    own = own_states(session, person_id, sessions)
     text = page(
         "series_card.html",
         series=series,
         description=short(series.description, 1000),
         sessions=sessions,
+        own=own,
     )
-    return Reply(text, [[(label("register_cycle"), f"c:{series.code}")], [(label("menu"), "m")]])
+    return Reply(text, [[_cycle_button(sessions, own, series)], [(label("menu"), data("menu"))]])
 
 
 def filter_menu() -> Reply:
     return Reply(
         say("filter_menu"),
         [
-            [(label("by_theme"), "ft")],
-            [(label("by_network"), "fn")],
-            [(label("by_departement"), "fd")],
+            [(label("by_theme"), data("filters.theme"))],
+            [(label("by_network"), data("filters.network"))],
+            [(label("by_departement"), data("filters.dep"))],
             [(label("all"), Filters().data(0))],
         ],
         edit=True,
@@ -216,9 +237,9 @@ def filter_menu() -> Reply:
 
 def _choices(prompt: str, choices: list[Button]) -> Reply:
     if not choices:
-        return Reply(say("no_choice"), [[(label("back"), "f")]], edit=True)
+        return Reply(say("no_choice"), [[(label("back"), data("filters"))]], edit=True)
     rows = [choices[index : index + 2] for index in range(0, len(choices), 2)]
-    return Reply(say(prompt), [*rows, [(label("back"), "f")]], edit=True)
+    return Reply(say(prompt), [*rows, [(label("back"), data("filters"))]], edit=True)
 
 
 def theme_choices(session: Session) -> Reply:

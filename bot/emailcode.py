@@ -3,7 +3,8 @@
 Without it, typing a colleague's address would link their profile to your
 Telegram account: you could read (/mes_donnees) or erase their data. So when
 the address belongs to someone not linked to this account, a six-digit code
-goes to that address (through the mail outbox) and must be typed back.
+goes to that address and must be typed back: the bot asks the core for it
+(:class:`relais.signals.EmailCodeRequested`), the mail channel sends it.
 """
 
 from __future__ import annotations
@@ -12,22 +13,15 @@ import hashlib
 import hmac
 import secrets
 from datetime import datetime, timedelta
-from email.message import EmailMessage
 from typing import Any
 
 from sqlmodel import Session
 
-from mailer import compose
-from mailer.models import OutboxMessage
-from mailer.outbox import enqueue, register_renderer
-from relais.i18n import t
+from relais import signals
 from relais.keys.services import signing_key
 from relais.people import services as people
-from relais.settings import get_settings
-from relais.templating import render_html, render_text
 from relais.timefmt import utcnow
 
-KIND = "bot_email_code"
 VALIDITY = timedelta(minutes=15)
 MAX_TRIES = 5
 MAX_CODES = 3
@@ -57,13 +51,8 @@ def send_code(session: Session, email: str, data: dict[str, Any]) -> None:
     data["code_digest"] = _digest(code, email)
     data["code_expires"] = (utcnow() + VALIDITY).isoformat()
     data["code_tries"] = 0
-    enqueue(
-        session,
-        kind=KIND,
-        to=email,
-        idempotency_key=f"{KIND}:{email}:{secrets.token_hex(8)}",
-        payload={"code": code},
-    )
+    minutes = int(VALIDITY.total_seconds() // 60)
+    signals.emit(session, signals.EmailCodeRequested(email, code, minutes))
 
 
 class CodeRefused(Exception):
@@ -83,20 +72,3 @@ def check_code(typed: str, email: str, data: dict[str, Any]) -> None:
             data.pop(key, None)
         return
     raise CodeRefused(expired or data["code_tries"] >= MAX_TRIES)
-
-
-def render(session: Session, row: OutboxMessage) -> EmailMessage:
-    context = {
-        "code": row.payload.get("code", ""),
-        "organisation": get_settings().organisation_name,
-        "minutes": int(VALIDITY.total_seconds() // 60),
-    }
-    return compose.message(
-        subject=t("bot.email_code_subject", **context),
-        text=render_text("bot/email_code.txt", **context),
-        html=compose.inline_css(render_html("bot/email_code.html", **context)),
-    )
-
-
-def subscribe() -> None:
-    register_renderer(KIND, render)

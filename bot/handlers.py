@@ -2,8 +2,9 @@
 
 Each one turns the update into an :class:`~bot.actor.Actor`, runs a sync view
 (``catalogue``, ``signup``, ``account``) in a worker thread, and shows the
-:class:`~bot.texts.Reply` list it returns. Callback data is ``<route>:<args>``;
-anything unknown, malformed or out of date answers « bouton expiré ».
+:class:`~bot.texts.Reply` list it returns. Buttons go through the one router
+(:mod:`bot.buttons`, its table built by :mod:`bot.parts`); anything unknown,
+malformed or out of date answers « bouton expiré ».
 """
 
 from __future__ import annotations
@@ -24,14 +25,14 @@ from telegram.ext import (
     filters,
 )
 
-from bot import account, catalogue, registry, signup, structure
+from bot import account, buttons, catalogue, parts, signup, structure
 from bot.actor import Actor
+from bot.buttons import YES_NO, Route, code, number, optional, word
 from bot.catalogue import Filters
 from bot.guard import FloodGuard
 from bot.outbox import mark_blocked, mark_returned
 from bot.texts import Button, Reply, label, page, problem, say
 from bot.work import in_thread
-from relais import identifiers
 from relais.db import session_scope
 from relais.errors import DomainError, NotFound
 from relais.events import codes, visibility
@@ -48,8 +49,8 @@ MAX_TEXT = 1000
 def menu_buttons() -> list[list[Button]]:
     return [
         [(label("events"), Filters().data(0))],
-        [(label("mine"), "mine"), (label("profile"), "prof")],
-        [(label("help"), "help")],
+        [(label("mine"), buttons.data("mine")), (label("profile"), buttons.data("profile"))],
+        [(label("help"), buttons.data("help"))],
     ]
 
 
@@ -63,7 +64,7 @@ def welcome(actor: Actor) -> list[Reply]:
 
 
 def help_reply() -> list[Reply]:
-    return [Reply(page("help.html"), [[(label("menu"), "m")]])]
+    return [Reply(page("help.html"), [[(label("menu"), buttons.data("menu"))]])]
 
 
 def keyboard(buttons: list[list[Button]]) -> InlineKeyboardMarkup | None:
@@ -119,7 +120,7 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     actor = actor_of(update)
     payload = context.args[0] if context.args else ""
     if payload:
-        area = registry.deep_link_for(payload)
+        area = parts.deep_link_for(payload)
         if area is not None:
             handler, code = area
             await handler(update, context, code)
@@ -144,7 +145,7 @@ def _deep_link(actor: Actor, payload: str) -> list[Reply]:
             viewer = Viewer(actor.telegram_id)
             if payload.startswith("c_"):
                 series = visibility.series_by_code(session, payload[2:], viewer)
-                return [catalogue.series_detail(session, series)]
+                return [catalogue.series_detail(session, series, catalogue.viewer(session, actor))]
             event = visibility.event_by_code(session, payload, viewer)
             return [catalogue.event_detail(session, event, catalogue.viewer(session, actor))]
     except NotFound as error:
@@ -158,7 +159,7 @@ def _series_without_prefix(actor: Actor, code: str) -> list[Reply] | None:
     try:
         with session_scope() as session:
             series = visibility.series_by_code(session, code, Viewer(actor.telegram_id))
-            return [catalogue.series_detail(session, series)]
+            return [catalogue.series_detail(session, series, catalogue.viewer(session, actor))]
     except NotFound:
         return None
 
@@ -219,15 +220,13 @@ async def on_other_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -
 
 # -- buttons ------------------------------------------------------------------
 
-Route = Callable[[Actor, list[str]], list[Reply]]
-
 
 def _with_session(view: Callable[..., Reply], *args: Any) -> list[Reply]:
     with session_scope() as session:
         return [view(session, *args)]
 
 
-def _list_route(actor: Actor, args: list[str]) -> list[Reply]:
+def _list_route(actor: Actor, args: list[Any]) -> list[Reply]:
     page_number, filters = Filters.parse(args)
     replies = _events(actor, page_number, filters)
     replies[0].edit = True
@@ -259,55 +258,58 @@ def _visible_series(actor: Actor, code: str) -> int:
     return series.id
 
 
-def _card_route(actor: Actor, args: list[str]) -> list[Reply]:
+def _card_route(actor: Actor, args: list[Any]) -> list[Reply]:
     event_id = _visible_event(actor, args[0])
     with session_scope() as session:
         event = events.get(session, event_id)
         return [catalogue.event_detail(session, event, catalogue.viewer(session, actor))]
 
 
-ROUTES: dict[str, Route] = {
-    "m": lambda actor, args: welcome(actor),
-    "help": lambda actor, args: help_reply(),
-    "l": _list_route,
-    "f": lambda actor, args: [catalogue.filter_menu()],
-    "ft": lambda actor, args: _with_session(catalogue.theme_choices),
-    "fn": lambda actor, args: _with_session(catalogue.network_choices),
-    "fd": lambda actor, args: _with_session(catalogue.departement_choices),
-    "e": _card_route,
-    "r": lambda actor, args: signup.register_event(actor, _visible_event(actor, args[0])),
-    "c": lambda actor, args: signup.register_cycle(actor, _visible_series(actor, args[0])),
-    "me": lambda actor, args: signup.restart_profile(actor),
-    "mine": lambda actor, args: account.my_registrations(actor),
-    "prof": lambda actor, args: account.profile(actor),
-    "u": lambda actor, args: account.ask_unsubscribe(actor, identifiers.number(args[0])),
-    "uy": lambda actor, args: account.unsubscribe(actor, identifiers.number(args[0])),
-    "un": lambda actor, args: [Reply(say("kept"), edit=True)],
-    "x": lambda actor, args: account.erase(actor, args[0] == "y"),
-    "pe": lambda actor, args: signup.answer_button(actor, "email_confirm", args[0]),
-    "pk": lambda actor, args: signup.answer_button(actor, "email_code", args[0]),
-    "pp": lambda actor, args: signup.answer_button(actor, "profile", args[0]),
-    "py": lambda actor, args: signup.answer_button(actor, "structure_type", args[0]),
-    "st": lambda actor, args: structure.choose(actor, args[0]),
-    "stc": lambda actor, args: structure.ask_change(actor),
-    "pd": lambda actor, args: signup.answer_button(actor, "departement", args[0]),
-    "pdp": lambda actor, args: signup.answer_button(
-        actor, "departement", f"page:{identifiers.number(args[0])}"
-    ),
-    "ps": lambda actor, args: signup.answer_button(actor, "phone", ""),
-    "pc": lambda actor, args: signup.answer_button(actor, "consent", args[0]),
-}
+def _register_route(actor: Actor, args: list[Any]) -> list[Reply]:
+    return signup.register_event(actor, _visible_event(actor, args[0]))
+
+
+def _cycle_route(actor: Actor, args: list[Any]) -> list[Reply]:
+    return signup.register_cycle(actor, _visible_series(actor, args[0]))
+
+
+def _ask_unsubscribe(actor: Actor, args: list[Any]) -> list[Reply]:
+    return account.ask_unsubscribe(actor, args[0])
+
+
+def _unsubscribe(actor: Actor, args: list[Any]) -> list[Reply]:
+    return account.unsubscribe(actor, args[0])
+
+
+#: The bot's own buttons (the profile's are in ``signup.ROUTES``, other areas' in theirs).
+ROUTES = (
+    Route("menu", lambda actor, args: welcome(actor)),
+    Route("help", lambda actor, args: help_reply()),
+    Route("events", _list_route, (number, optional(number), optional(number), optional(word))),
+    Route("filters", lambda actor, args: [catalogue.filter_menu()]),
+    Route("filters.theme", lambda actor, args: _with_session(catalogue.theme_choices)),
+    Route("filters.network", lambda actor, args: _with_session(catalogue.network_choices)),
+    Route("filters.dep", lambda actor, args: _with_session(catalogue.departement_choices)),
+    Route("event", _card_route, (code,)),
+    Route("register", _register_route, (code,)),
+    Route("cycle", _cycle_route, (code,)),
+    Route("mine", lambda actor, args: account.my_registrations(actor)),
+    Route("profile", lambda actor, args: account.profile(actor)),
+    Route("cancel", _ask_unsubscribe, (number,)),
+    Route("cancel.yes", _unsubscribe, (number,)),
+    Route("cancel.no", lambda actor, args: [Reply(say("kept"), edit=True)]),
+    Route("erase", lambda actor, args: account.erase(actor, args[0] == "y"), (YES_NO,)),
+    Route("type", lambda actor, args: structure.choose(actor, args[0]), (word,)),
+    Route("type.change", lambda actor, args: structure.ask_change(actor)),
+)  # fmt: skip
 
 
 def _route(actor: Actor, data: str) -> list[Reply] | None:
     """The replies for a tap, or None when the button is stale, unknown or malformed."""
-    name, *args = data.split(":")
-    route = ROUTES.get(name)
-    if route is None:
-        return None
     try:
-        return route(actor, args)
-    except (signup.Stale, account.Stale, structure.Stale, ValueError, IndexError):
+        route, args = parts.router().read(data)
+        return route.handler(actor, args)
+    except (buttons.Stale, signup.Stale, account.Stale, structure.Stale, ValueError, IndexError):
         return None
     except DomainError as error:
         return [Reply(problem(error))]
@@ -319,7 +321,9 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     replies = await in_thread(_route, actor_of(update), query.data or "")
     if replies is None:
         await query.answer(say("stale_alert"))
-        await respond(update, context, [Reply(say("stale"), [[(label("menu"), "m")]])])
+        await respond(
+            update, context, [Reply(say("stale"), [[(label("menu"), buttons.data("menu"))]])]
+        )
         return
     await query.answer()
     await respond(update, context, replies)
@@ -356,9 +360,9 @@ COMMANDS = (
 
 
 def install(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
-    """Every handler, after those other areas registered (see :mod:`bot.registry`)."""
+    """Every handler: other areas' first (see :mod:`bot.parts`), then the bot's own."""
     application.add_handler(TypeHandler(Update, FloodGuard()), group=-1)
-    for installer in registry.installers():
+    for installer in parts.installers():
         installer(application)
     for name, callback in COMMANDS:
         application.add_handler(CommandHandler(name, callback))

@@ -3,8 +3,8 @@
 Subscribing is a double opt-in: the typed address gets an e-mail with a link
 and a six-digit code, and the subscription is active only once either comes
 back. The step (waiting for the address, then the code) is kept in
-``bot_conversation`` and typed answers reach it through ``signup.TEXT_STEPS``,
-like the bot's own steps, so a restart loses nothing.
+``bot_conversation`` and typed answers reach it through the bot's setup
+(:func:`bot.parts.text_steps`), like the bot's own steps, so a restart loses nothing.
 """
 
 from __future__ import annotations
@@ -15,29 +15,26 @@ from sqlmodel import Session, col, select
 from telegram import Update
 from telegram.ext import Application, CommandHandler, ContextTypes
 
-from bot import conversation, handlers, registry, signup
+from bot import conversation, handlers
 from bot.actor import Actor, linked_person
 from bot.conversation import State
-from bot.texts import Reply, problem, say
+from bot.texts import Reply, Words, problem, say
 from bot.work import in_thread
-from mailer import newsletter
 from relais.db import session_scope
 from relais.errors import InvalidInput
 from relais.i18n import t
-from relais.newsletter import issues
+from relais.newsletter import issues, sending
 from relais.newsletter import services as subscriptions
 from relais.newsletter.models import Issue, Subscriber, SubscriberStatus
 from relais.settings import get_settings
-from relais.templating import render_html
 
 STEP_EMAIL = "newsletter_email"
 STEP_CODE = "newsletter_code"
 MAX_EMAIL = 254
 
 
-def _page(name: str, **context: object) -> str:
-    """A longer message from ``templates/newsletter/`` (autoescaped for Telegram's HTML)."""
-    return render_html(f"newsletter/{name}", **context).strip()
+#: Longer messages from ``templates/newsletter/``; short lines are the bot's.
+_page = Words("bot", "bot.buttons", "newsletter").page
 
 
 def _subscription(session: Session, telegram_id: int) -> Subscriber | None:
@@ -136,7 +133,7 @@ def coordinator_view(actor: Actor) -> list[Reply]:
         issue = session.exec(select(Issue).order_by(col(Issue.number).desc())).first()
         if issue is None:
             return [Reply(say("newsletter.no_issue", recipients=active))]
-        progress = newsletter.progress(session, issue.number)
+        progress = sending.progress(session, issue.number)
         recipients = issue.recipients if issue.queue_complete else active
         summary = _page(
             "bot_issue.html", issue=issue, recipients=recipients, progress=progress,
@@ -164,8 +161,3 @@ def install(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     application.add_handler(CommandHandler("abonner", subscribe_command))
     application.add_handler(CommandHandler("desabonner", unsubscribe_command))
     application.add_handler(CommandHandler("lettre", issue_command))
-
-
-registry.add_handlers(install)
-signup.TEXT_STEPS[STEP_EMAIL] = take_email
-signup.TEXT_STEPS[STEP_CODE] = take_code

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from sqlmodel import Session, col, delete, select
 
+from bot import buttons
 from bot.calendar import invitation
 from bot.models import BotConversation, BotOutboxMessage
 from bot.outbox import queue_message, wake
@@ -20,7 +21,7 @@ from relais.people.models import Person
 from relais.registrations.models import Registration, RegistrationStatus
 from relais.timefmt import format_range
 
-MINE = [[(label("mine"), "mine")]]
+MINE = [[(label("mine"), buttons.data("mine"))]]
 
 
 def _reachable(person: Person | None) -> bool:

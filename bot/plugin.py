@@ -1,4 +1,4 @@
-"""The Telegram channel, as ``relais run`` and the migrations see it (entry point ``bot``)."""
+"""The Telegram channel, as ``relais run`` and the migrations see it (hooks of the wiring list)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import sys
 
 from sqlmodel import Session
 
-from bot import conversation, emailcode, models, notify
+from bot import conversation, models, notify
 from bot.application import BotComponent, OutboxComponent
 from bot.doctor import doctor
 from bot.texts import say
@@ -29,7 +29,6 @@ def _export(session: Session, person_id: int) -> dict[str, object]:
 
 def subscribe() -> None:
     notify.subscribe()
-    emailcode.subscribe()
     people.register_exporter("telegram", _export)
 
 

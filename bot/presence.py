@@ -1,11 +1,12 @@
 """Presence in the bot: check-in from the QR code, the survey, coordinators' attendance lists.
 
-Entry point ``presence`` (``relais.plugins``): importing this module plugs it
-into the bot through :mod:`bot.registry` (deep links ``p_<code>`` and
-``s_<code>``, the ``/presences`` command), the button routes, and the profile
+The bot's setup (:mod:`bot.parts`) joins what this module lists: its deep
+links (``p_<code>`` and ``s_<code>``), its ``/presences`` command
+(:func:`install`), its buttons (:data:`ROUTES`), and its part in the profile
 flow (a newcomer's check-in resumes once the profile is saved; the survey's
-comment is a typed step). Its component asks the survey on Telegram after
-each session (the follow-up e-mail links to the same survey on the web).
+comment is a typed step). Its component (a channel of the wiring list) asks the
+survey on Telegram after each session (the follow-up e-mail links to the same
+survey on the web).
 """
 
 from __future__ import annotations
@@ -19,13 +20,13 @@ from sqlmodel import Session, col, select
 from telegram import Update
 from telegram.ext import Application, CommandHandler, ContextTypes
 
-from bot import conversation, handlers, registry, signup
+from bot import buttons, conversation, handlers, signup
 from bot.actor import Actor, linked_person, registered_person
+from bot.buttons import Route
 from bot.conversation import State
 from bot.outbox import queue_message, wake
-from bot.texts import Button, Reply, problem, say, short
+from bot.texts import Button, Reply, Words, problem, short
 from bot.work import in_thread
-from relais import identifiers
 from relais.attendance import services as attendance
 from relais.attendance.models import Attendance, AttendanceMethod, AttendanceStatus
 from relais.db import session_scope
@@ -47,8 +48,6 @@ from relais.timefmt import local, utcnow
 from scheduler.component import Periodic
 
 log = logging.getLogger(__name__)
-CHECKIN_PREFIX = "p_"
-SURVEY_PREFIX = "s_"
 COMMENT_STEP = "survey_comment"
 ROSTER_PAGE = 12
 RECENT_DAYS = 7
@@ -74,12 +73,10 @@ class Stale(ValueError):
     """A button that no longer applies (the bot answers « bouton expiré »)."""
 
 
-def _say(key: str, **context: object) -> str:
-    return say(f"presence.{key}", **context)
-
-
-def _label(key: str, **context: object) -> str:
-    return t(f"bot.presence.buttons.{key}", **context)
+#: Presence's words: ``bot.presence.*`` in ``messages/bot.yaml``.
+PRESENCE = Words("bot.presence", "bot.presence.buttons", "bot")
+_say = PRESENCE.say
+_label = PRESENCE.label
 
 
 # -- check-in -------------------------------------------------------------------
@@ -138,18 +135,18 @@ def survey(actor: Actor, code: str) -> list[Reply]:
                 return [Reply(_say("survey_unknown_person"))]
             satisfaction.check_can_answer(session, event.id, person.id, utcnow())
             previous = satisfaction.find(session, event.id, person.id)
-            buttons = _rating_buttons(event.id)
+            rating = _rating_buttons(event.id)
             text = _say(
                 "survey_question", title=event.title,
                 previous=previous.rating if previous else None,
             )  # fmt: skip
-            return [Reply(text, buttons)]
+            return [Reply(text, rating)]
     except DomainError as error:
         return [Reply(problem(error))]
 
 
-def rate(actor: Actor, args: list[str]) -> list[Reply]:
-    event_id, rating = identifiers.number(args[0]), identifiers.number(args[1])
+def rate(actor: Actor, args: list[Any]) -> list[Reply]:
+    event_id, rating = args
     with session_scope() as session:
         person = linked_person(session, actor.telegram_id)
         if person is None or person.id is None:
@@ -162,11 +159,14 @@ def rate(actor: Actor, args: list[str]) -> list[Reply]:
         conversation.save(session, actor.telegram_id, State(COMMENT_STEP, {"event": event_id}))
     return [
         Reply(_say("survey_rated", rating=rating), edit=True),
-        Reply(_say("survey_comment_question"), [[(_label("skip_comment"), f"svs:{event_id}")]]),
+        Reply(
+            _say("survey_comment_question"),
+            [[(_label("skip_comment"), buttons.data("survey.skip", event_id))]],
+        ),
     ]
 
 
-def skip_comment(actor: Actor, args: list[str]) -> list[Reply]:
+def skip_comment(actor: Actor, args: list[Any]) -> list[Reply]:
     with session_scope() as session:
         state = conversation.load(session, actor.telegram_id)
         if state is None or state.step != COMMENT_STEP:
@@ -234,11 +234,16 @@ def sessions_menu(actor: Actor, code: str = "") -> list[Reply]:
             recent = _recent_sessions(session, grant.networks)
             if not recent:
                 return [Reply(_say("no_recent_sessions", days=RECENT_DAYS))]
-            buttons = [
-                [(f"{local(e.starts_at).strftime('%d/%m')} {short(e.title, 36)}", f"pl:{e.id}:0")]
+            choices = [
+                [
+                    (
+                        f"{local(e.starts_at).strftime('%d/%m')} {short(e.title, 36)}",
+                        buttons.data("roster", e.id, 0),
+                    )
+                ]
                 for e in recent
             ]
-            return [Reply(_say("choose_session"), buttons)]
+            return [Reply(_say("choose_session"), choices)]
     except roles.PermissionDenied as denied:
         return _refused(actor, "presences", denied)
     except DomainError as error:
@@ -251,18 +256,18 @@ def roster(session: Session, event_id: int, page_number: int, *, edit: bool = Fa
     pages = max(1, -(-len(lines) // ROSTER_PAGE))
     page_number = min(max(page_number, 0), pages - 1)
     shown = lines[page_number * ROSTER_PAGE : (page_number + 1) * ROSTER_PAGE]
-    buttons: list[list[Button]] = []
+    rows: list[list[Button]] = []
     for line in shown:
         name = f"{line.person.last_name.upper()} {line.person.first_name}".strip()
         label = f"{ICONS[line.status]} {short(name or t('presence.anonymous'), 40)}"
-        buttons.append([(label, f"pt:{event_id}:{line.person.id}:{page_number}")])
+        rows.append([(label, buttons.data("roster.mark", event_id, line.person.id, page_number))])
     navigation: list[Button] = []
     if page_number > 0:
-        navigation.append((_label("previous"), f"pl:{event_id}:{page_number - 1}"))
+        navigation.append((_label("previous"), buttons.data("roster", event_id, page_number - 1)))
     if page_number + 1 < pages:
-        navigation.append((_label("next"), f"pl:{event_id}:{page_number + 1}"))
+        navigation.append((_label("next"), buttons.data("roster", event_id, page_number + 1)))
     if navigation:
-        buttons.append(navigation)
+        rows.append(navigation)
     counts = {status: sum(1 for line in lines if line.status == status) for status in ICONS}
     text = _say(
         "roster", title=event.title, when=event.starts_at, registered=len(lines),
@@ -270,11 +275,11 @@ def roster(session: Session, event_id: int, page_number: int, *, edit: bool = Fa
         excused=counts[AttendanceStatus.EXCUSED], unmarked=counts[None],
         page=page_number + 1, pages=pages,
     )  # fmt: skip
-    return Reply(text, buttons, edit=edit)
+    return Reply(text, rows, edit=edit)
 
 
-def roster_route(actor: Actor, args: list[str]) -> list[Reply]:
-    event_id, page_number = identifiers.number(args[0]), identifiers.number(args[1])
+def roster_route(actor: Actor, args: list[Any]) -> list[Reply]:
+    event_id, page_number = args
     try:
         with session_scope() as session:
             roles.require_event(session, actor.telegram_id, roles.Action.REGISTRATIONS, event_id)
@@ -283,13 +288,9 @@ def roster_route(actor: Actor, args: list[str]) -> list[Reply]:
         return _refused(actor, "presences", denied)
 
 
-def toggle(actor: Actor, args: list[str]) -> list[Reply]:
+def toggle(actor: Actor, args: list[Any]) -> list[Reply]:
     """Next status for one person; the list is redrawn in place (the role checked again)."""
-    event_id, person_id, page_number = (
-        identifiers.number(args[0]),
-        identifiers.number(args[1]),
-        identifiers.number(args[2]),
-    )
+    event_id, person_id, page_number = args
     try:
         with session_scope() as session:
             roles.require_event(session, actor.telegram_id, roles.Action.REGISTRATIONS, event_id)
@@ -313,7 +314,7 @@ def _toggle(
 
 
 def _rating_buttons(event_id: int) -> list[list[Button]]:
-    return [[(str(n), f"sv:{event_id}:{n}") for n in satisfaction.RATINGS]]
+    return [[(str(n), buttons.data("survey.rate", event_id, n)) for n in satisfaction.RATINGS]]
 
 
 def queue_survey_prompts(now: datetime | None = None) -> int:
@@ -409,7 +410,7 @@ def _export(session: Session, person_id: int) -> dict[str, object]:
 
 
 def subscribe() -> None:
-    """Called once per process by the plugin loader."""
+    """Called once per process (a channel of the wiring list)."""
     people.register_exporter("presences_et_avis", _export)
 
 
@@ -434,9 +435,10 @@ def install(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     application.add_handler(CommandHandler("presences", presences_command))
 
 
-registry.add_deep_link(CHECKIN_PREFIX, checkin_link)
-registry.add_deep_link(SURVEY_PREFIX, survey_link)
-registry.add_handlers(install)
-handlers.ROUTES.update({"sv": rate, "svs": skip_comment, "pl": roster_route, "pt": toggle})
-signup.AFTER["checkin"] = resume_check_in
-signup.TEXT_STEPS[COMMENT_STEP] = comment
+#: Presence's buttons: the survey's rating and « passer », the attendance list and its marks.
+ROUTES = (
+    Route("survey.rate", rate, (buttons.number, buttons.number)),
+    Route("survey.skip", skip_comment, (buttons.number,)),
+    Route("roster", roster_route, (buttons.number, buttons.number)),
+    Route("roster.mark", toggle, (buttons.number, buttons.number, buttons.number)),
+)

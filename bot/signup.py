@@ -1,20 +1,25 @@
 """First registration: the profile collected step by step, consent, then the registration.
 
-Steps follow each other in ``NEXT``; each answer is validated (the core's
-cleaners, plus a length limit before anything else), and a wrong answer gets
+Every step is one entry of :data:`STEPS` (in order): its question, how a typed
+answer is read, how a tap on its buttons is taken, the longest answer accepted.
+Adding a step touches that table only. Each answer is validated (the core's
+cleaners, plus the length limit before anything else), and a wrong answer gets
 the reason and the same question again. The pending action (register to an
-event or a cycle) rides along in the conversation row.
+event or a cycle, or another area's: see :mod:`bot.parts`) rides along in the
+conversation row.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from sqlmodel import Session
 
-from bot import conversation, emailcode, structure
+from bot import buttons, conversation, emailcode, parts, structure
 from bot.actor import Actor, registered_person
+from bot.buttons import Route
 from bot.calendar import invitation
 from bot.conversation import State
 from bot.texts import Button, Reply, label, page, problem, say
@@ -32,37 +37,9 @@ from relais.registrations.services import Outcome
 from relais.settings import get_settings
 from relais.timefmt import format_range
 
-NEXT = {
-    "last_name": "first_name",
-    "first_name": "email",
-    "email": "email_confirm",
-    "email_confirm": "organisation",
-    "email_code": "organisation",
-    "organisation": "structure_type",
-    "structure_type": "profile",
-    "profile": "departement",
-    "departement": "phone",
-    "phone": "consent",
-}
-LIMITS = {
-    "last_name": people.MAX_NAME,
-    "first_name": people.MAX_NAME,
-    "email": 254,
-    "organisation": people.MAX_ORGANISATION,
-    "structure_type": 120,
-    "profile": 120,
-    "departement": 60,
-    "phone": 30,
-    "email_code": 20,
-}
 DEPARTEMENTS_PER_PAGE = 20
-FIELD_NAMES = {"last_name": "nom", "first_name": "prénom"}
-
-
-#: Other areas' actions resumed once the profile is saved, keyed like ``after`` (``checkin``).
-AFTER: dict[str, Callable[[Actor, int], list[Reply]]] = {}
-#: Other areas' typed-answer steps (the survey comment): ``fn(session, actor, state, text)``.
-TEXT_STEPS: dict[str, Callable[[Session, Actor, State, str], list[Reply]]] = {}
+#: The buttons of every step: ``step:<step name>:<value>``.
+STEP_ROUTE = "step"
 
 
 class UseButtons(Exception):
@@ -73,47 +50,102 @@ class UnknownDepartement(Exception):
     """Typed text that names no département."""
 
 
+class Stale(Exception):
+    """A button from an older message: the conversation moved on (or never was)."""
+
+
+Ask = Callable[[Session, State], tuple[str, list[list[Button]]]]
+Read = Callable[[Session, str], Any]
+#: A tap on a step's button: the replies (the state is saved by the step or by ``_advance``).
+Tap = Callable[[Session, Actor, State, str], list[Reply]]
+
+
+def _use_buttons(session: Session, text: str) -> Any:
+    raise UseButtons
+
+
+@dataclass(frozen=True)
+class Step:
+    """One question of the profile."""
+
+    name: str
+    ask: Ask
+    read: Read = _use_buttons
+    tap: Tap | None = None
+    limit: int | None = None
+    stored_as: str | None = None
+    #: Set for a detour (the e-mail code): the step that follows it.
+    then: str | None = None
+    #: A typed answer that is more than a value to store (the e-mail code, checked).
+    answer: Tap | None = None
+
+
 def begin(session: Session, actor: Actor, after: dict[str, int] | None) -> list[Reply]:
-    conversation.save(session, actor.telegram_id, State("last_name", {"after": after}))
-    return [question(session, State("last_name"))]
+    conversation.save(session, actor.telegram_id, State(FIRST, {"after": after}))
+    return [question(session, State(FIRST))]
 
 
 def question(session: Session, state: State, *, edit: bool = False) -> Reply:
     """The question of ``state.step``, with its buttons."""
-    step, data = state.step, state.data
-    if step == "email_confirm":
-        buttons = [[(label("email_ok"), "pe:y"), (label("email_retype"), "pe:n")]]
-        return Reply(say("ask.email_confirm", email=data["email"]), buttons, edit=edit)
-    if step == "email_code":
-        return Reply(say("ask.email_code"), [[(label("other_email"), "pk:other")]], edit=edit)
-    if step == "profile":
-        choices = [(profile.name, f"pp:{profile.id}") for profile in reference.profiles(session)]
-        return Reply(say("ask.profile"), _rows(choices, 2), edit=edit)
-    if step == "structure_type":
-        buttons = structure.choices(session, prefix="py", skippable=False)
-        return Reply(say("ask.structure_type"), buttons, edit=edit)
-    if step == "departement":
-        return Reply(
-            say("ask.departement"),
-            _departement_buttons(session, data.get("dep_page", 0)),
-            edit=edit,
-        )
-    if step == "phone":
-        return Reply(say("ask.phone"), [[(label("skip"), "ps")]], edit=edit)
-    if step == "consent":
-        text = page(
-            "consent.html",
-            organisation=get_settings().organisation_name,
-            privacy_url=get_settings().privacy_url,
-            phone=bool(data.get("phone")),
-        )
-        buttons = [[(label("consent_yes"), "pc:y"), (label("consent_no"), "pc:n")]]
-        return Reply(text, buttons, edit=edit)
-    return Reply(say(f"ask.{step}"), edit=edit)
+    text, rows = BY_NAME[state.step].ask(session, state)
+    return Reply(text, rows, edit=edit)
+
+
+def _tap_button(step: str, value: object, key: str) -> Button:
+    return (label(key), buttons.data(STEP_ROUTE, step, value))
 
 
 def _rows(choices: list[Button], width: int) -> list[list[Button]]:
     return [choices[index : index + width] for index in range(0, len(choices), width)]
+
+
+# -- the steps: asking ---------------------------------------------------------------
+
+
+def _plain(step: str) -> Ask:
+    return lambda session, state: (say(f"ask.{step}"), [])
+
+
+def _ask_email_confirm(session: Session, state: State) -> tuple[str, list[list[Button]]]:
+    row = [_tap_button("email_confirm", "y", "email_ok"),
+           _tap_button("email_confirm", "n", "email_retype")]  # fmt: skip
+    return say("ask.email_confirm", email=state.data["email"]), [row]
+
+
+def _ask_email_code(session: Session, state: State) -> tuple[str, list[list[Button]]]:
+    return say("ask.email_code"), [[_tap_button("email_code", "other", "other_email")]]
+
+
+def _ask_profile(session: Session, state: State) -> tuple[str, list[list[Button]]]:
+    choices = [
+        (profile.name, buttons.data(STEP_ROUTE, "profile", profile.id))
+        for profile in reference.profiles(session)
+    ]
+    return say("ask.profile"), _rows(choices, 2)
+
+
+def _ask_structure_type(session: Session, state: State) -> tuple[str, list[list[Button]]]:
+    route = (STEP_ROUTE, "structure_type")
+    return say("ask.structure_type"), structure.choices(session, route=route, skippable=False)
+
+
+def _ask_departement(session: Session, state: State) -> tuple[str, list[list[Button]]]:
+    return say("ask.departement"), _departement_buttons(session, state.data.get("dep_page", 0))
+
+
+def _ask_phone(session: Session, state: State) -> tuple[str, list[list[Button]]]:
+    return say("ask.phone"), [[_tap_button("phone", "skip", "skip")]]
+
+
+def _ask_consent(session: Session, state: State) -> tuple[str, list[list[Button]]]:
+    text = page(
+        "consent.html",
+        organisation=get_settings().organisation_name,
+        privacy_url=get_settings().privacy_url,
+        phone=bool(state.data.get("phone")),
+    )
+    row = [_tap_button("consent", "y", "consent_yes"), _tap_button("consent", "n", "consent_no")]
+    return text, [row]
 
 
 def _departement_buttons(session: Session, page_number: int) -> list[list[Button]]:
@@ -122,9 +154,14 @@ def _departement_buttons(session: Session, page_number: int) -> list[list[Button
     page_number = page_number % pages
     start = page_number * DEPARTEMENTS_PER_PAGE
     shown = all_departements[start : start + DEPARTEMENTS_PER_PAGE]
-    rows = _rows([(f"{d.code} {d.name}"[:24], f"pd:{d.code}") for d in shown], 2)
-    rows.append([(label("more"), f"pdp:{(page_number + 1) % pages}")])
+    choices = [(f"{d.code} {d.name}"[:24], buttons.data(STEP_ROUTE, "departement", d.code))
+               for d in shown]  # fmt: skip
+    rows = _rows(choices, 2)
+    rows.append([(label("more"), buttons.data("dep_page", (page_number + 1) % pages))])
     return rows
+
+
+# -- the steps: reading typed answers -----------------------------------------------
 
 
 def _find_departement(session: Session, text: str) -> str:
@@ -142,32 +179,95 @@ def _find_departement(session: Session, text: str) -> str:
     return found.code
 
 
-def _parse(session: Session, step: str, text: str) -> Any:
-    """The typed answer for ``step``, cleaned, or InvalidInput / UseButtons."""
-    if step in ("last_name", "first_name"):
-        return people.clean_name(text, FIELD_NAMES[step])
-    if step == "email":
-        return people.normalize_email(text)
-    if step == "organisation":
-        return people.clean_name(text, "structure", people.MAX_ORGANISATION)
-    if step == "phone":
-        return people.clean_phone(text)
-    if step == "departement":
-        return _find_departement(session, text)
-    if step == "profile":
-        profile = reference.find_profile(session, text)
-        if profile is None:
-            raise UseButtons
-        return profile.id
-    if step == "structure_type":
-        kind = reference.match_structure_type(session, text)
-        if kind is None:
-            raise UseButtons
-        return kind.id
-    raise UseButtons
+def _read_profile(session: Session, text: str) -> int | None:
+    profile = reference.find_profile(session, text)
+    if profile is None:
+        raise UseButtons
+    return profile.id
 
 
-STORED_AS = {"profile": "profile_id", "structure_type": "structure_type_id"}
+def _read_structure_type(session: Session, text: str) -> int | None:
+    kind = reference.match_structure_type(session, text)
+    if kind is None:
+        raise UseButtons
+    return kind.id
+
+
+# -- the steps: taking taps ----------------------------------------------------------
+
+
+def _tap_email_confirm(session: Session, actor: Actor, state: State, value: str) -> list[Reply]:
+    if value != "y":
+        return _retype_email(session, actor, state, value)
+    if not emailcode.needs_proof(session, state.data["email"], actor.telegram_id):
+        return [_advance(session, actor, state, edit=True)]
+    try:
+        emailcode.send_code(session, state.data["email"], state.data)
+    except emailcode.TooManyCodes:
+        state.step = "email"
+        conversation.save(session, actor.telegram_id, state)
+        return [Reply(say("invalid.too_many_codes"), edit=True)]
+    state.step = "email_code"
+    conversation.save(session, actor.telegram_id, state)
+    return [question(session, state, edit=True)]
+
+
+def _retype_email(session: Session, actor: Actor, state: State, value: str) -> list[Reply]:
+    state.step = "email"
+    conversation.save(session, actor.telegram_id, state)
+    return [question(session, state)]
+
+
+def _tap_profile(session: Session, actor: Actor, state: State, value: str) -> list[Reply]:
+    if identifiers.number(value) not in {p.id for p in reference.profiles(session)}:
+        raise Stale
+    state.data["profile_id"] = identifiers.number(value)
+    return [_advance(session, actor, state, edit=True)]
+
+
+def _tap_structure_type(session: Session, actor: Actor, state: State, value: str) -> list[Reply]:
+    kind = reference.structure_type(session, identifiers.number(value))
+    if kind is None:
+        raise Stale
+    state.data["structure_type_id"] = kind.id
+    return [_advance(session, actor, state, edit=True)]
+
+
+def _tap_departement(session: Session, actor: Actor, state: State, value: str) -> list[Reply]:
+    if session.get(Departement, value) is None:
+        raise Stale
+    state.data["departement"] = value
+    return [_advance(session, actor, state, edit=True)]
+
+
+def _tap_phone(session: Session, actor: Actor, state: State, value: str) -> list[Reply]:
+    state.data["phone"] = None
+    return [_advance(session, actor, state, edit=True)]
+
+
+STEPS: tuple[Step, ...] = (
+    Step("last_name", _plain("last_name"), lambda s, text: people.clean_name(text, "nom"),
+         limit=people.MAX_NAME),
+    Step("first_name", _plain("first_name"), lambda s, text: people.clean_name(text, "prénom"),
+         limit=people.MAX_NAME),
+    Step("email", _plain("email"), lambda s, text: people.normalize_email(text), limit=254),
+    Step("email_confirm", _ask_email_confirm, tap=_tap_email_confirm),
+    Step("email_code", _ask_email_code, tap=_retype_email, limit=20, then="organisation",
+         answer=lambda session, actor, state, text: _check_code(session, actor, state, text)),
+    Step("organisation", _plain("organisation"),
+         lambda s, text: people.clean_name(text, "structure", people.MAX_ORGANISATION),
+         limit=people.MAX_ORGANISATION),
+    Step("structure_type", _ask_structure_type, _read_structure_type, _tap_structure_type,
+         limit=120, stored_as="structure_type_id"),
+    Step("profile", _ask_profile, _read_profile, _tap_profile, limit=120, stored_as="profile_id"),
+    Step("departement", _ask_departement, _find_departement, _tap_departement, limit=60),
+    Step("phone", _ask_phone, lambda s, text: people.clean_phone(text), _tap_phone, limit=30),
+    Step("consent", _ask_consent),  # its tap saves the profile: see answer_button
+)  # fmt: skip
+BY_NAME = {step.name: step for step in STEPS}
+FIRST = STEPS[0].name
+_SEQUENCE = [step.name for step in STEPS if step.then is None]
+NEXT = {step.name: step.then or _SEQUENCE[_SEQUENCE.index(step.name) + 1] for step in STEPS[:-1]}
 
 
 def answer_text(actor: Actor, text: str) -> list[Reply] | None:
@@ -176,15 +276,19 @@ def answer_text(actor: Actor, text: str) -> list[Reply] | None:
         state = conversation.load(session, actor.telegram_id)
         if state is None:
             return None
-        if state.step in TEXT_STEPS:
-            return TEXT_STEPS[state.step](session, actor, state, text)
-        limit = LIMITS.get(state.step)
-        if limit is not None and len(text.strip()) > limit:
-            return [Reply(say("invalid.too_long", limit=limit)), question(session, state)]
-        if state.step == "email_code":
-            return _check_code(session, actor, state, text)
+        other_area = parts.text_steps().get(state.step)
+        if other_area is not None:
+            return other_area(session, actor, state, text)
+        step = BY_NAME.get(state.step)
+        if step is None:  # a step no version of the bot asks any more
+            conversation.clear(session, actor.telegram_id)
+            return None
+        if step.limit is not None and len(text.strip()) > step.limit:
+            return [Reply(say("invalid.too_long", limit=step.limit)), question(session, state)]
+        if step.answer is not None:
+            return step.answer(session, actor, state, text)
         try:
-            value = _parse(session, state.step, text)
+            value = step.read(session, text)
         except UseButtons:
             return [Reply(say("invalid.use_buttons")), question(session, state)]
         except UnknownDepartement:
@@ -192,7 +296,7 @@ def answer_text(actor: Actor, text: str) -> list[Reply] | None:
             return [reply, question(session, state)]
         except InvalidInput as error:
             return [Reply(problem(error)), question(session, state)]
-        state.data[STORED_AS.get(state.step, state.step)] = value
+        state.data[step.stored_as or step.name] = value
         return [_advance(session, actor, state)]
 
 
@@ -215,57 +319,15 @@ def _advance(session: Session, actor: Actor, state: State, *, edit: bool = False
     return question(session, state, edit=edit)
 
 
-class Stale(Exception):
-    """A button from an older message: the conversation moved on (or never was)."""
-
-
 def answer_button(actor: Actor, step: str, value: str) -> list[Reply]:
     """A tap on a step's button; raises Stale when that step is not the current one."""
-    after: dict[str, int] | None = None
     with session_scope() as session:
         state = conversation.load(session, actor.telegram_id)
-        if state is None or state.step != step:
+        if state is None or state.step != step or step not in BY_NAME:
             raise Stale
-        if step == "email_confirm" and value == "y":
-            if emailcode.needs_proof(session, state.data["email"], actor.telegram_id):
-                try:
-                    emailcode.send_code(session, state.data["email"], state.data)
-                except emailcode.TooManyCodes:
-                    state.step = "email"
-                    conversation.save(session, actor.telegram_id, state)
-                    return [Reply(say("invalid.too_many_codes"), edit=True)]
-                state.step = "email_code"
-                conversation.save(session, actor.telegram_id, state)
-                return [question(session, state, edit=True)]
-            return [_advance(session, actor, state, edit=True)]
-        if step in ("email_confirm", "email_code"):
-            state.step = "email"
-            conversation.save(session, actor.telegram_id, state)
-            return [question(session, state)]
-        if step == "profile":
-            profile_ids = {p.id for p in reference.profiles(session)}
-            if identifiers.number(value) not in profile_ids:
-                raise Stale
-            state.data["profile_id"] = identifiers.number(value)
-            return [_advance(session, actor, state, edit=True)]
-        if step == "structure_type":
-            kind = reference.structure_type(session, identifiers.number(value))
-            if kind is None:
-                raise Stale
-            state.data["structure_type_id"] = kind.id
-            return [_advance(session, actor, state, edit=True)]
-        if step == "departement" and value.startswith("page:"):
-            state.data["dep_page"] = identifiers.number(value[5:])
-            conversation.save(session, actor.telegram_id, state)
-            return [question(session, state, edit=True)]
-        if step == "departement":
-            if session.get(Departement, value) is None:
-                raise Stale
-            state.data["departement"] = value
-            return [_advance(session, actor, state, edit=True)]
-        if step == "phone":
-            state.data["phone"] = None
-            return [_advance(session, actor, state, edit=True)]
+        tap = BY_NAME[step].tap
+        if tap is not None:
+            return tap(session, actor, state, value)
         if value != "y":
             conversation.clear(session, actor.telegram_id)
             return [Reply(say("consent_refused"), edit=True)]
@@ -273,8 +335,19 @@ def answer_button(actor: Actor, step: str, value: str) -> list[Reply]:
         after = state.data.get("after")
         saved = Reply(say("profile_saved", first_name=person.first_name), edit=True)
     if not after:
-        saved.buttons = [[(label("events"), "l:0:::"), (label("menu"), "m")]]
+        saved.buttons = [_events_and_menu()]
     return [saved, *perform(actor, after)]
+
+
+def turn_departement_page(actor: Actor, page_number: int) -> list[Reply]:
+    """« Plus de départements »: the same question, the next page of buttons."""
+    with session_scope() as session:
+        state = conversation.load(session, actor.telegram_id)
+        if state is None or state.step != "departement":
+            raise Stale
+        state.data["dep_page"] = page_number
+        conversation.save(session, actor.telegram_id, state)
+        return [question(session, state, edit=True)]
 
 
 def _save(session: Session, actor: Actor, data: dict[str, Any]) -> Person:
@@ -307,7 +380,7 @@ def perform(actor: Actor, after: dict[str, int] | None) -> list[Reply]:
     """The registration the profile was collected for, if any."""
     if not after:
         return []
-    for key, action in AFTER.items():
+    for key, action in parts.after_profile().items():
         if key in after:
             return action(actor, after[key])
     if "series" in after:
@@ -316,7 +389,15 @@ def perform(actor: Actor, after: dict[str, int] | None) -> list[Reply]:
 
 
 def _after_buttons() -> list[list[Button]]:
-    return [[(label("not_me"), "me")], [(label("mine"), "mine"), (label("menu"), "m")]]
+    return [
+        [(label("not_me"), buttons.data("not_me"))],
+        [(label("mine"), buttons.data("mine")), (label("menu"), buttons.data("menu"))],
+    ]
+
+
+def _events_and_menu() -> list[Button]:
+    events_button = (label("events"), buttons.data("events", 0, None, None, None))
+    return [events_button, (label("menu"), buttons.data("menu"))]
 
 
 def register_event(actor: Actor, event_id: int) -> list[Reply]:
@@ -332,7 +413,7 @@ def register_event(actor: Actor, event_id: int) -> list[Reply]:
             )
             return [*_outcome_replies(outcome, person), *structure.ask_once(session, person)]
     except DomainError as error:
-        return [Reply(problem(error), [[(label("events"), "l:0:::"), (label("menu"), "m")]])]
+        return [Reply(problem(error), [_events_and_menu()])]
 
 
 def _outcome_replies(outcome: Outcome, person: Person) -> list[Reply]:
@@ -379,7 +460,7 @@ def register_cycle(actor: Actor, series_id: int) -> list[Reply]:
             ]
             return [Reply(text, _after_buttons()), *documents, *structure.ask_once(session, person)]
     except DomainError as error:
-        return [Reply(problem(error), [[(label("events"), "l:0:::"), (label("menu"), "m")]])]
+        return [Reply(problem(error), [_events_and_menu()])]
 
 
 def restart_profile(actor: Actor) -> list[Reply]:
@@ -391,3 +472,12 @@ def restart_profile(actor: Actor) -> list[Reply]:
 def cancel(actor: Actor) -> bool:
     with session_scope() as session:
         return conversation.clear(session, actor.telegram_id)
+
+
+#: The profile's buttons: a step's choice, the next page of départements, « ce n'est plus moi ».
+ROUTES = (
+    Route(STEP_ROUTE, lambda actor, args: answer_button(actor, *args),
+          (buttons.one_of(*BY_NAME), buttons.word)),
+    Route("dep_page", lambda actor, args: turn_departement_page(actor, args[0]), (buttons.number,)),
+    Route("not_me", lambda actor, args: restart_profile(actor)),
+)  # fmt: skip

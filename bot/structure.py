@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from sqlmodel import Session
 
+from bot import buttons
 from bot.actor import Actor, linked_person
 from bot.texts import Button, Reply, label, say
 from relais import identifiers
@@ -26,11 +27,13 @@ class Stale(Exception):
     """A choice no longer offered, or a person the bot no longer knows."""
 
 
-def choices(session: Session, *, prefix: str, skippable: bool) -> list[list[Button]]:
+def choices(session: Session, *, route: tuple[str, ...], skippable: bool) -> list[list[Button]]:
     """One type per row (the names are long), « Autre » last, then « Passer » if allowed."""
-    rows = [[(kind.name, f"{prefix}:{kind.id}")] for kind in reference.structure_types(session)]
+    rows = [
+        [(kind.name, buttons.data(*route, kind.id))] for kind in reference.structure_types(session)
+    ]
     if skippable:
-        rows.append([(label("skip"), f"{prefix}:{SKIP}")])
+        rows.append([(label("skip"), buttons.data(*route, SKIP))])
     return rows
 
 
@@ -38,7 +41,7 @@ def ask_once(session: Session, person: Person) -> list[Reply]:
     """The one-time question, or nothing when the person answered or declined before."""
     if not people.needs_structure_type(person):
         return []
-    return [Reply(say("structure.ask_once"), choices(session, prefix="st", skippable=True))]
+    return [Reply(say("structure.ask_once"), choices(session, route=("type",), skippable=True))]
 
 
 def ask_change(actor: Actor) -> list[Reply]:
@@ -46,7 +49,7 @@ def ask_change(actor: Actor) -> list[Reply]:
     with session_scope() as session:
         if linked_person(session, actor.telegram_id) is None:
             raise Stale
-        return [Reply(say("structure.change"), choices(session, prefix="st", skippable=False))]
+        return [Reply(say("structure.change"), choices(session, route=("type",), skippable=False))]
 
 
 def choose(actor: Actor, value: str) -> list[Reply]:

@@ -29,25 +29,42 @@ class Reply:
     edit: bool = False
 
 
-def say(key: str, **context: object) -> str:
-    """A short line of ``bot.yaml``, its string values escaped for HTML mode."""
-    safe = {
-        name: value
-        if isinstance(value, Markup) or not isinstance(value, str)
-        else escape(value, quote=False)
-        for name, value in context.items()
-    }
-    return t(f"bot.{key}", **safe)
+@dataclass(frozen=True)
+class Words:
+    """Where an area of the bot finds its words: one helper for every area.
+
+    ``lines`` and ``buttons`` are key prefixes in ``templates/messages/``,
+    ``pages`` a folder of ``templates/``.
+    """
+
+    lines: str
+    buttons: str
+    pages: str
+
+    def say(self, key: str, **context: object) -> str:
+        """A short line, its string values escaped for HTML mode."""
+        safe = {
+            name: value
+            if isinstance(value, Markup) or not isinstance(value, str)
+            else escape(value, quote=False)
+            for name, value in context.items()
+        }
+        return t(f"{self.lines}.{key}", **safe)
+
+    def label(self, key: str, **context: object) -> str:
+        """A button label: plain text, never parsed as HTML by Telegram."""
+        return t(f"{self.buttons}.{key}", **context)
+
+    def page(self, name: str, **context: object) -> str:
+        """A longer message from the area's templates (autoescaped)."""
+        return render_html(f"{self.pages}/{name}", **context).strip()
 
 
-def label(key: str, **context: object) -> str:
-    """A button label: plain text, never parsed as HTML by Telegram."""
-    return t(f"bot.buttons.{key}", **context)
-
-
-def page(name: str, **context: object) -> str:
-    """A longer message from ``templates/bot/`` (autoescaped)."""
-    return render_html(f"bot/{name}", **context).strip()
+#: The bot's own words: ``bot.*`` in ``messages/bot.yaml``, ``templates/bot/``.
+BOT = Words("bot", "bot.buttons", "bot")
+say = BOT.say
+label = BOT.label
+page = BOT.page
 
 
 def trusted(html_text: str) -> Markup:

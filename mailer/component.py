@@ -10,17 +10,20 @@ from __future__ import annotations
 
 import asyncio
 
-from mailer import reminders
+from mailer import newsletter_jobs, reminders
 from mailer.dispatch import Dispatcher
 from relais import signals
 from relais.delivery import DeliveryLoop, Job, wake
 from relais.delivery.chat import wake_sender
+from relais.newsletter import editing
 from relais.settings import Settings
-from scheduler.component import Periodic
+from scheduler.component import Periodic, scheduler
 
 DISPATCH_JOB = "mail.dispatch"
 REMINDERS_JOB = "mail.reminders"
 REMINDERS_EVERY_SECONDS = 60
+NEWSLETTER_JOB = "mail.newsletter"
+NEWSLETTER_EVERY_SECONDS = 30
 #: Domain events after which an e-mail is waiting: wake the dispatcher at once.
 WAKING_EVENTS = (
     signals.Registered, signals.Waitlisted, signals.Promoted, signals.RegistrationCancelled,
@@ -40,6 +43,12 @@ async def queue_reminders() -> None:
         wake_sender()
 
 
+async def queue_newsletters() -> None:
+    """Issues frozen by the back office: their subscribers queued a page at a time."""
+    await asyncio.to_thread(newsletter_jobs.advance)
+    wake(DISPATCH_JOB)
+
+
 class MailComponent:
     name = "mailer"
 
@@ -48,16 +57,30 @@ class MailComponent:
         self.dispatcher: Dispatcher | None = None
         self.loop: DeliveryLoop | None = None
         self.periodic: Periodic | None = None
+        self._thread_loop: asyncio.AbstractEventLoop | None = None
 
     async def start(self) -> None:
         self.dispatcher = Dispatcher(self.settings)
         self.loop = DeliveryLoop(DISPATCH_JOB, self.dispatcher, self.settings.mail_poll_seconds)
         await self.loop.start()
         reminders_job = Job(REMINDERS_JOB, REMINDERS_EVERY_SECONDS, queue_reminders, grace=300)
-        self.periodic = Periodic(self.name, [self.loop.job, reminders_job])
+        newsletter_job = Job(
+            NEWSLETTER_JOB, NEWSLETTER_EVERY_SECONDS, queue_newsletters, grace=300, at_start=False
+        )
+        self.periodic = Periodic(self.name, [self.loop.job, reminders_job, newsletter_job])
         await self.periodic.start()
+        self._thread_loop = asyncio.get_running_loop()
         for kind in WAKING_EVENTS:
             signals.after_commit(kind, _poke)
+        for issue_event in (editing.IssueQueued, editing.IssueResumed, editing.TrialRequested):
+            signals.after_commit(issue_event, self._poke_newsletter)
+
+    def _poke_newsletter(self, _event: signals.DomainEvent) -> None:
+        """An issue was handed over in the back office: queue it now, not at the next tick
+        (after-commit hooks may run in another thread, so hop onto the loop)."""
+        loop = self._thread_loop
+        if loop is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(scheduler().run_now, NEWSLETTER_JOB)
 
     def wake(self) -> None:
         """Ask the dispatcher for a pass over the outbox."""
@@ -65,6 +88,7 @@ class MailComponent:
             self.loop.wake()
 
     async def stop(self) -> None:
+        self._thread_loop = None
         if self.periodic is not None:
             await self.periodic.stop()
         if self.loop is not None:

@@ -1,4 +1,4 @@
-"""What the mailer shows on the back office's dashboard (``relais.dashboard`` entry point):
+"""What the mailer shows on the back office's dashboard (its ``panel`` in the wiring list):
 e-mails failed or waiting for a new try, and the newsletter issues being sent.
 
 Plain numbers and rows, no words: the web page's template says them in French.

@@ -12,11 +12,11 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from mailer import compose
-from mailer.calendar import Method, invitation_ics
 from mailer.models import EventResource, OutboxMessage
 from mailer.outbox import register_renderer
 from relais.access import links
 from relais.access.services import manage_url
+from relais.events.invitation import Method, invitation_ics
 from relais.events.models import Event
 from relais.events.services import place_label
 from relais.i18n import t

@@ -36,9 +36,10 @@ from relais import signals
 from relais.db import get_engine, is_postgresql, session_scope
 from relais.errors import NotFound
 from relais.i18n import t
-from relais.newsletter import issues, tokens
+from relais.newsletter import issues, sending, tokens
 from relais.newsletter import services as subscriptions
 from relais.newsletter.models import Issue, IssueStatus, Subscriber, SubscriberStatus
+from relais.newsletter.sending import Progress
 from relais.settings import get_settings
 from relais.templating import render_html, render_text
 from relais.timefmt import utcnow
@@ -311,25 +312,6 @@ def send_tests(
 # -- following, pausing, resuming -------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Progress:
-    recipients: int
-    sent: int
-    waiting: int
-    sending: int
-    failed: int
-    bounced: int
-    skipped: int
-
-    @property
-    def finished(self) -> int:
-        return self.sent + self.failed + self.bounced + self.skipped
-
-    @property
-    def done(self) -> bool:
-        return self.waiting == 0 and self.sending == 0
-
-
 def _rows(number: int) -> Any:
     return col(OutboxMessage.idempotency_key).startswith(key_prefix(number))
 
@@ -463,6 +445,7 @@ def subscribe() -> None:
     register_renderer(KIND, render_delivery)
     register_renderer(TEST_KIND, render_test)
     register_renderer(CONFIRM_KIND, render_confirmation)
+    sending.count_with(progress)
     on_hard_bounce(on_bounce)
     signals.on(subscriptions.SubscriptionRequested, on_subscription_requested)
     signals.on(subscriptions.SubscriptionEnded, on_subscription_ended)

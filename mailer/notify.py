@@ -29,13 +29,18 @@ def mail_address(person: Person | None) -> str | None:
     return person.email
 
 
-def cancellation_round(session: Session, registration_id: int) -> int:
-    """How many personal cancellations this registration already had (see person_sequence)."""
-    prefix = f"{kinds.REGISTRATION_CANCELLED}:{registration_id}:"
+def cancellation_round(session: Session, registration: Registration) -> int:
+    """How many personal cancellations this registration already had (see person_sequence).
+
+    Looked up among the person's own rows (indexed): a key prefix alone scans the outbox."""
+    prefix = f"{kinds.REGISTRATION_CANCELLED}:{registration.id}:"
     return session.exec(
         select(func.count())
         .select_from(OutboxMessage)
-        .where(col(OutboxMessage.idempotency_key).startswith(prefix))
+        .where(
+            OutboxMessage.person_id == registration.person_id,
+            col(OutboxMessage.idempotency_key).startswith(prefix),
+        )
     ).one()
 
 
@@ -60,7 +65,7 @@ def _queue(
         payload={
             "event_id": registration.event_id,
             "registration_id": registration.id,
-            "round": cancellation_round(session, registration.id),
+            "round": cancellation_round(session, registration),
             **payload,
         },
     )

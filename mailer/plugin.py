@@ -1,11 +1,12 @@
-"""The mailer as a Relais plugin: its tables, its domain-event handlers, its commands
-and the component ``relais run`` keeps alive (the mail delivery loop and its jobs)."""
+"""The mailer as a channel of the wiring list: its tables, its domain-event handlers, its
+``relais doctor`` line and the component ``relais run`` and ``relais worker`` keep alive
+(the mail delivery loop and the jobs it hands to the scheduler)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from mailer import access, kinds, models, notify, reminders, telegram
+from mailer import access, email_code, kinds, models, notify, reminders, telegram
 from mailer.doctor import doctor
 from relais.settings import Settings
 
@@ -15,6 +16,7 @@ __all__ = ["component", "doctor", "models", "subscribe", "worker_component"]
 def subscribe() -> None:
     kinds.register_all()
     notify.subscribe()
+    email_code.subscribe()
     access.subscribe()
     reminders.subscribe()
     reminders.add_channel(telegram.send_by_telegram)

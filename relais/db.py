@@ -4,6 +4,12 @@ SQLite runs in WAL mode with foreign keys on, and every transaction starts
 with ``BEGIN IMMEDIATE``: a registration reads the seat count and then
 writes, and only an immediate write lock makes that atomic across
 processes. On PostgreSQL the services lock rows with ``SELECT … FOR UPDATE``.
+
+Within one process, SQLite writers also queue on a Python lock before their
+``BEGIN IMMEDIATE``: SQLite's own busy handler polls with growing sleeps, so
+dozens of threads waiting on it (a burst of registrations) spend most of the
+time asleep while the database is free. The lock hands the turn over at once;
+other processes still wait on SQLite's lock as before.
 """
 
 from __future__ import annotations
@@ -11,25 +17,38 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
+from threading import Lock
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Connection, Engine, make_url
 from sqlmodel import Session, create_engine
 
 from relais.settings import get_settings
 
 READ_ONLY = "relais_read_only"
+#: A writer that waited this long for its turn goes on to SQLite's own busy wait.
+WRITER_WAIT_SECONDS = 30.0
+#: One writer lock per SQLite file in this process (several engines may share a file).
+_writer_locks: dict[str, Lock] = {}
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(
-            url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs
+            url, connect_args={"check_same_thread": False, "timeout": 30}, **_pool(url, kwargs)
         )
         _configure_sqlite(engine)
         return engine
     return create_engine(url, pool_pre_ping=True, **kwargs)
+
+
+def _pool(url: str, kwargs: dict[str, Any]) -> dict[str, Any]:
+    """Room for the web's reading threads beside the writer, so that a burst of requests
+    reuses connections instead of opening (and configuring) new ones."""
+    if "poolclass" in kwargs or make_url(url).database in (None, "", ":memory:"):
+        return kwargs
+    return {"pool_size": 20, "max_overflow": 20, **kwargs}
 
 
 def _configure_sqlite(engine: Engine) -> None:
@@ -43,10 +62,40 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
+    writer = _writer_locks.setdefault(str(engine.url.database), Lock())
+
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        deferred = connection.get_execution_options().get(READ_ONLY, False)
-        connection.exec_driver_sql("BEGIN" if deferred else "BEGIN IMMEDIATE")
+        if connection.get_execution_options().get(READ_ONLY, False):
+            connection.exec_driver_sql("BEGIN")
+            return
+        turn = writer.acquire(timeout=WRITER_WAIT_SECONDS)
+        connection.info["relais_writer_turn"] = turn
+        try:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            _end_turn(connection)
+            raise
+
+    def _end_turn(connection: Any) -> None:
+        if connection.info.pop("relais_writer_turn", False):
+            writer.release()
+
+    @event.listens_for(engine, "commit")
+    def _on_commit(connection: Any) -> None:
+        """Commit at the driver now, then hand the turn over (SQLAlchemy's own call that
+        follows finds no transaction open and does nothing)."""
+        try:
+            connection.connection.driver_connection.commit()
+        finally:
+            _end_turn(connection)
+
+    @event.listens_for(engine, "rollback")
+    def _on_rollback(connection: Any) -> None:
+        try:
+            connection.connection.driver_connection.rollback()
+        finally:
+            _end_turn(connection)
 
 
 @lru_cache(maxsize=1)

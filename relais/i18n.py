@@ -15,6 +15,9 @@ from jinja2 import Template
 
 from relais.templating import TEMPLATES_DIR, text_environment
 
+#: Under a list's key, the entry that holds how many items it has.
+LENGTH = "count"
+
 
 @lru_cache(maxsize=1)
 def _catalogue() -> dict[str, Template]:
@@ -30,11 +33,15 @@ def _catalogue() -> dict[str, Template]:
 
 
 def _flatten(tree: dict[str, Any], prefix: str = "") -> dict[str, str]:
+    """Nested keys as dotted names; a list (a table's column headings) keeps one key per item."""
     flat: dict[str, str] = {}
     for key, value in tree.items():
         name = f"{prefix}{key}"
         if isinstance(value, dict):
             flat.update(_flatten(value, name + "."))
+        elif isinstance(value, list):
+            flat.update({f"{name}.{index}": str(item) for index, item in enumerate(value)})
+            flat[f"{name}.{LENGTH}"] = str(len(value))
         else:
             flat[name] = str(value)
     return flat
@@ -43,6 +50,12 @@ def _flatten(tree: dict[str, Any], prefix: str = "") -> dict[str, str]:
 def t(key: str, **context: object) -> str:
     """Render the French sentence ``key``; a missing key is a bug, so it raises."""
     return _catalogue()[key].render(**context).strip()
+
+
+def columns(key: str, **context: object) -> list[str]:
+    """The headings of a table, written in the YAML as a list under ``key``."""
+    count = int(t(f"{key}.{LENGTH}"))
+    return [t(f"{key}.{index}", **context) for index in range(count)]
 
 
 def has(key: str) -> bool:

@@ -13,7 +13,7 @@ MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
 def target_metadata() -> MetaData:
-    """The core's tables plus those of every plugin (imported through their entry points)."""
+    """The core's tables plus those of every plugin (importing their hooks, see the wiring list)."""
     from relais import models
     from relais.plugins import plugins
 

@@ -29,6 +29,7 @@ from relais.registrations.models import CalendarAnswer, Registration, Registrati
 from relais.roles.models import Role, RoleEmail, RoleEmailNetwork, RoleGrant, RoleNetwork
 from relais.satisfaction.models import SatisfactionAnswer
 from relais.signin.models import SignInLink, StaffSession
+from relais.web.limits import RateCount
 
 metadata = SQLModel.metadata
 
@@ -37,7 +38,8 @@ __all__ = [
     "Broadcast", "CalendarAnswer", "ChatMessage", "ChatState", "Consent",
     "ConsentPurpose", "DemoRow", "Departement", "Event", "EventAudience", "EventFormat", "EventNetwork",
     "EventStatus", "ImportRun", "InstallationSecret", "Invitation", "Network", "NetworkMember",
-    "Organisation", "Person", "Profile", "Registration", "RegistrationStatus", "Role", "RoleEmail",
+    "Organisation", "Person", "Profile", "RateCount", "Registration", "RegistrationStatus", "Role",
+    "RoleEmail",
     "RoleEmailNetwork", "RoleGrant", "RoleNetwork", "SatisfactionAnswer", "Series", "SignInLink",
     "StaffSession", "StructureType", "Theme", "metadata",
 ]  # fmt: skip

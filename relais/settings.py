@@ -43,6 +43,9 @@ class Settings(BaseSettings):
     telegram_api_base_url: str = ""
     telegram_bot_username: str = "RelaisCRPVBot"
     telegram_webhook_url: str = ""
+    #: Show Telegram's login button on the back office's sign-in page. Off by default: it
+    #: loads a script from telegram.org, and the bot's domain must be set with BotFather.
+    telegram_login_widget: bool = False
     telegram_webhook_listen: str = "127.0.0.1"
     telegram_webhook_port: int = Field(default=8443, ge=1, le=65535)
     admin_telegram_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
@@ -92,6 +95,8 @@ class Settings(BaseSettings):
     web_host: str = "127.0.0.1"
     web_port: int = Field(default=8080, ge=0, le=65535)
     web_max_body_bytes: int = Field(default=32_768, ge=1024, le=10_000_000)
+    #: A subscribers' CSV sent from the back office (about 20,000 lines by default).
+    web_max_upload_bytes: int = Field(default=2_000_000, ge=1024, le=50_000_000)
 
     timezone: str = "Europe/Paris"
     secret_key: str = ""

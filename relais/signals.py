@@ -135,6 +135,18 @@ class SignInLinkRequested(DomainEvent):
 
 
 @dataclass(frozen=True)
+class EmailCodeRequested(DomainEvent):
+    """A six-digit code proving a typed address is yours (the bot's profile step): mail it.
+
+    The code rides in the event (and the queued mail) only: the bot keeps a keyed digest.
+    """
+
+    email: str
+    code: str
+    minutes: int
+
+
+@dataclass(frozen=True)
 class LetterToRegistrants(DomainEvent):
     """A coordinator wrote to some registrants of an event: one e-mail each."""
 

@@ -8,6 +8,8 @@ Telegram's HTML mode escape, plain-text parts do not.
 from __future__ import annotations
 
 import os
+import time
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 
@@ -18,6 +20,33 @@ from relais import timefmt
 TEMPLATES_DIR = Path(
     os.environ.get("RELAIS_TEMPLATES_DIR", Path(__file__).resolve().parent.parent / "templates")
 )
+
+
+#: A template edited on disk is picked up within this many seconds, without a restart.
+FRESHNESS_SECONDS = 2.0
+
+
+class _Loader(FileSystemLoader):
+    """Jinja's file loader, looking at a template's date at most every few seconds.
+
+    Jinja checks the file's date at every render otherwise: one system call per
+    template per page, which a busy web page pays for on every request.
+    """
+
+    def get_source(
+        self, environment: Environment, template: str
+    ) -> tuple[str, str, Callable[[], bool]]:
+        source, filename, uptodate = super().get_source(environment, template)
+        checked = [time.monotonic()]
+
+        def fresh() -> bool:
+            now = time.monotonic()
+            if now - checked[0] < FRESHNESS_SECONDS:
+                return True
+            checked[0] = now
+            return bool(uptodate())
+
+        return source, filename, fresh
 
 
 def _add_filters(env: Environment) -> Environment:
@@ -33,7 +62,7 @@ def _add_filters(env: Environment) -> Environment:
 def text_environment() -> Environment:
     """For plain text: CLI output, text e-mail parts, the message catalogue."""
     env = Environment(
-        loader=FileSystemLoader(TEMPLATES_DIR),
+        loader=_Loader(TEMPLATES_DIR),
         autoescape=False,
         undefined=StrictUndefined,
         keep_trailing_newline=True,
@@ -47,7 +76,7 @@ def text_environment() -> Environment:
 def html_environment() -> Environment:
     """For HTML: e-mail bodies, web pages and Telegram's HTML parse mode."""
     env = Environment(
-        loader=FileSystemLoader(TEMPLATES_DIR),
+        loader=_Loader(TEMPLATES_DIR),
         autoescape=select_autoescape(default=True, default_for_string=True),
         undefined=StrictUndefined,
         trim_blocks=True,

@@ -45,6 +45,11 @@ class Scheduler:
             **extra,
         )  # fmt: skip
 
+    def run_now(self, name: str) -> None:
+        """Bring a job's next run forward to now (from the loop's thread)."""
+        if self._aps is not None and self._aps.running and self._aps.get_job(name) is not None:
+            self._aps.modify_job(name, next_run_time=datetime.now(UTC))
+
     def remove(self, name: str) -> None:
         """Drop a job; the scheduler stops with its last one."""
         if self._aps is None or not self._aps.running:

@@ -20,6 +20,8 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+import wiring
+
 
 def _own_settings() -> None:
     """Tests run with settings of their own, whatever the machine's ``.env`` and environment say.
@@ -41,6 +43,7 @@ def _own_settings() -> None:
 
 
 _own_settings()
+wiring.install()  # the channels, as the `relais` command hands them to the core
 
 PG_BASE = os.environ.get("RELAIS_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 REFERENCE_TABLES = {"theme", "profile", "structure_type", "departement", "alembic_version"}

@@ -26,6 +26,17 @@ def test_help_is_french(tmp_path: Path) -> None:
     assert "Show this message" not in result.stdout
 
 
+def test_help_names_values_in_french(tmp_path: Path) -> None:
+    """Option values are « texte » or « nombre », and a flag shows no value at all."""
+    result = _relais("event", "add", "--help", cwd=tmp_path)
+    assert result.returncode == 0
+    brouillon = next(line for line in result.stdout.splitlines() if "--brouillon" in line)
+    assert "<" not in brouillon
+    assert "<nombre>" in result.stdout and "<texte, répétable>" in result.stdout
+    for english in ("<str>", "<int>", "<bool>", "list["):
+        assert english not in result.stdout
+
+
 @pytest.mark.parametrize(
     ("args", "expected"),
     [

@@ -4,8 +4,8 @@ CSRF is a signed double submit: a random cookie, and in each form an HMAC of
 it under the signing key. A page of another site can make the browser send
 the cookie but cannot read it, so it cannot compute the form's token.
 
-Rate limits are counted in memory per process (one ``relais run`` serves
-the site), per client IP and per e-mail address, over a sliding hour.
+Rate limits are counted per client IP and per e-mail address over a sliding
+hour, in the database, so that they hold however many processes serve the site.
 """
 
 from __future__ import annotations
@@ -13,21 +13,19 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-import threading
-import time
-from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from starlette.requests import Request
 from starlette.responses import Response
 
+from relais.db import session_scope
 from relais.keys.services import signing_key
 from relais.settings import get_settings
+from relais.web import limits
 
 COOKIE = "relais_csrf"
 FIELD = "csrf"
 HONEYPOT = "site_web"
-WINDOW_SECONDS = 3600.0
 
 
 def _sign(cookie: str) -> str:
@@ -67,36 +65,37 @@ def csrf_valid(request: Request, submitted: str) -> bool:
     return bool(cookie) and hmac.compare_digest(submitted.encode(), _sign(cookie).encode())
 
 
-@dataclass
+@dataclass(frozen=True)
 class RateLimiter:
-    """At most ``limit()`` hits per key over the last hour (a sliding window)."""
+    """At most ``limit()`` hits per key over the last hour, counted in the database so
+    that every process serving the site shares them (:mod:`relais.web.limits`)."""
 
     setting: str
-    _hits: dict[str, deque[float]] = field(default_factory=dict)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
+    scope: str
 
     def limit(self) -> int:
         return int(getattr(get_settings(), self.setting))
 
+    def check(self, key: str) -> limits.Check:
+        return limits.Check(self.scope, key, self.limit())
+
     def allow(self, key: str) -> bool:
         """Count a hit for ``key``; False when it is over the limit (the hit is not kept)."""
-        now = time.monotonic()
-        with self._lock:
-            hits = self._hits.setdefault(key, deque())
-            while hits and hits[0] <= now - WINDOW_SECONDS:
-                hits.popleft()
-            if len(hits) >= self.limit():
-                return False
-            hits.append(now)
-            return True
-
-    def reset(self) -> None:
-        with self._lock:
-            self._hits.clear()
+        return _passes([self.check(key)])
 
 
-per_ip = RateLimiter("web_rate_per_ip")
-per_email = RateLimiter("web_rate_per_email")
+per_ip = RateLimiter("web_rate_per_ip", "ip")
+per_email = RateLimiter("web_rate_per_email", "email")
+
+
+def _passes(checks: list[limits.Check]) -> bool:
+    """One transaction for all the checks: a refusal keeps none of its hits."""
+    try:
+        with session_scope() as session:
+            limits.count(session, checks)
+    except limits.Exceeded:
+        return False
+    return True
 
 
 def client_ip(request: Request) -> str:
@@ -104,10 +103,13 @@ def client_ip(request: Request) -> str:
 
 
 def allowed(request: Request, email: str | None) -> bool:
-    """Both limits at once: this IP, and this address when one was typed."""
-    if not per_ip.allow(client_ip(request)):
-        return False
-    return email is None or per_email.allow(email.strip().lower())
+    """Both limits at once: this IP, and this address when one was typed.
+
+    It reads and writes the database: call it from a worker thread, not the event loop."""
+    checks = [per_ip.check(client_ip(request))]
+    if email is not None:
+        checks.append(per_email.check(email.strip().lower()))
+    return _passes(checks)
 
 
 def is_bot(form: dict[str, str]) -> bool:

@@ -47,7 +47,7 @@ async def request_link(request: Request) -> Response:
         return page(
             request, "manage_request.html", 422, values={"email": email}, errors={"email": error}
         )
-    if not guard.allowed(request, email):
+    if not await run_in_threadpool(guard.allowed, request, email):
         return notice(request, "too_many", 429)
     if not guard.is_bot(form):
         await run_in_threadpool(_send_link, email)

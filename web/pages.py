@@ -152,9 +152,6 @@ async def _register(request: Request, kind: str) -> Response:
     form = await form_data(request)
     if not guard.csrf_valid(request, form.get(guard.FIELD, "")):
         return notice(request, "csrf", 403)
-    typed_email = form.get("email", "")[:254] or None
-    if not guard.allowed(request, typed_email):
-        return notice(request, "too_many", 429)
     code = request.path_params["code"]
     return await run_in_threadpool(_register_sync, request, kind, code, form)
 
@@ -189,6 +186,8 @@ def _form_for(session: Session, kind: str, code: str) -> _Form | None:
 
 
 def _register_sync(request: Request, kind: str, code: str, form: dict[str, str]) -> Response:
+    if not guard.allowed(request, form.get("email", "")[:254] or None):
+        return notice(request, "too_many", 429)
     with read_scope() as session:
         wanted = _form_for(session, kind, code)
         if wanted is None:

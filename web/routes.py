@@ -1,4 +1,4 @@
-"""The public pages, added to the web application through the ``relais.web`` entry point."""
+"""The public pages, added to the web application through the wiring list."""
 
 from __future__ import annotations
 

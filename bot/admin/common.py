@@ -17,21 +17,19 @@ from dataclasses import dataclass, field
 from html import escape
 from typing import Any
 
-from markupsafe import Markup
 from sqlmodel import Session
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot import conversation
+from bot import buttons, conversation
 from bot.actor import Actor
 from bot.conversation import State
-from bot.texts import Button, Reply, problem
+from bot.texts import Button, Reply, Words, problem
 from relais.db import session_scope
 from relais.errors import DomainError
 from relais.i18n import t
 from relais.roles import services as roles
 from relais.roles.services import Action, PermissionDenied
-from relais.templating import render_html
 
 log = logging.getLogger(__name__)
 PREFIX = "a."
@@ -90,30 +88,18 @@ def step(name: str, action: Action) -> Callable[[StepFn], StepFn]:
 
 
 def data(name: str, *args: object) -> str:
-    """Callback data for route ``name`` (always under Telegram's 64 bytes here)."""
-    return ":".join([PREFIX + name, *(str(arg) for arg in args)])
+    """Callback data for route ``name``, built like every button's (:func:`bot.buttons.data`)."""
+    return buttons.data(PREFIX + name, *args)
 
 
 # -- words --------------------------------------------------------------------
 
 
-def say(key: str, **context: object) -> str:
-    """A short line of ``admin.bot`` in ``admin.yaml``, typed values escaped for HTML mode."""
-    safe = {
-        name: escape(value, quote=False)
-        if isinstance(value, str) and not isinstance(value, Markup)
-        else value
-        for name, value in context.items()
-    }
-    return t(f"admin.bot.{key}", **safe)
-
-
-def label(key: str, **context: object) -> str:
-    return t(f"admin.bot.buttons.{key}", **context)
-
-
-def page(name: str, **context: object) -> str:
-    return render_html(f"bot/admin/{name}", **context).strip()
+#: The admin tools' words: ``admin.bot.*`` in ``messages/admin.yaml``, ``templates/bot/admin/``.
+ADMIN = Words("admin.bot", "admin.bot.buttons", "bot/admin")
+say = ADMIN.say
+label = ADMIN.label
+page = ADMIN.page
 
 
 def forbidden() -> Result:

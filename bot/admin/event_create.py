@@ -24,6 +24,7 @@ from bot.admin.menu import admin_networks, card_reply
 from bot.conversation import State
 from bot.texts import Button, Reply, problem, short
 from relais import identifiers
+from relais.access import links
 from relais.errors import InvalidInput
 from relais.events import services as events
 from relais.events.changes import parse_capacity
@@ -34,7 +35,6 @@ from relais.networks.models import Network
 from relais.reference import services as reference
 from relais.roles import services as roles
 from relais.roles.services import Action
-from relais.settings import get_settings
 from relais.timefmt import parse_local, utcnow
 
 ORDER = (
@@ -339,9 +339,8 @@ def _save(session: Session, actor: Actor, answers: dict[str, Any], status: Event
     if answers.get("cycle"):
         series, created = events.create_series(session, answers["title"], inputs, who)
         conversation.clear(session, actor.telegram_id)
-        username = get_settings().telegram_bot_username
         text = say("cycle_created", title=series.title, count=len(created),
-                   link=f"c_{series.code}", bot=username)  # fmt: skip
+                   link=links.series_telegram_link(series))  # fmt: skip
         return [Reply(text), card_reply(session, created[0])]
     event = events.create(session, inputs[0], who)
     conversation.clear(session, actor.telegram_id)

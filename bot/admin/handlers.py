@@ -15,10 +15,23 @@ from telegram.ext import (
 )
 
 from bot import handlers as bot_handlers
-from bot.admin import common
+from bot.admin import (
+    broadcast,
+    common,
+    event_create,
+    event_edit,
+    invite,
+    lists,
+    menu,
+    networks,
+    registrations,
+    today,
+)
 from bot.texts import Reply, say
 from bot.work import in_thread
 
+#: The admin tools' areas: importing them declares their routes and steps (``common.route``).
+AREAS = (broadcast, event_create, event_edit, invite, lists, menu, networks, registrations, today)
 #: Slash command → route; none of them is listed in the public command menu.
 COMMANDS = {
     "admin": "menu",

@@ -16,6 +16,7 @@ from bot.admin.menu import admin_networks, card_reply, checked_event
 from bot.outbox import queue_message, wake
 from bot.texts import Button, Reply, short
 from relais import identifiers, signals
+from relais.access import links
 from relais.events import services as events
 from relais.events.models import Event
 from relais.i18n import t
@@ -23,7 +24,6 @@ from relais.invitations import services as invitations
 from relais.networks import services as networks
 from relais.roles import services as roles
 from relais.roles.services import Action
-from relais.settings import get_settings
 
 
 @route("iv", Action.INVITE)
@@ -83,12 +83,11 @@ def send(session: Session, actor: Actor, args: list[str]) -> Result:
 
 
 def invitation_text(event: Event) -> str:
-    username = get_settings().telegram_bot_username
     return page(
         "invitation.html",
         event=event,
         place=events.place_label(event),
-        link=f"https://t.me/{username}?start={event.code}",
+        link=links.event_telegram_link(event),
     )
 
 

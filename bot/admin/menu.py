@@ -9,6 +9,7 @@ from bot.actor import Actor
 from bot.admin.common import Result, back, data, label, page, route, say
 from bot.texts import Button, Reply, short
 from relais import identifiers
+from relais.access import links
 from relais.events import services as events
 from relais.events.models import Event, EventStatus
 from relais.invitations import services as invitations
@@ -96,7 +97,7 @@ def card(session: Session, event: Event) -> str:
         status=say(f"statuses.{event.status.value}"),
         invited_email=invited.get(invitations.EMAIL, 0),
         invited_telegram=invited.get(invitations.TELEGRAM, 0),
-        link=f"https://t.me/{get_settings().telegram_bot_username}?start={event.code}",
+        link=links.event_telegram_link(event),
     )
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import timedelta
 
 from sqlmodel import Session, col, select
@@ -14,12 +13,10 @@ from bot.admin.menu import checked_event, event_buttons
 from bot.conversation import State
 from bot.texts import Button, Reply, short
 from relais import identifiers
-from relais.errors import InvalidInput
 from relais.events import services as events
 from relais.events.models import Event, EventStatus
 from relais.networks import services as networks
 from relais.networks.models import Network
-from relais.people import services as people
 from relais.registrations import services as registrations
 from relais.registrations.models import RegistrationStatus
 from relais.roles import services as roles
@@ -27,7 +24,6 @@ from relais.roles.services import Action
 from relais.timefmt import utcnow
 
 MEMBERS_SHOWN = 60
-SEPARATORS = re.compile(r"[\s,;]+")
 RECENT = timedelta(days=120)
 
 
@@ -86,28 +82,15 @@ def typed_emails(session: Session, actor: Actor, state: State, text: str) -> Res
     answers = current(session, actor, "members")
     network = _network(session, actor, str(answers["network_id"]))
     assert network.id is not None
-    added, already, unknown, invalid = [], [], [], []
-    for raw in [part for part in SEPARATORS.split(text) if part]:
-        try:
-            address = people.normalize_email(raw)
-        except InvalidInput:
-            invalid.append(raw[:60])
-            continue
-        person = people.by_email(session, address)
-        if person is None or person.id is None or person.erased_at is not None:
-            unknown.append(address)
-        elif networks.add_member(session, network.id, person.id, roles.actor(actor.telegram_id)):
-            added.append(person.full_name)
-        else:
-            already.append(person.full_name)
+    done = networks.add_by_emails(session, network.id, text, roles.actor(actor.telegram_id))
     conversation.clear(session, actor.telegram_id)
     report = page(
         "members_added.html",
         network=network,
-        added=added,
-        already=already,
-        unknown=unknown,
-        invalid=invalid,
+        added=done.added,
+        already=done.already,
+        unknown=done.unknown,
+        invalid=done.invalid,
     )
     return [Reply(report), *show_network(session, actor, [str(network.id)])]
 

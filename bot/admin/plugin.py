@@ -1,13 +1,11 @@
-"""The admin tools as a plugin (entry point ``admin``): handlers and channel subscriptions."""
+"""The admin tools as a channel of the wiring list: handlers and channel subscriptions."""
 
 from __future__ import annotations
 
-from bot import registry
 from bot.admin import (
     broadcast,
     event_create,
     event_edit,
-    handlers,
     invite,
     lists,
     menu,
@@ -20,8 +18,6 @@ __all__ = [
     "event_create", "event_edit", "lists", "menu", "networks", "registrations", "subscribe",
     "today",
 ]  # fmt: skip
-
-registry.add_handlers(handlers.install)
 
 
 def subscribe() -> None:

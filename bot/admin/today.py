@@ -8,13 +8,15 @@ from datetime import datetime, time, timedelta
 import segno
 from sqlmodel import Session, col, select
 
+from bot import buttons
 from bot.actor import Actor
 from bot.admin.common import Result, data, label, page, route, say
 from bot.admin.menu import checked_event
 from bot.texts import Button, Reply, short
+from relais.access.links import checkin_link
 from relais.events import services as events
 from relais.events.models import Event, EventStatus
-from relais.exports.qr import checkin_link, poster_pdf
+from relais.exports.qr import poster_pdf
 from relais.i18n import t
 from relais.roles import services as roles
 from relais.roles.services import Action
@@ -50,7 +52,7 @@ def today(session: Session, actor: Actor, args: list[str]) -> Result:
         [
             (short(event.title, 30), data("ev", event.id)),
             (label("qr"), data("tq", event.id)),
-            (t("bot.presence.buttons.attendance"), f"pl:{event.id}:0"),
+            (t("bot.presence.buttons.attendance"), buttons.data("roster", event.id, 0)),
         ]
         for event in found
     ]

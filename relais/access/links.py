@@ -12,10 +12,14 @@ from relais.events.models import Event, Series
 from relais.settings import get_settings
 
 SERIES_PREFIX = "c_"
+#: ``/start p_<event code>``: check in at a session (the QR code pinned up in the room).
+CHECKIN_PREFIX = "p_"
+#: ``/start s_<event code>``: the session's satisfaction survey.
+SURVEY_PREFIX = "s_"
 
 
 def telegram_link(payload: str) -> str:
-    """The bot deep link for a payload (an event code, ``c_<cycle code>``…)."""
+    """The bot deep link for a payload (an event code, ``c_<cycle code>``…): written only here."""
     return f"https://t.me/{get_settings().telegram_bot_username}?start={payload}"
 
 
@@ -25,6 +29,15 @@ def event_telegram_link(event: Event) -> str:
 
 def series_telegram_link(series: Series) -> str:
     return telegram_link(f"{SERIES_PREFIX}{series.code}")
+
+
+def checkin_link(event: Event) -> str:
+    """One tap in Telegram checks the person in at ``event``."""
+    return telegram_link(f"{CHECKIN_PREFIX}{event.code}")
+
+
+def survey_link(event: Event) -> str:
+    return telegram_link(f"{SURVEY_PREFIX}{event.code}")
 
 
 def event_page(event: Event) -> str:

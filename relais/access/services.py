@@ -17,6 +17,7 @@ deadline, audience of the profile typed) are answered at once, for everybody.
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Literal
@@ -26,6 +27,7 @@ from sqlmodel import Session
 
 from relais import identifiers, signals
 from relais.access import tokens
+from relais.db import is_postgresql
 from relais.errors import NotFound
 from relais.events import services as events
 from relais.events.models import Event, Series
@@ -147,12 +149,14 @@ def register_by_address(
     """Register a new address at once, or mail a confirmation link to a known one.
 
     Raises RegistrationRefused (nothing written) when the registration cannot
-    be taken, the same for a new or a known address as far as possible.
+    be taken, the same for a new or a known address as far as possible: a new
+    address meets the same checks inside the core registration, which rolls
+    the new person back with everything else.
     """
-    check_open(session, target, profile.profile_id)
     known = people.by_email(session, profile.email)
     person = None if known is not None else _create(session, profile, channel)
     if person is None:
+        check_open(session, target, profile.profile_id)
         _send_confirmation(session, profile.email, target)
         return
     assert person.id is not None
@@ -167,9 +171,14 @@ def register_by_address(
 
 
 def _create(session: Session, profile: ProfileInput, channel: str) -> Person | None:
-    """The new person, or None when the same address was saved meanwhile (then it is known)."""
+    """The new person, or None when the same address was saved meanwhile (then it is known).
+
+    Only PostgreSQL needs the savepoint: on SQLite the transaction holds the
+    database's write lock since its first statement, so nobody saves meanwhile.
+    """
+    guard = session.begin_nested() if is_postgresql(session) else nullcontext()
     try:
-        with session.begin_nested():
+        with guard:
             return people.save_profile(
                 session,
                 email=profile.email,

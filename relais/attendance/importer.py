@@ -116,16 +116,37 @@ def parse_minutes(text: str) -> float:
     return sum(float(number) * _UNITS[unit] for number, unit in pairs)
 
 
+@dataclass(frozen=True)
+class BadLine:
+    """A participant line that cannot be read, with the French reason (the browser lists them)."""
+
+    line: int
+    text: str
+    reason: str
+
+
 def read_report(path: Path) -> list[ReportLine]:
     """The participants of a Zoom or Teams report; raises InvalidInput if none can be read."""
     try:
-        text = _decode(path.read_bytes())
+        raw = path.read_bytes()
     except OSError as error:
         raise InvalidInput("import_unreadable", file=path.name, reason=os_reason(error)) from None
+    return parse_report(raw, path.name)
+
+
+def parse_report(raw: bytes, name: str, bad: list[BadLine] | None = None) -> list[ReportLine]:
+    """:func:`read_report` on the bytes of an uploaded file.
+
+    Without ``bad`` an unreadable line stops the import (the command line's
+    rule); with it, each such line is put there with its reason and the others
+    are read, so the back office can show the whole file line by line.
+    """
+    try:
+        text = _decode(raw)
     except UnicodeDecodeError:
         text = "\x00"
     if "\x00" in text:
-        raise InvalidInput("import_unreadable", file=path.name, reason=t("import.binary"))
+        raise InvalidInput("import_unreadable", file=name, reason=t("import.binary"))
     lines = text.splitlines()
     for index, line in enumerate(lines):
         header = _cells(line, index + 1) if line.strip() else []
@@ -134,8 +155,9 @@ def read_report(path: Path) -> list[ReportLine]:
         minutes_at = _find(header, DURATION_COLUMNS)
         if name_at is not None and (email_at is not None or minutes_at is not None):
             kind_at = _find(header, STRUCTURE_TYPE_COLUMNS)
-            return _read_rows(path, lines, index, (name_at, email_at, minutes_at, kind_at))
-    raise InvalidInput("presence.report_no_table", file=path.name)
+            at = (name_at, email_at, minutes_at, kind_at)
+            return _read_rows(name, lines, index, at, bad)
+    raise InvalidInput("presence.report_no_table", file=name)
 
 
 def _cell(cells: list[str], at: int | None) -> str:
@@ -143,37 +165,56 @@ def _cell(cells: list[str], at: int | None) -> str:
 
 
 def _read_rows(
-    path: Path,
+    name: str,
     lines: list[str],
     header_index: int,
     at: tuple[int, int | None, int | None, int | None],
+    bad: list[BadLine] | None,
 ) -> list[ReportLine]:
     """The table's lines; ``at`` gives the name, e-mail, duration and type columns."""
     name_at, email_at, minutes_at, kind_at = at
     found: list[ReportLine] = []
     for number, line in enumerate(lines[header_index + 1 :], start=header_index + 2):
         if not line.strip():
-            if found:
+            if found or bad:
                 break
             continue
         cells = _cells(line, number)
         if len(cells) <= name_at or re.fullmatch(r"\d+\.\s.*", cells[0]):
             break
+        problem = _line_problem(cells, name_at, email_at, minutes_at)
+        if problem is not None and bad is not None:
+            bad.append(BadLine(number, line.strip()[:200], problem))
+            continue
         duration = _cell(cells, minutes_at)
         try:
             minutes = parse_minutes(duration)
         except ValueError:
             raise InvalidInput(
-                "presence.report_bad_duration", file=path.name, line=number, value=duration
+                "presence.report_bad_duration", file=name, line=number, value=duration
             ) from None
         found.append(
             ReportLine(
                 number, cells[name_at], _cell(cells, email_at), minutes, _cell(cells, kind_at)
             )
         )
-    if not found:
-        raise InvalidInput("presence.report_no_table", file=path.name)
+    if not found and not bad:
+        raise InvalidInput("presence.report_no_table", file=name)
     return found
+
+
+def _line_problem(
+    cells: list[str], name_at: int, email_at: int | None, minutes_at: int | None
+) -> str | None:
+    """Why a participant line cannot be used (French), or None."""
+    if not cells[name_at] and not _cell(cells, email_at):
+        return t("presence.report_line.no_name")
+    duration = _cell(cells, minutes_at)
+    try:
+        parse_minutes(duration)
+    except ValueError:
+        return t("presence.report_line.bad_duration", value=duration[:40])
+    return None
 
 
 def name_key(name: str) -> str:
@@ -202,6 +243,8 @@ class ImportResult:
     absent: int = 0
     #: People whose empty type of structure the report filled; values it could not map.
     types_filled: int = 0
+    #: The person each matched line was found to be (line number → person id).
+    persons: dict[int, int] = field(default_factory=dict)
     unknown_types: list[ReportLine] = field(default_factory=list)
 
     @property
@@ -284,6 +327,7 @@ def apply(
         else:
             assert found.id is not None
             minutes[found.id] += line.minutes
+            result.persons[line.line] = found.id
             first_line.setdefault(found.id, line)
             _keep_structure_type(session, found, line, result)
     present = [pid for pid, total in minutes.items() if total >= min_minutes]

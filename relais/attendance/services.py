@@ -18,7 +18,8 @@ from relais.attendance.models import Attendance, AttendanceMethod, AttendanceSta
 from relais.errors import DomainError, NotFound
 from relais.events import services as events
 from relais.events.models import Event, EventStatus
-from relais.people.models import Person
+from relais.people import services as people
+from relais.people.models import ConsentPurpose, Person
 from relais.registrations.models import Registration, RegistrationStatus
 from relais.settings import get_settings
 from relais.timefmt import local, utcnow
@@ -193,6 +194,76 @@ def mark(
         _row, changed = record(session, event.id, person_id, status, method, actor)
         changes.append(changed)
     return changes
+
+
+@dataclass(frozen=True)
+class Arrival:
+    """Someone who came without registering, as the coordinator typed them (already checked)."""
+
+    first_name: str
+    last_name: str
+    organisation: str
+    profile_id: int
+    email: str | None = None
+
+
+@dataclass(frozen=True)
+class WalkIn:
+    """What adding a walk-in did: ``registered_now`` unless they already held a seat."""
+
+    person: Person
+    registered_now: bool
+    already_present: bool
+
+
+def _arrived_person(session: Session, arrival: Arrival, actor: str) -> Person:
+    """The person with this address (their stored profile kept), or a new one.
+
+    Without an address a new person is made each time: two walk-ins of the
+    same name are not assumed to be one person.
+    """
+    known = people.by_email(session, arrival.email) if arrival.email else None
+    if known is not None and known.erased_at is None:
+        return known
+    if arrival.email:
+        return people.save_profile(
+            session, email=arrival.email, first_name=arrival.first_name,
+            last_name=arrival.last_name, organisation=arrival.organisation,
+            profile_id=arrival.profile_id, actor=actor,
+        )  # fmt: skip
+    person = Person(
+        first_name=people.clean_name(arrival.first_name, "prénom"),
+        last_name=people.clean_name(arrival.last_name, "nom"),
+        organisation_id=people.organisation_named(session, arrival.organisation).id,
+        profile_id=arrival.profile_id,
+    )
+    session.add(person)
+    session.flush()
+    audit.record(session, actor, "person.saved", "person", person.id)
+    return person
+
+
+def walk_in(session: Session, event_id: int, arrival: Arrival, actor: str) -> WalkIn:
+    """Someone at the door: registered on the spot and marked present, in one step.
+
+    The same rules as a self check-in (no seat taken from anyone, no
+    confirmation sent); the consent is recorded as given to the coordinator.
+    """
+    event = events.lock(session, event_id)
+    if event.status == EventStatus.CANCELLED:
+        raise DomainError("event_is_cancelled")
+    person = _arrived_person(session, arrival, actor)
+    assert person.id is not None
+    if not people.has_consent(session, person.id, ConsentPurpose.REGISTRATION):
+        people.record_consent(
+            session, person.id, ConsentPurpose.REGISTRATION, channel=WALK_IN_SOURCE,
+            source=f"sur place, saisi par {actor}"[:200],
+        )  # fmt: skip
+    registered_now = register_walk_in(session, event, person.id, actor)
+    _row, changed = record(
+        session, event_id, person.id, AttendanceStatus.PRESENT, AttendanceMethod.COORDINATOR, actor
+    )
+    return WalkIn(person, registered_now, already_present=not changed)
 
 
 @dataclass(frozen=True)

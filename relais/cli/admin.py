@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import typer
-from rich.table import Table
 
 from relais import identifiers
 from relais.cli.common import CLI_ACTOR, console, fail, friendly
+from relais.cli.tables import print_table
 from relais.db import session_scope
 from relais.i18n import t
 from relais.roles import services as roles
@@ -98,18 +98,19 @@ def list_roles() -> None:
     if not views and not by_email:
         console.print(t("admin.cli.no_roles"), markup=False)
         return
-    table = Table(title=t("admin.cli.roles_title"))
-    for column in t("admin.cli.roles_columns").split("|"):
-        table.add_column(column)
-    for view in views:
-        table.add_row(
+    rows = [
+        (
             str(view.telegram_id),
             view.person_name,
             t(f"admin.roles.{view.role.value}"),
             ", ".join(view.network_names) or t("admin.cli.all_networks"),
             t("admin.cli.from_settings") if view.from_settings else t("admin.cli.from_table"),
         )
-    for email, role_name, names in by_email:
-        table.add_row(email, "", role_name, ", ".join(names) or t("admin.cli.all_networks"),
-                      t("admin.cli.from_table"))  # fmt: skip
-    console.print(table)
+        for view in views
+    ]
+    rows += [
+        (email, "", role_name, ", ".join(names) or t("admin.cli.all_networks"),
+         t("admin.cli.from_table"))
+        for email, role_name, names in by_email
+    ]  # fmt: skip
+    print_table("admin.cli.roles_columns", rows, title=t("admin.cli.roles_title"))

@@ -5,12 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from rich.table import Table
 
 from relais.attendance import importer
 from relais.attendance import services as attendance
 from relais.attendance.models import AttendanceStatus
 from relais.cli.common import CLI_ACTOR, console, fail, friendly
+from relais.cli.tables import print_table
 from relais.db import session_scope
 from relais.events import services as events
 from relais.i18n import t
@@ -125,12 +125,13 @@ def list_attendance(
         found = events.lookup(session, event)
         assert found.id is not None
         lines = attendance.roster(session, found.id)
-        table = Table(title=t("presence.cli.roster_title", title=found.title))
-        for column in t("presence.cli.roster_columns").split("|"):
-            table.add_column(column)
-        for line in lines:
-            status = t(f"presence.statuses.{line.status.value}") if line.status else "—"
-            table.add_row(
-                line.person.full_name or t("presence.anonymous"), line.person.email or "", status
+        rows = [
+            (
+                line.person.full_name or t("presence.anonymous"),
+                line.person.email or "",
+                t(f"presence.statuses.{line.status.value}") if line.status else "—",
             )
-    console.print(table)
+            for line in lines
+        ]
+        title = t("presence.cli.roster_title", title=found.title)
+    print_table("presence.cli.roster_columns", rows, title=title)

@@ -7,16 +7,18 @@ from pathlib import Path
 
 import typer
 from pydantic import ValidationError
-from rich.table import Table
+from sqlmodel import Session
 
+from relais.access import links
 from relais.cli.common import CLI_ACTOR, console, err_console, fail, friendly
+from relais.cli.tables import print_table
 from relais.db import session_scope
 from relais.errors import NotFound
 from relais.events import changes, importer
 from relais.events import services as events
+from relais.events.models import Event
 from relais.events.schemas import EventInput, describe_errors, future_problem
 from relais.i18n import t
-from relais.settings import get_settings
 from relais.templating import render_text
 from relais.timefmt import format_datetime, format_short, parse_local
 
@@ -75,23 +77,22 @@ def list_events(
         if not upcoming:
             console.print(t("cli.no_events"))
             return
-        table = Table(title=t("cli.events_title"))
-        for index, column in enumerate(t("cli.events_columns").split("|")):
-            table.add_column(column, no_wrap=index < 2)
-        for event in upcoming:
-            assert event.id is not None
-            counts = events.counts(session, event.id)
-            seats = (
-                f"{counts.confirmed}/{event.capacity}" if event.capacity else str(counts.confirmed)
-            )
-            if counts.waitlisted:
-                seats += t("cli.waiting_suffix", count=counts.waitlisted)
-            table.add_row(
-                event.code, format_short(event.starts_at),
-                t("cli.event_title_cell", title=event.title, format=event.format.value), seats,
-                t(f"labels.statuses.{event.status.value}"),
-            )  # fmt: skip
-    console.print(table)
+        rows = [_event_row(session, event) for event in upcoming]
+    print_table("cli.events_columns", rows, title=t("cli.events_title"), no_wrap=2)
+
+
+def _event_row(session: Session, event: Event) -> tuple[str, ...]:
+    """One line of ``relais events list``: code, date, title, seats taken, status."""
+    assert event.id is not None
+    counts = events.counts(session, event.id)
+    seats = f"{counts.confirmed}/{event.capacity}" if event.capacity else str(counts.confirmed)
+    if counts.waitlisted:
+        seats += t("cli.waiting_suffix", count=counts.waitlisted)
+    return (
+        event.code, format_short(event.starts_at),
+        t("cli.event_title_cell", title=event.title, format=event.format.value), seats,
+        t(f"labels.statuses.{event.status.value}"),
+    )  # fmt: skip
 
 
 @app.command("show")
@@ -112,7 +113,7 @@ def show(
                 "cli/series_show.txt",
                 series=series,
                 sessions=events.series_sessions(session, series.id or 0),
-                bot=get_settings().telegram_bot_username,
+                link=links.series_telegram_link(series),
             )
             console.print(text, markup=False, end="")
             return

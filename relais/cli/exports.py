@@ -10,6 +10,7 @@ from pathlib import Path
 
 import typer
 
+from relais.access import links
 from relais.cli.common import console, fail, friendly
 from relais.db import session_scope
 from relais.errors import InvalidInput
@@ -43,7 +44,7 @@ def export_qr(
     with session_scope() as session:
         found = events.lookup(session, event)
         files = qr.write_qr(found, out)
-    console.print(t("presence.cli.qr_written", title=found.title, link=qr.checkin_link(found)),
+    console.print(t("presence.cli.qr_written", title=found.title, link=links.checkin_link(found)),
                   markup=False)  # fmt: skip
     for path in (files.png, files.svg, files.poster):
         console.print(f"  {path}", markup=False)

@@ -53,6 +53,7 @@ def install() -> None:
     for constant in TYPER_CONSTANTS:
         setattr(typer.rich_utils, constant, gettext(getattr(typer.rich_utils, constant)))
     _reword_help_option()
+    _reword_value_types()
     _reword_usage_prefix()
     _reword_usage_errors()
 
@@ -67,6 +68,25 @@ def _reword_help_option() -> None:
         return option
 
     click_core.Command.get_help_option = get_help_option  # type: ignore[method-assign]
+
+
+def value_type(shown: str | None, *, flag: bool) -> str | None:
+    """« <str> » means nothing to a coordinator: the kind of value in French, none for a flag."""
+    if flag or shown is None:
+        return None
+    words: dict[str, str] = _catalogue()["types"]
+    inner = shown.strip("<>")
+    return f"<{words.get(inner, inner)}>" if shown.startswith("<") else shown
+
+
+def _reword_value_types() -> None:
+    for parameter in (typer.core.TyperOption, typer.core.TyperArgument):
+        original = parameter.display_type_rich
+
+        def display_type_rich(self: Any, ctx: Any, original: Any = original) -> str | None:
+            return value_type(original(self, ctx), flag=bool(getattr(self, "is_flag", False)))
+
+        parameter.display_type_rich = display_type_rich  # type: ignore[method-assign]
 
 
 def _reword_usage_prefix() -> None:

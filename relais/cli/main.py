@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from functools import lru_cache
-from importlib.metadata import EntryPoint, entry_points
 
 import typer
 from typer._click import core as click
@@ -26,33 +24,30 @@ from relais.cli import stats as stats_cli
 from relais.cli.common import console, creates_database, fail, friendly
 from relais.db import get_engine
 from relais.i18n import t
-from relais.plugins import subscribe_all
+from relais.plugins import commands as channel_commands
+from relais.plugins import load
 from relais.settings import get_settings
 
 
 class _WithChannelCommands(TyperGroup):
-    """The core's commands plus the channels' (``relais.commands`` entry points).
+    """The core's commands plus the channels' (``commands`` of the wiring list).
 
     A channel's commands are imported only when one of them runs or the help
     lists them, so ``relais stats`` does not load Telegram or SMTP code.
     """
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return [*super().list_commands(ctx), *sorted(_channel_commands())]
+        return [*super().list_commands(ctx), *sorted(channel_commands())]
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
         command = super().get_command(ctx, name)
-        entry = _channel_commands().get(name)
-        if command is None and entry is not None:
-            subscribe_all()  # a channel's commands need the channel wired (renderers, hooks)
-            command = typer.main.get_command(entry.load())
+        reference = channel_commands().get(name)
+        if command is None and reference is not None:
+            # Not wired here: listing the help must not import every channel. Each
+            # command attaches the channels' hooks when it runs (``friendly``).
+            command = typer.main.get_command(load(reference))
             command.name = name
         return command
-
-
-@lru_cache(maxsize=1)
-def _channel_commands() -> dict[str, EntryPoint]:
-    return {entry.name: entry for entry in entry_points(group="relais.commands")}
 
 
 app = typer.Typer(

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import typer
-from rich.table import Table
 
 from relais.cli.common import CLI_ACTOR, console, friendly
+from relais.cli.tables import print_table
 from relais.db import session_scope
 from relais.events import services as events
 from relais.i18n import t
@@ -40,12 +40,11 @@ def list_networks() -> None:
     if not rows:
         console.print(t("cli.no_networks"), markup=False)
         return
-    table = Table(title=t("cli.networks_title"))
-    for column in t("cli.networks_columns").split("|"):
-        table.add_column(column)
-    for network, count in rows:
-        table.add_row(network.code, network.name, network.departement_code or "", str(count))
-    console.print(table)
+    lines = [
+        (network.code, network.name, network.departement_code or "", str(count))
+        for network, count in rows
+    ]
+    print_table("cli.networks_columns", lines, title=t("cli.networks_title"))
 
 
 @app.command("members")
@@ -75,12 +74,8 @@ def members(
     if not rows:
         console.print(t("cli.no_members"), markup=False)
         return
-    table = Table(title=found.name)
-    for column in t("cli.members_columns").split("|"):
-        table.add_column(column)
-    for person in rows:
-        table.add_row(person.last_name, person.first_name, person.email or "")
-    console.print(table)
+    lines = [(person.last_name, person.first_name, person.email or "") for person in rows]
+    print_table("cli.members_columns", lines, title=found.name)
 
 
 @app.command("invite")

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import typer
-from rich.table import Table
 
 from relais.cli.common import CLI_ACTOR, console, friendly
+from relais.cli.tables import print_table
 from relais.db import session_scope
 from relais.i18n import t
 from relais.reference import editing
@@ -24,13 +24,11 @@ def list_entries(liste: str = typer.Argument(..., help=LIST_HELP)) -> None:
     with session_scope() as session:
         chosen = editing.reference_list(liste)
         rows = editing.entries(session, chosen)
-        table = Table(title=t(f"cli.reference.titles.{chosen.key}"))
-        for column in t("cli.reference.columns").split("|"):
-            table.add_column(column)
-        for entry, uses in rows:
-            state = t("cli.reference.offered" if entry.active else "cli.reference.retired")
-            table.add_row(entry.name, state, str(uses))
-    console.print(table)
+        lines = [
+            (entry.name, t(f"cli.reference.{'offered' if entry.active else 'retired'}"), str(uses))
+            for entry, uses in rows
+        ]
+    print_table("cli.reference.columns", lines, title=t(f"cli.reference.titles.{chosen.key}"))
 
 
 @app.command("add")

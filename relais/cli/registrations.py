@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from rich.table import Table
 
 from relais.access.services import ProfileInput
 from relais.cli.common import CLI_ACTOR, console, fail, friendly
+from relais.cli.tables import print_table
 from relais.db import session_scope
 from relais.errors import InvalidInput
 from relais.events import services as events
@@ -40,16 +40,14 @@ def list_registrations(
     )  # fmt: skip
     if not found:
         return
-    table = Table()
-    for column in t("admin.cli.registrations_columns").split("|"):
-        table.add_column(column)
-    for line in found:
-        person = line.person
-        table.add_row(
-            person.last_name, person.first_name, person.email or "", line.organisation,
-            line.status_label, line.position_label, line.answer,
-        )  # fmt: skip
-    console.print(table)
+    rows = [
+        (
+            line.person.last_name, line.person.first_name, line.person.email or "",
+            line.organisation, line.status_label, line.position_label, line.answer,
+        )
+        for line in found
+    ]  # fmt: skip
+    print_table("admin.cli.registrations_columns", rows)
 
 
 @app.command("export")

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
-from rich.table import Table as RichTable
 
 from relais.cli.common import console, friendly
+from relais.cli.tables import build_table
 from relais.db import session_scope
 from relais.i18n import t
 from relais.stats import figures, tables
@@ -58,12 +58,7 @@ def stats(
     for table in tables.all_tables(current, previous):
         if not table.rows:
             continue
-        shown = RichTable(title=table.title, title_justify="left")
-        for index, column in enumerate(table.columns):
-            shown.add_column(column, justify="left" if index == 0 else "right")
-        for row in table.rows:
-            shown.add_row(*row)
-        wide.print(shown)
+        wide.print(build_table(table.columns, table.rows, title=table.title, numbers=True))
         if table.note:
             wide.print(table.note, markup=False)
     wide.print(t("presence.stats.definitions"), markup=False, style="dim")

@@ -21,6 +21,7 @@ from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, SQLModel, col, func, select
 
+from relais.access import links
 from relais.attendance.models import Attendance, AttendanceMethod, AttendanceStatus
 from relais.demo.models import DemoRow
 from relais.errors import DomainError
@@ -35,7 +36,6 @@ from relais.people.models import Person
 from relais.reference import services as reference
 from relais.registrations.models import Registration, RegistrationStatus
 from relais.satisfaction.models import SatisfactionAnswer
-from relais.settings import get_settings
 from relais.timefmt import display_zone, format_datetime, utcnow
 
 ACTOR = "demo"
@@ -144,11 +144,16 @@ def load_demo(session: Session) -> list[str]:
                 title=event.title,
             )
         )
-    bot = get_settings().telegram_bot_username
     for series in session.exec(select(Series)):
         count = len(events.series_sessions(session, series.id or 0))
         lines.append(
-            t("cli.demo_series", code=series.code, title=series.title, count=count, bot=bot)
+            t(
+                "cli.demo_series",
+                code=series.code,
+                title=series.title,
+                count=count,
+                link=links.series_telegram_link(series),
+            )
         )
     return lines
 

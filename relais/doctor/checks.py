@@ -157,27 +157,27 @@ BACKUP_MAX_AGE_HOURS = 36
 
 
 def backups(settings: Settings) -> list[Check]:
-    """The newest backup is recent: the nightly timer runs and its files land where expected."""
+    """The newest backup is recent: the nightly timer runs and its files land where expected.
+
+    Outside production (a developer's clone) there is no timer to check: the advice
+    is then the plain command, not ``sudo`` and ``systemctl``.
+    """
     import time
 
+    production = settings.environment == "production"
+    todo = t("doctor.backups_todo" if production else "doctor.backups_todo_dev")
     folder = settings.backup_dir
     files = (
         [*folder.glob("relais-*.sqlite"), *folder.glob("relais-*.dump")] if folder.is_dir() else []
     )
     if not files:
-        return [
-            warning(
-                "backups", t("doctor.backups_none", folder=str(folder)), t("doctor.backups_todo")
-            )
-        ]
+        return [warning("backups", t("doctor.backups_none", folder=str(folder)), todo)]
     newest = max(files, key=lambda path: path.stat().st_mtime)
     hours = (time.time() - newest.stat().st_mtime) / 3600
     found = t("doctor.backups_age", hours=int(hours), path=str(newest))
     if hours <= BACKUP_MAX_AGE_HOURS:
         return [ok("backups", found)]
-    if settings.environment == "production":
-        return [failure("backups", found, t("doctor.backups_todo"))]
-    return [warning("backups", found, t("doctor.backups_todo"))]
+    return [(failure if production else warning)("backups", found, todo)]
 
 
 def public_address(settings: Settings) -> list[Check]:

@@ -11,6 +11,7 @@ from urllib.parse import urlparse
 
 import icalendar
 
+from relais.access import links
 from relais.events.models import Event, EventStatus
 from relais.settings import get_settings
 from relais.templating import render_text
@@ -42,7 +43,7 @@ def event_id_from_uid(uid: str) -> tuple[int, str] | None:
 
 def public_link(event: Event) -> str:
     """The bot deep link that registers to this event."""
-    return f"https://t.me/{get_settings().telegram_bot_username}?start={event.code}"
+    return links.event_telegram_link(event)
 
 
 def location(event: Event) -> str:

@@ -370,3 +370,46 @@ def place_label(event: Event) -> str:
     if event.format == EventFormat.DISTANCIEL:
         return t("labels.webinar")
     return event.venue or t("labels.venue_unknown")
+
+
+def get_series(session: Session, series_id: int) -> Series:
+    series = session.get(Series, series_id)
+    if series is None:
+        raise NotFound("series_not_found", code=str(series_id))
+    return series
+
+
+def update_series(
+    session: Session, series_id: int, title: str, description: str, actor: str
+) -> Series:
+    """Rename or re-describe a cycle; its sessions keep their own titles and dates."""
+    series = get_series(session, series_id)
+    clean = " ".join(title.split())
+    if not 3 <= len(clean) <= 200:
+        raise InvalidInput("series_bad_title")
+    changed = sorted(
+        name
+        for name, value in (("title", clean), ("description", description))
+        if getattr(series, name) != value
+    )
+    series.title, series.description = clean, description
+    session.add(series)
+    session.flush()
+    if changed:
+        audit.record(session, actor, "series.changed", "series", series_id, fields=changed)
+    return series
+
+
+def add_series_sessions(
+    session: Session, series_id: int, sessions: list[EventInput], actor: str
+) -> list[Event]:
+    """More sessions for an existing cycle, all or nothing (the caller's transaction)."""
+    series = get_series(session, series_id)
+    if not sessions:
+        raise InvalidInput("series_without_sessions")
+    created = [create(session, data, actor, series_id=series.id) for data in sessions]
+    audit.record(
+        session, actor, "series.sessions_added", "series", series_id,
+        events=[e.id for e in created],
+    )  # fmt: skip
+    return created

@@ -15,7 +15,7 @@ from sqlmodel import Session, col, select
 from relais.attendance.models import Attendance, AttendanceStatus
 from relais.events.models import Event, EventNetwork, EventStatus
 from relais.exports.safe import Cell
-from relais.i18n import t
+from relais.i18n import columns, t
 from relais.people.models import Organisation, Person
 from relais.reference.models import Departement, Profile, StructureType
 from relais.timefmt import local
@@ -61,7 +61,7 @@ def participants_table(
         .where(col(Person.id).in_(select(present.subquery().c.person_id)))
         .order_by(func.lower(Person.last_name), func.lower(Person.first_name), col(Person.id))
     ).all()
-    header = t("presence.participants.columns").split("|")
+    header = columns("presence.participants.columns")
     body: list[list[Cell]] = []
     types = {kind.id: kind.name for kind in session.exec(select(StructureType))}
     for person, organisation, profile, departement in people:

@@ -11,24 +11,13 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import cm
 from reportlab.platypus import Image, SimpleDocTemplate, Spacer
 
+from relais.access import links
 from relais.events.models import Event
 from relais.events.services import place_label
 from relais.exports.pdf import para
 from relais.i18n import t
 from relais.settings import get_settings
 from relais.timefmt import format_range
-
-CHECKIN_PREFIX = "p_"
-SURVEY_PREFIX = "s_"
-
-
-def checkin_link(event: Event) -> str:
-    """``https://t.me/<bot>?start=p_<code>``: one tap in Telegram checks the person in."""
-    return f"https://t.me/{get_settings().telegram_bot_username}?start={CHECKIN_PREFIX}{event.code}"
-
-
-def survey_link(event: Event) -> str:
-    return f"https://t.me/{get_settings().telegram_bot_username}?start={SURVEY_PREFIX}{event.code}"
 
 
 @dataclass(frozen=True)
@@ -39,7 +28,7 @@ class QrFiles:
 
 
 def _code(event: Event) -> segno.QRCode:
-    return segno.make(checkin_link(event), error="m", micro=False)
+    return segno.make(links.checkin_link(event), error="m", micro=False)
 
 
 def write_qr(event: Event, folder: Path) -> QrFiles:
@@ -87,7 +76,7 @@ def poster_pdf(event: Event) -> bytes:
                 t(
                     "presence.poster.fallback",
                     bot=get_settings().telegram_bot_username,
-                    payload=CHECKIN_PREFIX + event.code,
+                    payload=links.CHECKIN_PREFIX + event.code,
                 ),
                 "small",
             ),

@@ -26,7 +26,7 @@ from relais.events.models import Event
 from relais.events.services import place_label
 from relais.exports.pdf import fonts, funders_line, para, printable
 from relais.exports.safe import Cell, write_csv, write_xlsx
-from relais.i18n import t
+from relais.i18n import columns, t
 from relais.people.models import Organisation, Person
 from relais.reference.models import Profile
 from relais.registrations.models import Registration, RegistrationStatus
@@ -96,7 +96,7 @@ def _table(event: Event, rows: list[SheetRow], blank_rows: int, width: float) ->
     rows; here no height is fixed, only a least height held by the signature cells.
     """
     signatures = _signature_columns(event)
-    header = [para(text, "cell") for text in t("presence.sheet.columns").split("|")]
+    header = [para(text, "cell") for text in columns("presence.sheet.columns")]
     header += [para(text, "cell") for text in signatures]
     data: list[list[object]] = [header]
     for number, row in enumerate(rows, start=1):
@@ -183,7 +183,7 @@ def emargement_pdf(
 def registration_table(session: Session, event: Event) -> tuple[list[str], list[list[Cell]]]:
     """Every registration of a session (waiting list and cancellations too) and its attendance."""
     assert event.id is not None
-    header = t("presence.sheet.table_columns").split("|")
+    header = columns("presence.sheet.table_columns")
     body: list[list[Cell]] = []
     for row in rows_for(session, event.id, confirmed_only=False):
         person = row.person

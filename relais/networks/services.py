@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from dataclasses import dataclass, field
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
@@ -11,6 +12,7 @@ from sqlmodel import Session, col, select
 from relais import audit, identifiers
 from relais.errors import InvalidInput, NotFound
 from relais.networks.models import Network, NetworkMember
+from relais.people import services as people
 from relais.people.models import Person
 
 
@@ -88,3 +90,84 @@ def members(session: Session, network_id: int) -> list[Person]:
             .order_by(col(Person.last_name), col(Person.first_name))
         )
     )
+
+
+def remove_member(session: Session, network_id: int, person_id: int, actor: str) -> bool:
+    """Take someone out of a network; False when they were not a member.
+
+    Invitations already sent stay recorded (nobody is invited twice to the same
+    event even if they come back).
+    """
+    member = session.get(NetworkMember, (network_id, person_id))
+    if member is None:
+        return False
+    session.delete(member)
+    session.flush()
+    audit.record(session, actor, "network.member_removed", "network", network_id, person=person_id)
+    return True
+
+
+SEPARATORS = re.compile(r"[\s,;]+")
+#: Addresses read from one paste (a network is a few dozen people; more is a mistake).
+MAX_ADDRESSES = 500
+
+
+@dataclass(frozen=True)
+class AddReport:
+    """What adding members by their addresses did, name by name, for the coordinator."""
+
+    added: list[str] = field(default_factory=list)
+    already: list[str] = field(default_factory=list)
+    unknown: list[str] = field(default_factory=list)
+    invalid: list[str] = field(default_factory=list)
+
+
+def add_by_emails(session: Session, network_id: int, text: str, actor: str) -> AddReport:
+    """Add the people known by the addresses in ``text`` (spaces, commas, semicolons, lines).
+
+    Nobody is created: an address nobody registered with is reported as unknown.
+    """
+    report = AddReport()
+    for raw in [part for part in SEPARATORS.split(text) if part][:MAX_ADDRESSES]:
+        try:
+            address = people.normalize_email(raw)
+        except InvalidInput:
+            report.invalid.append(raw[:60])
+            continue
+        person = people.by_email(session, address)
+        if person is None or person.id is None or person.erased_at is not None:
+            report.unknown.append(address)
+        elif add_member(session, network_id, person.id, actor):
+            report.added.append(person.full_name)
+        else:
+            report.already.append(person.full_name)
+    return report
+
+
+def find_members(session: Session, network_id: int, text: str, limit: int) -> list[Person]:
+    """Members whose name or address contains every word of ``text``, at most ``limit``."""
+    query = (
+        select(Person)
+        .join(NetworkMember, col(NetworkMember.person_id) == Person.id)
+        .where(NetworkMember.network_id == network_id, col(Person.erased_at).is_(None))
+    )
+    for word in text.split()[:5]:
+        typed = word.lower()[:60].replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        pattern = f"%{typed}%"
+        query = query.where(
+            func.lower(Person.last_name).like(pattern, escape="\\")
+            | func.lower(Person.first_name).like(pattern, escape="\\")
+            | func.lower(func.coalesce(Person.email, "")).like(pattern, escape="\\")
+        )
+    order = (col(Person.last_name), col(Person.first_name), col(Person.id))
+    return list(session.exec(query.order_by(*order).limit(limit)))
+
+
+def member_count(session: Session, network_id: int) -> int:
+    """How many members :func:`members` lists (erased people left out)."""
+    return session.exec(
+        select(func.count())
+        .select_from(NetworkMember)
+        .join(Person, col(Person.id) == col(NetworkMember.person_id))
+        .where(col(NetworkMember.network_id) == network_id, col(Person.erased_at).is_(None))
+    ).one()

@@ -6,11 +6,11 @@ import csv
 from pathlib import Path
 
 import typer
-from rich.table import Table
 
 from relais.cli.common import CLI_ACTOR, console, fail, friendly
+from relais.cli.tables import print_table
 from relais.db import session_scope
-from relais.i18n import t
+from relais.i18n import columns, t
 from relais.imports import chunks
 from relais.newsletter import export, importer, services
 from relais.newsletter.models import Subscriber, SubscriberStatus
@@ -90,13 +90,12 @@ def _print_report(
     detailed = [line for line in report.lines if line.outcome != importer.Outcome.IMPORTED]
     detailed = sorted([*detailed, *report.notes], key=lambda line: line.number)
     if detailed:
-        table = Table()
-        for column in t("newsletter.cli.import_columns").split("|"):
-            table.add_column(column)
-        for line in detailed:
-            outcome = t(f"newsletter.import.outcomes.{line.outcome.value}")
-            table.add_row(str(line.number), line.email, outcome, line.reason)
-        console.print(table)
+        rows = [
+            (str(line.number), line.email,
+             t(f"newsletter.import.outcomes.{line.outcome.value}"), line.reason)
+            for line in detailed
+        ]  # fmt: skip
+        print_table("newsletter.cli.import_columns", rows)
     if dry_run:
         console.print(t("newsletter.cli.import_dry_run"), markup=False)
 
@@ -104,7 +103,7 @@ def _print_report(
 def _write_report(path: Path, report: importer.Report) -> None:
     with path.open("w", encoding="utf-8-sig", newline="") as out:
         writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
-        writer.writerow(t("newsletter.cli.import_columns").split("|"))
+        writer.writerow(columns("newsletter.cli.import_columns"))
         for line in sorted([*report.lines, *report.notes], key=lambda line: line.number):
             outcome = t(f"newsletter.import.outcomes.{line.outcome.value}")
             writer.writerow([str(line.number), export.safe_cell(line.email), outcome, line.reason])
@@ -120,24 +119,22 @@ def list_subscribers(
 ) -> None:
     """Lister les abonnés."""
     wanted = _status(status)
-    table = Table()
-    for column in t("newsletter.cli.list_columns").split("|"):
-        table.add_column(column)
     with session_scope() as session:
-        for subscriber in services.stream(session, status=wanted):
-            consent = subscriber.consent_source
-            table.add_row(
+        rows = [
+            (
                 subscriber.email,
                 subscriber.first_name,
                 subscriber.last_name,
                 subscriber.organisation,
                 t(f"newsletter.statuses.{subscriber.status.value}"),
-                consent,
+                subscriber.consent_source,
             )
-    if table.row_count == 0:
+            for subscriber in services.stream(session, status=wanted)
+        ]
+    if not rows:
         console.print(t("newsletter.cli.list_empty"), markup=False)
         return
-    console.print(table)
+    print_table("newsletter.cli.list_columns", rows)
 
 
 @app.command("count")

@@ -153,6 +153,16 @@ def _sections(body: str, first_line: int) -> list[SourceSection]:
     return sections
 
 
+def split_sections(body: str, first_line: int) -> list[SourceSection]:
+    """The ``## `` sections of a body whose first line is ``first_line`` (for line numbers)."""
+    return _sections(body, first_line)
+
+
+def parse_date(value: Any) -> date:
+    """« 01/12/2026 » or « 2026-12-01 »; a French error naming what was typed otherwise."""
+    return _date(value)
+
+
 def parse(text: str) -> IssueSource:
     """Read the front matter and sections; each problem is a French message with a line."""
     raw, body, body_line = _split_front_matter(text)

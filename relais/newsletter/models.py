@@ -94,6 +94,23 @@ class Issue(SQLModel, table=True):
     finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
+class Draft(SQLModel, table=True):
+    """An issue being written in the back office: kept between two previews, turned into
+    an :class:`Issue` when it is sent (and then deleted)."""
+
+    __tablename__ = "newsletter_draft"
+
+    id: int | None = Field(default=None, primary_key=True)
+    number: int
+    title: str = Field(max_length=200)
+    issue_date: date
+    subject: str = Field(default="", max_length=250)
+    intro: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    body: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    updated_by: str = Field(default="", max_length=80)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
 class ConfirmationRequest(SQLModel, table=True):
     """One confirmation e-mail asked for, kept a day or two to cap how many go out.
 
@@ -111,3 +128,4 @@ class ConfirmationRequest(SQLModel, table=True):
 
 single_line_fields(Subscriber, "first_name", "last_name", "organisation", "consent_source")
 single_line_fields(Issue, "title", "subject")
+single_line_fields(Draft, "title", "subject")

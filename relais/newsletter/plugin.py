@@ -1,6 +1,6 @@
 """The newsletter's core side as a plugin: the RGPD hooks (erasure and right of access
-reach the subscription). Its ``relais subscribers`` commands are a ``relais.commands``
-entry point."""
+reach the subscription). Its ``relais subscribers`` commands are declared in the
+wiring list."""
 
 from __future__ import annotations
 

@@ -19,7 +19,7 @@ from relais import audit
 from relais.events.models import Event
 from relais.exports.safe import safe_text
 from relais.exports.sheets import emargement_pdf
-from relais.i18n import t
+from relais.i18n import columns, t
 from relais.people.models import Organisation, Person
 from relais.reference.models import Profile, StructureType
 from relais.registrations import answers
@@ -75,7 +75,7 @@ class Line:
 
 
 def header() -> list[str]:
-    return t("admin.export.columns").split("|")
+    return columns("admin.export.columns")
 
 
 def lines(session: Session, event_id: int) -> list[Line]:

@@ -64,6 +64,25 @@ def _count(session: Session, event_id: int, status: RegistrationStatus) -> int:
     ).one()
 
 
+def _live_counts(session: Session, event_id: int) -> tuple[int, int]:
+    """(confirmed, waitlisted) in one query: the registration path runs it under the lock."""
+    rows = session.exec(
+        select(Registration.status, func.count())
+        .where(
+            Registration.event_id == event_id,
+            col(Registration.status).in_(
+                [RegistrationStatus.CONFIRMED, RegistrationStatus.WAITLISTED]
+            ),
+        )
+        .group_by(col(Registration.status))
+    ).all()
+    counts = dict(rows)
+    return (
+        counts.get(RegistrationStatus.CONFIRMED, 0),
+        counts.get(RegistrationStatus.WAITLISTED, 0),
+    )
+
+
 def position(session: Session, registration: Registration) -> int:
     """1-based place on the waiting list, derived from the queue order."""
     ahead = session.exec(
@@ -160,8 +179,7 @@ def _place(session: Session, event: Event, person: Person, source: str) -> Outco
         raise RegistrationRefused(
             Refusal.ALREADY_WAITLISTED, title=event.title, position=position(session, registration)
         )
-    confirmed = _count(session, event.id, RegistrationStatus.CONFIRMED)
-    waiting = _count(session, event.id, RegistrationStatus.WAITLISTED)
+    confirmed, waiting = _live_counts(session, event.id)
     seat_free = event.capacity is None or (confirmed < event.capacity and waiting == 0)
     if not seat_free and not event.waitlist_enabled:
         raise RegistrationRefused(Refusal.FULL, title=event.title)

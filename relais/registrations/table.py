@@ -10,8 +10,9 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
+from relais.networks.models import NetworkMember
 from relais.registrations.export import STATUS_ORDER, Line, lines
 from relais.registrations.models import RegistrationStatus
 
@@ -25,6 +26,8 @@ class TableFilters:
     profile_id: int | None = None
     departement: str = ""
     structure: str = ""
+    #: Only the members of this network (the coordinator's choice, checked by the caller).
+    network_id: int | None = None
     sort: str = "statut"
     descending: bool = False
 
@@ -72,6 +75,15 @@ def _key(line: Line, sort: str) -> tuple[object, ...]:
 def rows(session: Session, event_id: int, filters: TableFilters) -> list[Line]:
     words = _plain(filters.text).split()[:10]
     found = [line for line in lines(session, event_id) if _matches(line, filters, words)]
+    if filters.network_id is not None:
+        members = set(
+            session.exec(
+                select(NetworkMember.person_id).where(
+                    NetworkMember.network_id == filters.network_id
+                )
+            )
+        )
+        found = [line for line in found if line.person.id in members]
     sort = filters.sort if filters.sort in SORTS else "statut"
     found.sort(key=lambda line: _key(line, sort), reverse=filters.descending)
     return found

@@ -37,11 +37,13 @@ class Action(enum.StrEnum):
     NETWORKS = "networks"
     ROLES = "roles"
     REFERENCE = "reference"
+    NEWSLETTER = "newsletter"
 
 
 ADMINISTRATOR_ONLY = frozenset({Action.ROLES})
-#: Shared by every network (the reference lists): not for a coordinator limited to some.
-WHOLE_CRPV_ONLY = frozenset({Action.REFERENCE})
+#: Shared by every network (the reference lists, the newsletter and its subscribers):
+#: not for a coordinator limited to some.
+WHOLE_CRPV_ONLY = frozenset({Action.REFERENCE, Action.NEWSLETTER})
 
 
 class PermissionDenied(DomainError):
@@ -203,9 +205,7 @@ def grant(
         raise InvalidInput("admin_telegram_id_invalid", value=telegram_id)
     if telegram_id in get_settings().admin_telegram_ids:
         raise InvalidInput("admin_role_from_settings", telegram_id=telegram_id)
-    limited: list[Network] = [networks.lookup(session, ref) for ref in network_refs or []]
-    if limited and role == Role.ADMINISTRATOR:
-        raise InvalidInput("admin_role_networks")
+    limited = _limiting_networks(session, role, network_refs)
     row = session.get(RoleGrant, telegram_id)
     if row is None:
         row = RoleGrant(telegram_id=telegram_id, role=role, granted_by=by[:80])
@@ -219,6 +219,14 @@ def grant(
         telegram_id=telegram_id, role=role.value, networks=[n.code for n in limited],
     )  # fmt: skip
     return row
+
+
+def _limiting_networks(session: Session, role: Role, refs: list[str] | None) -> list[Network]:
+    """The networks a coordinator is limited to; an administrator sees them all, so none."""
+    limited = [networks.lookup(session, ref) for ref in refs or []]
+    if limited and role == Role.ADMINISTRATOR:
+        raise InvalidInput("admin_role_networks")
+    return limited
 
 
 def _replace_networks(session: Session, telegram_id: int, network_ids: list[int]) -> None:
@@ -270,9 +278,7 @@ def grant_email(
 ) -> RoleEmail:
     """Give (or change) the role of an address: it may then sign in to the web back office."""
     address = normalize_email(email)
-    limited: list[Network] = [networks.lookup(session, ref) for ref in network_refs or []]
-    if limited and role == Role.ADMINISTRATOR:
-        raise InvalidInput("admin_role_networks")
+    limited = _limiting_networks(session, role, network_refs)
     row = session.get(RoleEmail, address)
     if row is None:
         row = RoleEmail(email=address, role=role, granted_by=by[:80])

@@ -15,7 +15,8 @@ from relais.timefmt import format_number
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#56B4E9", "#CC79A7", "#F0E442", "#7F7F7F")
 BAR_COLOUR = "#0072B2"
 PREVIOUS_COLOUR = "#9DB9D3"
-FONT = "font-family:Arial,Helvetica,sans-serif"
+#: A presentation attribute, not a ``style``: the back office's CSP forbids inline styles.
+FONT = 'font-family="Arial,Helvetica,sans-serif"'
 MAX_SLICES = 7
 
 
@@ -43,7 +44,7 @@ def bar_chart(
     peak = max([value for _, value in items] + list((previous or {}).values()) + [1])
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" role="img" width="{width}" height="{height}" '
-        f'viewBox="0 0 {width} {height}" style="{FONT}">',
+        f'viewBox="0 0 {width} {height}" {FONT}>',
         f"<title>{escape(title)}</title>",
         f'<text x="0" y="16" font-size="14" font-weight="bold" fill="#111">{escape(title)}</text>',
     ]
@@ -95,7 +96,7 @@ def pie_chart(
     height = max(250, 50 + 24 * len(slices))
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" role="img" width="{width}" height="{height}" '
-        f'viewBox="0 0 {width} {height}" style="{FONT}">',
+        f'viewBox="0 0 {width} {height}" {FONT}>',
         f"<title>{escape(title)}</title>",
         f'<text x="0" y="16" font-size="14" font-weight="bold" fill="#111">{escape(title)}</text>',
     ]

@@ -17,6 +17,9 @@ Definitions (see docs/presence.md):
   registrations marked absent or left unmarked; excused people are not
   no-shows;
 * the *satisfaction rate* is the share of answers rated 4 or 5.
+
+Given ``networks`` (a coordinator limited to some networks), only the sessions
+that invite one of them count, and the network breakdowns show only those.
 """
 
 from __future__ import annotations
@@ -149,7 +152,9 @@ UNKNOWN_KEY = "None"
 class _Year:
     """The queries of one year, sharing the scope's conditions."""
 
-    def __init__(self, session: Session, year: int, now: datetime) -> None:
+    def __init__(
+        self, session: Session, year: int, now: datetime, networks: frozenset[int] | None = None
+    ) -> None:
         self.session = session
         self.year = year
         self.now = now
@@ -160,6 +165,11 @@ class _Year:
             col(Event.status) == EventStatus.PUBLISHED,
             col(Event.starts_at) >= self.starts,
             col(Event.starts_at) < min(self.ends, now),
+            _inviting(networks),
+        )
+        #: The rows of a network breakdown that this scope may show.
+        self.shown_network = (
+            sa.true() if networks is None else col(EventNetwork.network_id).in_(sorted(networks))
         )
         self.present = sa.and_(
             col(Attendance.event_id) == col(Event.id),
@@ -226,7 +236,7 @@ class _Year:
         return int(row[0]), int(row[1]), int(row[2])
 
     def by_event_dimension(
-        self, key: Any, extra_join: Any = None
+        self, key: Any, extra_join: Any = None, extra_where: Any = None
     ) -> dict[Any, tuple[int, int, int]]:
         """{key: (sessions, participations, distinct participants)} grouped in SQL."""
         query = sa.select(
@@ -237,7 +247,10 @@ class _Year:
         ).select_from(Event)
         if extra_join is not None:
             query = query.join(*extra_join)
-        query = query.outerjoin(Attendance, self.present).where(self.in_scope).group_by(key)
+        query = query.outerjoin(Attendance, self.present).where(self.in_scope)
+        if extra_where is not None:
+            query = query.where(extra_where)
+        query = query.group_by(key)
         return {row[0]: (int(row[1]), int(row[2]), int(row[3])) for row in self.rows(query)}
 
     def by_person_dimension(self, key: Any, joins: list[Any]) -> dict[Any, tuple[int, int]]:
@@ -252,6 +265,16 @@ class _Year:
             query = query.outerjoin(target, condition)
         query = query.where(self.in_scope).group_by(key)
         return {row[0]: (int(row[1]), int(row[2])) for row in self.rows(query)}
+
+
+def _inviting(networks: frozenset[int] | None) -> Any:
+    """Events that invite one of ``networks`` (every event when None)."""
+    if networks is None:
+        return sa.true()
+    invited = sa.select(col(EventNetwork.event_id)).where(
+        col(EventNetwork.network_id).in_(sorted(networks))
+    )
+    return col(Event.id).in_(invited)
 
 
 def _names(session: Session, key: Any, name: Any) -> dict[Any, str]:
@@ -279,7 +302,10 @@ def _person_rows(grouped: dict[Any, tuple[int, int]], label: Any) -> list[Row]:
 
 
 def published_ahead(
-    session: Session, year: int, now: datetime | None = None
+    session: Session,
+    year: int,
+    now: datetime | None = None,
+    networks: frozenset[int] | None = None,
 ) -> tuple[int, datetime | None]:
     """Published sessions of ``year`` not held yet, and the first one's start.
 
@@ -293,13 +319,19 @@ def published_ahead(
             col(Event.status) == EventStatus.PUBLISHED,
             col(Event.starts_at) >= moment,
             col(Event.starts_at) < ends,
+            _inviting(networks),
         )
     ).one()
     return int(count), first
 
 
 def compute(
-    session: Session, year: int, *, now: datetime | None = None, detailed: bool = True
+    session: Session,
+    year: int,
+    *,
+    now: datetime | None = None,
+    detailed: bool = True,
+    networks: frozenset[int] | None = None,
 ) -> YearFigures:
     """Every figure of ``year`` (see the module docstring for the definitions).
 
@@ -307,7 +339,7 @@ def compute(
     for the year it is compared with: network blocks, per-session
     satisfaction, comments and the ratings' distribution.
     """
-    scope = _Year(session, year, now or utcnow())
+    scope = _Year(session, year, now or utcnow(), networks)
     sessions = scope.sessions()
     half = {row[0]: half_days(row[4], row[5]) for row in sessions}
     participations, participants = scope.participation_totals()
@@ -357,7 +389,7 @@ def _breakdowns(
     for event_id, network_id in scope.rows(
         sa.select(col(EventNetwork.event_id), col(EventNetwork.network_id))
         .join(Event, col(Event.id) == col(EventNetwork.event_id))
-        .where(scope.in_scope)
+        .where(scope.in_scope, scope.shown_network)
     ):
         half_by_network[network_id] += half[event_id]
 
@@ -374,6 +406,7 @@ def _breakdowns(
             scope.by_event_dimension(
                 col(EventNetwork.network_id),
                 (EventNetwork, col(EventNetwork.event_id) == col(Event.id)),
+                scope.shown_network,
             ),
             half_by_network, lambda key: networks.get(key, unknown),
         ),
@@ -412,14 +445,14 @@ def unknown_share(rows: list[Row], totals: Totals) -> tuple[float | None, float 
 
 def _network_blocks(session: Session, scope: _Year) -> list[NetworkBlock]:
     joined = (EventNetwork, col(EventNetwork.event_id) == col(Event.id))
-    activity = scope.by_event_dimension(col(EventNetwork.network_id), joined)
+    activity = scope.by_event_dimension(col(EventNetwork.network_id), joined, scope.shown_network)
     if not activity:
         return []
     dates: dict[int, list[datetime]] = defaultdict(list)
     for network_id, starts_at in scope.rows(
         sa.select(col(EventNetwork.network_id), col(Event.starts_at))
         .join(Event, col(Event.id) == col(EventNetwork.event_id))
-        .where(scope.in_scope)
+        .where(scope.in_scope, scope.shown_network)
         .order_by(col(Event.starts_at))
     ):
         dates[network_id].append(starts_at)

@@ -35,6 +35,11 @@ def output_kind(path: Path) -> str:
     return kind
 
 
+def pdf_available() -> bool:
+    """Whether a Chromium is installed here to print the report as a PDF."""
+    return _browser() is not None
+
+
 def _browser() -> str | None:
     for name in BROWSERS:
         found = shutil.which(name)
@@ -65,7 +70,8 @@ def _pie(current: YearFigures, key: str, title: str, measure: str) -> Markup:
     return Markup(svg)
 
 
-def render(current: YearFigures, previous: YearFigures) -> str:
+def all_charts(current: YearFigures, previous: YearFigures) -> dict[str, Markup]:
+    """Every chart of the report as inline SVG, by breakdown key (and ``ratings``)."""
     titles = {key: t(f"presence.report.charts.{key}") for key in (
         "theme", "format", "network", "departement", "profile", "structure_type", "ratings"
     )}  # fmt: skip
@@ -86,12 +92,19 @@ def render(current: YearFigures, previous: YearFigures) -> str:
             )
         ) if current.ratings else Markup(""),
     }  # fmt: skip
+    return chart
+
+
+def render(current: YearFigures, previous: YearFigures, scope: str = "") -> str:
+    """The report page; ``scope`` names the networks it is limited to, if any."""
+    chart = all_charts(current, previous)
     all_tables = {table.key: table for table in tables.all_tables(current, previous)}
     return render_html(
         "report/report.html",
         year=current.year,
         previous_year=previous.year,
         organisation=get_settings().organisation_name,
+        scope=scope,
         generated=format_datetime(utcnow()),
         headline=tables.totals_line(current.totals),
         trends={
@@ -119,6 +132,18 @@ def write(current: YearFigures, previous: YearFigures, path: Path, kind: str) ->
     if kind == "html":
         path.write_text(html, encoding="utf-8")
         return
+    print_pdf(html, path)
+
+
+def pdf_bytes(html: str) -> bytes:
+    """The page printed by Chromium, for a download (the same print as ``relais report``)."""
+    with tempfile.TemporaryDirectory(prefix="relais-pdf-") as folder:
+        path = Path(folder) / "rapport.pdf"
+        print_pdf(html, path)
+        return path.read_bytes()
+
+
+def print_pdf(html: str, path: Path) -> None:
     browser = _browser()
     if browser is None:
         raise DomainError("presence.pdf_unavailable")

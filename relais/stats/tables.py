@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from relais.i18n import t
+from relais.i18n import columns, t
 from relais.stats.figures import BREAKDOWNS, Row, Totals, YearFigures, change, unknown_share
 from relais.timefmt import MONTHS, format_number, local
 
@@ -67,7 +67,7 @@ KEY_FIELDS = (
 
 
 def key_figures(current: YearFigures, previous: YearFigures) -> Table:
-    labels = t("presence.stats.key_rows").split("|")
+    labels = columns("presence.stats.key_rows")
     rows = []
     for label, (name, decimals, is_rate) in zip(labels, KEY_FIELDS, strict=True):
         now, before = getattr(current.totals, name), getattr(previous.totals, name)
@@ -79,8 +79,8 @@ def key_figures(current: YearFigures, previous: YearFigures) -> Table:
             rows.append(
                 [label, number(now, decimals), number(before, decimals), evolution(now, before)]
             )
-    columns = t("presence.stats.key_columns", year=current.year, previous=previous.year).split("|")
-    return Table("key", t("presence.stats.key_title", year=current.year), columns, rows)
+    headings = columns("presence.stats.key_columns", year=current.year, previous=previous.year)
+    return Table("key", t("presence.stats.key_title", year=current.year), headings, rows)
 
 
 def _points(current: float | None, previous: float | None) -> str:
@@ -110,14 +110,14 @@ def breakdown(key: str, current: YearFigures, previous: YearFigures) -> Table:
         cells.append(evolution(row.participations, old.participations if old else None))
         rows.append(cells)
     shape = "event" if key in EVENT_DIMENSIONS else "person"
-    columns = t(f"presence.stats.{shape}_columns", previous=previous.year).split("|")
-    columns[0] = t(f"presence.stats.dimensions.{key}")
+    headings = columns(f"presence.stats.{shape}_columns", previous=previous.year)
+    headings[0] = t(f"presence.stats.dimensions.{key}")
     note = (
         _unknown_note(current.breakdowns.get(key, []), current.totals)
         if key in STATED_UNKNOWN
         else ""
     )
-    return Table(key, t(f"presence.stats.titles.{key}", year=current.year), columns, rows, note)
+    return Table(key, t(f"presence.stats.titles.{key}", year=current.year), headings, rows, note)
 
 
 def _unknown_note(rows: list[Row], totals: Totals) -> str:
@@ -142,7 +142,7 @@ def networks(current: YearFigures) -> Table:
     return Table(
         "networks",
         t("presence.stats.titles.networks", year=current.year),
-        t("presence.stats.network_columns").split("|"),
+        columns("presence.stats.network_columns"),
         rows,
     )
 
@@ -159,7 +159,7 @@ def satisfaction(current: YearFigures) -> Table:
     return Table(
         "satisfaction",
         t("presence.stats.titles.satisfaction", year=current.year),
-        t("presence.stats.satisfaction_columns").split("|"),
+        columns("presence.stats.satisfaction_columns"),
         rows,
     )
 

@@ -9,7 +9,6 @@ French page; no error ever shows a trace.
 from __future__ import annotations
 
 import logging
-from importlib.metadata import entry_points
 
 from sqlalchemy import text
 from starlette.applications import Starlette
@@ -20,7 +19,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
-from relais import identifiers
+from relais import identifiers, plugins
 from relais.db import get_engine, session_scope
 from relais.errors import DomainError
 from relais.i18n import t
@@ -174,11 +173,8 @@ async def server_error(_request: Request, error: Exception) -> Response:
 
 
 def channel_routes() -> list[Route]:
-    """Pages that channels add (the public agenda of ``web/``) through ``relais.web`` entry points."""
-    found: list[Route] = []
-    for entry in sorted(entry_points(group="relais.web"), key=lambda ep: ep.name):
-        found.extend(entry.load()())
-    return found
+    """Pages that channels add (the public agenda of ``web/``, the back office): the wiring list."""
+    return plugins.web_routes()
 
 
 def routes() -> list[Route]:
@@ -197,11 +193,17 @@ def routes() -> list[Route]:
     ]
 
 
+#: Where a file is sent (the back office's subscribers import): a larger body is allowed.
+UPLOADS = ("/gestion/abonnes/import",)
+
+
 def create_app() -> guard.ASGIApp:
     """The pages, inside the body limit (within Starlette's error handling, so an
     oversized body is a 413 and not a 500) and the security headers (outside it,
     so even the error pages carry them)."""
-    limit = Middleware(guard.BodyLimit, max_bytes=get_settings().web_max_body_bytes)
+    settings = get_settings()
+    uploads = {path: settings.web_max_upload_bytes for path in UPLOADS}
+    limit = Middleware(guard.BodyLimit, max_bytes=settings.web_max_body_bytes, uploads=uploads)
     app = Starlette(
         debug=False,
         routes=routes(),

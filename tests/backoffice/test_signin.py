@@ -155,6 +155,29 @@ def test_telegram_login_answer_is_checked_with_the_bot_token(
     assert signin.telegram_principal(genuine) == "telegram:4242"
 
 
+def test_telegram_button_only_when_asked_and_only_on_the_sign_in_page(
+    live: Live, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Off by default (a script from telegram.org); on, its policy opens Telegram to that page."""
+    from relais.settings import get_settings
+
+    with httpx.Client(base_url=live.base) as client:
+        plain = client.get("/gestion/connexion")
+        assert "telegram-widget" not in plain.text
+        assert "script-src" not in plain.headers["content-security-policy"]
+        monkeypatch.setenv("TELEGRAM_LOGIN_WIDGET", "true")
+        get_settings.cache_clear()
+        page = client.get("/gestion/connexion")
+        policy = page.headers["content-security-policy"]
+        assert 'src="https://telegram.org/js/telegram-widget.js?22"' in page.text
+        base = get_settings().public_base_url.rstrip("/")
+        assert f'data-auth-url="{base}/gestion/connexion/telegram"' in page.text
+        assert "script-src https://telegram.org;" in policy and "'unsafe-inline'" not in policy
+        assert "frame-src https://oauth.telegram.org;" in policy
+        elsewhere = client.get("/gestion/connexion/inconnu")
+        assert "telegram" not in elsewhere.headers["content-security-policy"]
+
+
 def test_session_cookie_is_httponly_lax_expiring_and_secure_behind_https(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

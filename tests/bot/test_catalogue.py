@@ -9,7 +9,7 @@ from sqlmodel import Session
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot import registry
+from bot import parts
 from bot.application import BotComponent
 from relais.networks import services as networks
 from relais.people.models import Person
@@ -108,11 +108,11 @@ async def test_other_areas_add_deep_links_and_handlers(
         assert update.effective_chat is not None
         await context.bot.send_message(update.effective_chat.id, "Commande admin")
 
-    monkeypatch.setattr(registry, "_deep_links", {})
-    monkeypatch.setattr(registry, "_installers", [])
-    registry.add_deep_link("p_", check_in)
-    registry.add_handlers(
-        lambda application: application.add_handler(CommandHandler("admin", admin))
+    monkeypatch.setattr(parts, "deep_links", lambda: {"p_": check_in})
+    monkeypatch.setattr(
+        parts,
+        "installers",
+        lambda: (lambda application: application.add_handler(CommandHandler("admin", admin)),),
     )
     component = BotComponent(bot_settings)  # type: ignore[arg-type]
     await component.start()
@@ -165,8 +165,68 @@ async def test_lists_show_the_persons_own_state_whatever_the_channel(
     assert "liste d'attente (position 1)" in listing.html
     labels = listing.message.button_texts()
     assert "1. 🗂 Inscrit·e : mes inscriptions" in labels
-    assert "2. 🗂 En attente : mes inscriptions" in labels
+    assert "2. 🗂 En liste d'attente (position 1) : mes inscriptions" in labels
     assert "3. ✅ S'inscrire" in labels
     await user.send(f"/start {other.code}")
     detail = await user.expect("Pas encore")
     assert "✅ S'inscrire" in detail.message.button_texts()
+
+
+async def test_stale_register_buttons_answer_already_registered(
+    api: BotAPI, bot: BotComponent, session: Session
+) -> None:
+    """A list shown before registering elsewhere: its old buttons refuse, the new list shows it."""
+    event = make_event(session, title="Rencontre du jeudi", starts_at=FIXED_START)
+    user, person = known_user(api, session, "Inès")
+    await user.send("/evenements")
+    stale = await user.expect("Rencontre du jeudi")
+    assert "1. ✅ S'inscrire" in stale.message.button_texts()
+    registrations.register(session, event.id or 0, person.id or 0, source="web")
+    session.commit()
+    await user.tap("1. ✅ S'inscrire", on=stale.message)
+    await user.expect("Vous êtes déjà inscrit·e à « Rencontre du jeudi »")
+    await user.send("/evenements")
+    fresh = await user.expect("Événements à venir")
+    assert "1. 🗂 Inscrit·e : mes inscriptions" in fresh.message.button_texts()
+    assert not any("S'inscrire" in text for text in fresh.message.button_texts())
+
+
+async def test_cycle_cards_show_the_persons_own_state(
+    api: BotAPI, bot: BotComponent, session: Session
+) -> None:
+    from relais.events import services as events
+    from relais.events.schemas import EventInput
+
+    series, sessions = events.create_series(
+        session,
+        "Cycle laïcité",
+        [
+            EventInput(title=f"Séance {n}", starts_at=f"0{n}/06/2030 09:30", capacity=1)
+            for n in (1, 2)
+        ],
+        "test",
+    )
+    user, person = known_user(api, session, "Nadia")
+    stranger = Person(email="deja@exemple.fr", first_name="A", last_name="B")
+    session.add(stranger)
+    session.commit()
+    assert person.id is not None and stranger.id is not None
+    registrations.register(session, sessions[0].id or 0, person.id, source="web")
+    session.commit()
+    await user.send(f"/start c_{series.code}")
+    partly = await user.expect("Cycle laïcité")
+    assert partly.text.count("Vous êtes inscrit·e") == 1
+    assert "✅ S'inscrire au cycle" in partly.message.button_texts()
+    registrations.register(session, sessions[1].id or 0, stranger.id, source="web")
+    registrations.register(session, sessions[1].id or 0, person.id, source="web")
+    session.commit()
+    await user.tap("✅ S'inscrire au cycle", on=partly.message)  # stale: every session is taken
+    await user.expect("Vous êtes déjà inscrit·e")
+    await user.send(f"/start c_{series.code}")
+    full = await user.expect("Cycle laïcité")
+    assert "Vous êtes sur la liste d'attente (position 1)" in full.text
+    assert full.message.button_texts()[0] == "🗂 Inscrit·e au cycle : mes inscriptions"
+    assert_golden("series_card_own_state", full.html)
+    await user.send(f"/start {sessions[0].code}")
+    detail = await user.expect("Séance 1")
+    assert "🗂 Inscrit·e au cycle : mes inscriptions" in detail.message.button_texts()

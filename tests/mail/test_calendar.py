@@ -8,8 +8,8 @@ import icalendar
 import pytest
 import vobject
 
-from mailer.calendar import invitation_ics
 from relais.events.ical import event_uid, vevent
+from relais.events.invitation import invitation_ics
 from relais.events.models import Event, EventFormat, EventStatus
 from relais.people.models import Person
 

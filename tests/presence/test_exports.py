@@ -12,6 +12,7 @@ import segno
 from sqlmodel import Session
 from typer.testing import CliRunner
 
+from relais.access import links
 from relais.attendance import services as attendance
 from relais.attendance.models import AttendanceStatus
 from relais.cli.main import app
@@ -64,7 +65,7 @@ def test_qr_files_encode_the_checkin_link(session: Session, tmp_path: Path) -> N
     event = make_event(session, title="Atelier participation citoyenne")
     files = qr.write_qr(event, tmp_path / "qr")
     link = f"https://t.me/RelaisCRPVBot?start=p_{event.code}"
-    assert qr.checkin_link(event) == link
+    assert links.checkin_link(event) == link
     assert files.png.read_bytes().startswith(b"\x89PNG")
     svg = files.svg.read_text(encoding="utf-8")
     assert svg.startswith("<?xml") and "Atelier participation citoyenne" in svg

@@ -162,3 +162,15 @@ def test_sender_domain_records() -> None:
 
     [only] = sender_domain(good, unreachable)
     assert only.status == Status.WARNING and "DNS injoignable" in only.found
+
+
+def test_backup_advice_fits_where_relais_runs(tmp_path: Path) -> None:
+    """A developer's clone is told the plain command; a server, its nightly timer."""
+    from relais.doctor.checks import Status, backups
+    from relais.settings import load_settings
+
+    clone = backups(load_settings(ENVIRONMENT="development", BACKUP_DIR=str(tmp_path)))
+    assert clone[0].status == Status.WARNING
+    assert "« relais backup »" in clone[0].todo and "sudo" not in clone[0].todo
+    server = backups(load_settings(ENVIRONMENT="production", BACKUP_DIR=str(tmp_path)))
+    assert "sudo relais backup" in server[0].todo and "systemctl" in server[0].todo

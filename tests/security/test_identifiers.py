@@ -63,9 +63,11 @@ async def test_buttons_with_odd_numbers_say_the_button_expired(
 ) -> None:
     user = api.user("Nadia")
     caplog.set_level(logging.ERROR)
-    for data in (f"e:{HUGE}", f"r:{HUGE}", f"c:{HUGE}", f"u:{HUGE}", f"uy:{HUGE}",
-                 "e:²", f"l:{HUGE}:::", f"l:0:{HUGE}::", f"sv:{HUGE}:5", "sv:1:²",
-                 f"pl:{HUGE}:0", f"pt:1:{HUGE}:0", f"pdp:{HUGE}"):  # fmt: skip
+    for data in (f"event:{HUGE}", f"register:{HUGE}", f"cycle:{HUGE}", f"cancel:{HUGE}",
+                 f"cancel.yes:{HUGE}", "event:²", f"events:{HUGE}:::", f"events:0:{HUGE}::",
+                 f"survey.rate:{HUGE}:5", "survey.rate:1:²", f"roster:{HUGE}:0",
+                 f"roster.mark:1:{HUGE}:0", f"dep_page:{HUGE}", "step:consent:y:extra",
+                 "step:nowhere:y", "menu:1"):  # fmt: skip
         await forge(api, user, data)
         answer = await user.next_message()
         assert "n'est plus valable" in answer.text, data

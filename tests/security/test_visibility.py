@@ -63,8 +63,9 @@ async def test_a_forged_button_or_link_shows_nothing_of_a_draft(
 ) -> None:
     draft, series_code, series_id, _network = _draft_and_hidden_cycle(session)
     stranger, _person = known_user(api, session, "Sam")
-    for data in (f"e:{draft.id}", f"r:{draft.id}", f"e:{draft.code}", f"r:{draft.code}",
-                 f"c:{series_id}", f"c:{series_code}", f"sv:{draft.id}:5"):  # fmt: skip
+    for data in (f"event:{draft.id}", f"register:{draft.id}", f"event:{draft.code}",
+                 f"register:{draft.code}", f"cycle:{series_id}", f"cycle:{series_code}",
+                 f"survey.rate:{draft.id}:5"):  # fmt: skip
         await forge(api, stranger, data)
         assert STALE in (await stranger.next_message()).text, data
     for payload in (draft.code, f"c_{series_code}", series_code, f"p_{draft.code}",
@@ -91,9 +92,9 @@ async def test_buttons_name_events_by_code_not_by_id(
     listing = await user.expect("Rencontre ouverte")
     data = [button["callback_data"] for row in listing.message.buttons for button in row
             if "callback_data" in button]  # fmt: skip
-    assert f"r:{published.code}" in data and f"e:{published.code}" in data
-    assert f"r:{published.id}" not in data and f"e:{published.id}" not in data
-    await forge(api, user, f"e:{published.code}")
+    assert f"register:{published.code}" in data and f"event:{published.code}" in data
+    assert f"register:{published.id}" not in data and f"event:{published.id}" not in data
+    await forge(api, user, f"event:{published.code}")
     assert "Rencontre ouverte" in (await user.next_message()).text
 
 
@@ -107,7 +108,7 @@ async def test_coordinators_see_the_drafts_of_their_scope_only(
     outside = coordinator(api, session, "Olivier", networks=[other.code])
     inside = coordinator(api, session, "Claire", networks=[network_code])
     everywhere = coordinator(api, session, "Inès")
-    await forge(api, outside, f"e:{draft.code}")
+    await forge(api, outside, f"event:{draft.code}")
     assert STALE in (await outside.next_message()).text
     assert "Projet confidentiel" not in _chat(api, outside)
     for allowed in (inside, everywhere):

@@ -18,7 +18,7 @@ from mailer.dispatch import Dispatcher
 from relais.settings import get_settings
 from relais.web.server import WebServer
 from tests.mail.conftest import SmtpRecorder, free_port, serve_smtp
-from web import choices, guard
+from web import choices
 
 CSRF = re.compile(r'name="csrf" value="([0-9a-f]{64})"')
 LINK = re.compile(r"https?://\S+?/(?:mes-inscriptions|inscription/confirmer)/[A-Za-z0-9._-]+")
@@ -74,13 +74,10 @@ class _ServerThread(threading.Thread):
 
 
 @pytest.fixture(autouse=True)
-def _fresh_limits() -> Iterator[None]:
-    guard.per_ip.reset()
-    guard.per_email.reset()
+def _fresh_limits() -> None:
+    """Fresh limits and lists for each test: the rate counts live in the test's own
+    database (:mod:`relais.web.limits`), the form's lists in a per-process cache."""
     choices.clear()
-    yield
-    guard.per_ip.reset()
-    guard.per_email.reset()
 
 
 @pytest.fixture

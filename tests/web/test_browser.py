@@ -17,6 +17,7 @@ from sqlmodel import Session
 from relais.access import tokens
 from relais.events.models import EventFormat
 from relais.registrations import services as registrations
+from tests.conftest import assert_golden
 from tests.factories import make_event, make_person
 from tests.web.conftest import Live, link_in, text_of
 
@@ -29,7 +30,6 @@ AXE = (
     / "axe-core"
     / "axe.min.js"
 )
-GOLDEN = Path(__file__).resolve().parent.parent / "golden" / "web"
 SHOTS = Path(os.environ.get("RELAIS_SCREENSHOTS", "/tmp/relais-screenshots"))
 ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -74,15 +74,11 @@ def check_accessibility(page: Page) -> None:
 
 
 def compare_golden(name: str, page: Page) -> None:
-    """The words of the page, kept as a file (``UPDATE_GOLDEN=1`` rewrites it)."""
+    """The words of the page, links to one person's page masked, against ``tests/golden/web/``."""
     actual = re.sub(
         r"/mes-inscriptions/[A-Za-z0-9._-]+", "/mes-inscriptions/<lien>", text_of(page.content())
     )
-    path = GOLDEN / name
-    if os.environ.get("UPDATE_GOLDEN") == "1":
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(actual, encoding="utf-8")
-    assert actual == path.read_text(encoding="utf-8"), f"{name} differs from its golden file"
+    assert_golden(f"web/{name}", actual)
 
 
 def fill_profile(page: Page, email: str) -> None:

@@ -50,6 +50,15 @@ def test_agenda_lists_published_events_with_filters_as_links(live: Live, session
         assert "Aucune rencontre" in client.get("/?format=distanciel").text
 
 
+def test_agenda_card_says_when_one_can_come_or_join_online(live: Live, session: Session) -> None:
+    make_event(session, title="Rencontre mixte", format="hybride", venue="Maison des projets")
+    make_event(session, title="Rencontre en salle", venue="Salle Jean Moulin")
+    with httpx.Client(base_url=live.base) as client:
+        page = client.get("/").text
+    assert "Maison des projets (sur place ou en ligne)" in page
+    assert "Salle Jean Moulin (sur place" not in page and "Salle Jean Moulin" in page
+
+
 def test_event_page_offers_telegram_ics_and_hides_drafts(live: Live, session: Session) -> None:
     event = make_event(session, title="Webinaire santé", description="Premier paragraphe.")
     draft = make_event(session, title="Pas encore publié", status=EventStatus.DRAFT)

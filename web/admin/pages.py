@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from importlib.metadata import entry_points
 from typing import Any
 from urllib.parse import urlencode
 
@@ -11,11 +10,11 @@ from sqlmodel import Session, col, select
 from starlette.requests import Request
 from starlette.responses import Response
 
-from relais import identifiers
+from relais import identifiers, plugins
 from relais.errors import NotFound
 from relais.events import listing
 from relais.events import services as events
-from relais.events.models import Event, EventStatus
+from relais.events.models import Event, EventStatus, Series
 from relais.networks.models import Network
 from relais.registrations import table
 from relais.registrations.models import RegistrationStatus
@@ -33,11 +32,8 @@ REGISTRATION_STATUSES = {"inscrit": RegistrationStatus.CONFIRMED,
 
 def panels(session: Session) -> dict[str, Any]:
     """What the channels add to the dashboard (the mailer: its queue and newsletter),
-    through ``relais.dashboard`` entry points: the web knows no other channel."""
-    found: dict[str, Any] = {}
-    for entry in sorted(entry_points(group="relais.dashboard"), key=lambda ep: ep.name):
-        found[entry.name] = entry.load()(session)
-    return found
+    through the ``panel`` of the wiring list: the web knows no other channel."""
+    return {name: panel(session) for name, panel in plugins.panels()}
 
 
 def networks_of(session: Session, staff: Staff) -> list[Network]:
@@ -73,12 +69,27 @@ def _event_filters(request: Request) -> tuple[listing.EventFilters, dict[str, st
     return filters, chosen
 
 
+def cycles_of(session: Session, rows: list[listing.EventRow]) -> dict[int, Series]:
+    """The cycles the listed sessions belong to, by id (one query)."""
+    ids = {row.event.series_id for row in rows if row.event.series_id is not None}
+    if not ids:
+        return {}
+    found = session.exec(select(Series).where(col(Series.id).in_(ids)))
+    return {series.id: series for series in found if series.id is not None}
+
+
 def event_list(request: Request, session: Session, staff: Staff) -> Response:
     filters, chosen = _event_filters(request)
     found = listing.find(session, staff.grant.networks, filters)
+    cycles = cycles_of(session, found)
+    grouped = [
+        (series, [row for row in found if row.event.series_id == number])
+        for number, series in sorted(cycles.items(), key=lambda item: item[1].title.lower())
+    ]
     return page(
-        request, "events.html", staff=staff, rows=found, chosen=chosen,
-        networks=networks_of(session, staff), done=request.query_params.get("fait", ""),
+        request, "events.html", staff=staff, rows=found, chosen=chosen, cycles=cycles,
+        grouped=grouped, networks=networks_of(session, staff),
+        done=request.query_params.get("fait", ""),
     )  # fmt: skip
 
 
@@ -96,8 +107,15 @@ def checked_event(session: Session, staff: Staff, request: Request, action: Acti
     return events.get(session, number)
 
 
-def table_filters(request: Request) -> tuple[table.TableFilters, dict[str, str]]:
+def table_filters(
+    request: Request, allowed: frozenset[int] | None = None
+) -> tuple[table.TableFilters, dict[str, str]]:
+    """The table's filters from the query; a network outside ``allowed`` is not offered, so
+    it is ignored (its members are none of a limited coordinator's business)."""
     query = request.query_params
+    network = identifiers.parse(query.get("reseau", "")[:12])
+    if network is not None and allowed is not None and network not in allowed:
+        network = None
     chosen = {
         "q": query.get("q", "")[:100],
         "statut": query.get("statut", "")
@@ -106,6 +124,7 @@ def table_filters(request: Request) -> tuple[table.TableFilters, dict[str, str]]
         "profil": query.get("profil", "")[:12],
         "departement": query.get("departement", "")[:3],
         "structure": query.get("structure", "")[:100],
+        "reseau": str(network) if network is not None else "",
         "tri": query.get("tri", "statut") if query.get("tri", "") in table.SORTS else "statut",
         "ordre": "desc" if query.get("ordre") == "desc" else "asc",
     }
@@ -115,6 +134,7 @@ def table_filters(request: Request) -> tuple[table.TableFilters, dict[str, str]]
         profile_id=identifiers.parse(chosen["profil"]),
         departement=chosen["departement"],
         structure=chosen["structure"],
+        network_id=network,
         sort=chosen["tri"],
         descending=chosen["ordre"] == "desc",
     )
@@ -135,7 +155,7 @@ def short_date(moment: datetime) -> str:
 def event_page(request: Request, session: Session, staff: Staff) -> Response:
     event = checked_event(session, staff, request, Action.REGISTRATIONS)
     assert event.id is not None
-    filters, chosen = table_filters(request)
+    filters, chosen = table_filters(request, staff.grant.networks)
     lines = table.rows(session, event.id, filters)
     counts = events.counts(session, event.id)
     network_names = [
@@ -148,6 +168,7 @@ def event_page(request: Request, session: Session, staff: Staff) -> Response:
             chosen, tri=name, ordre="desc" if chosen["tri"] == name and chosen["ordre"] == "asc"
             else "asc"),
         network_names=network_names, place=events.place_label(event), short_date=short_date,
+        networks=networks_of(session, staff),
         done=request.query_params.get("fait", ""), sent=request.query_params.get("envoyes", "")[:6],
         **choices.form_choices(session),
     )  # fmt: skip

@@ -60,7 +60,7 @@ def export(request: Request, session: Session, staff: Staff) -> Response:
         raise NotFound("not_found")
     event = checked_event(session, staff, request, Action.REGISTRATIONS)
     assert event.id is not None
-    filters, _chosen = table_filters(request)
+    filters, _chosen = table_filters(request, staff.grant.networks)
     found = table.rows(session, event.id, filters)
     name, content = exports.export(session, event, kind, staff.actor, found)
     return Response(

@@ -20,8 +20,31 @@ from web.admin.base import COOKIE, cookie_of, notice, page, read_form, redirect
 HOME = "/gestion/"
 
 
+#: Telegram's login button is a script and a frame from Telegram: allowed on this page only.
+TELEGRAM_WIDGET_POLICY = (
+    "default-src 'none'; style-src 'self'; img-src 'self' data: https://telegram.org; "
+    "script-src https://telegram.org; frame-src https://oauth.telegram.org; "
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+)
+
+
 def request_form(request: Request) -> Response:
-    return page(request, "signin.html", values={}, errors={})
+    return _signin_page(request, values={}, errors={})
+
+
+def _signin_page(request: Request, status_code: int = 200, **context: object) -> Response:
+    """The sign-in page; with ``TELEGRAM_LOGIN_WIDGET``, Telegram's button and its policy."""
+    settings = get_settings()
+    widget = settings.telegram_login_widget and bool(settings.telegram_bot_username)
+    response = page(
+        request, "signin.html", status_code,
+        telegram_login=settings.telegram_bot_username if widget else "",
+        telegram_auth_url=f"{settings.public_base_url.rstrip('/')}/gestion/connexion/telegram",
+        **context,
+    )  # fmt: skip
+    if widget:
+        response.headers["Content-Security-Policy"] = TELEGRAM_WIDGET_POLICY
+    return response
 
 
 async def request_link(request: Request) -> Response:
@@ -31,8 +54,8 @@ async def request_link(request: Request) -> Response:
         return notice(request, "csrf", 403)
     email, error = forms.check_email({"email": form.get("email")})
     if error:
-        return page(request, "signin.html", 422, values={"email": email}, errors={"email": error})
-    if not guard.allowed(request, email):
+        return _signin_page(request, 422, values={"email": email}, errors={"email": error})
+    if not await run_in_threadpool(guard.allowed, request, email):
         return notice(request, "too_many", 429)
     if not guard.is_bot({guard.HONEYPOT: form.get(guard.HONEYPOT)}):
         await run_in_threadpool(_send_link, email)
@@ -57,7 +80,7 @@ async def use_link(request: Request) -> Response:
     form = await read_form(request)
     if not guard.csrf_valid(request, form.get(guard.FIELD)):
         return notice(request, "csrf", 403)
-    if not guard.per_ip.allow(guard.client_ip(request)):
+    if not await run_in_threadpool(guard.per_ip.allow, guard.client_ip(request)):
         return notice(request, "too_many", 429)
     return await run_in_threadpool(_use_link, request)
 

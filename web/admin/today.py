@@ -1,25 +1,37 @@
 """« Le jour J »: the expected people of an event, one tap each for present or absent,
-and the QR poster to print. Big buttons, a search, no JavaScript: it works on a tablet
-at the door as on a laptop."""
+walk-ins added on the spot, and the QR poster to print. Big buttons, a search, no
+JavaScript: it works on a tablet at the door as on a laptop."""
 
 from __future__ import annotations
 
 import unicodedata
 
+import segno
 from sqlmodel import Session
 from starlette.requests import Request
 from starlette.responses import Response
 
 from relais import identifiers
+from relais.access.links import CHECKIN_PREFIX, checkin_link
 from relais.attendance import services as attendance
 from relais.attendance.models import AttendanceMethod, AttendanceStatus
-from relais.errors import NotFound
+from relais.errors import DomainError, InvalidInput, NotFound
+from relais.events.models import Event
+from relais.events.services import place_label
 from relais.exports.qr import poster_pdf
+from relais.i18n import t
+from relais.people import services as people
+from relais.reference.models import Profile
 from relais.roles.services import Action
-from web.admin.base import Form, Staff, page, redirect
+from relais.settings import get_settings
+from web import choices
+from web.admin.base import Form, Staff, page, redirect, sentence
 from web.admin.pages import checked_event
 
 STATUSES = {"present": AttendanceStatus.PRESENT, "absent": AttendanceStatus.ABSENT}
+#: The walk-in form's fields → what sentences call them.
+ARRIVAL_FIELDS = {"nom": "nom", "prenom": "prénom", "email": "e-mail", "structure": "structure",
+                  "profil": "profil professionnel"}  # fmt: skip
 
 
 def _plain(text: str) -> str:
@@ -29,8 +41,16 @@ def _plain(text: str) -> str:
 
 def roster_page(request: Request, session: Session, staff: Staff) -> Response:
     event = checked_event(session, staff, request, Action.REGISTRATIONS)
+    return _roster(request, session, staff, event, request.query_params.get("q", ""), {}, {})
+
+
+def _roster(
+    request: Request, session: Session, staff: Staff, event: Event, typed: str,
+    values: dict[str, str], errors: dict[str, str],
+) -> Response:  # fmt: skip
+    """The list (searched), the walk-in form (with its errors), the counts."""
     assert event.id is not None
-    typed = request.query_params.get("q", "")[:100]
+    typed = typed[:100]
     words = _plain(typed).split()
     everyone = attendance.roster(session, event.id)
     lines = [
@@ -39,9 +59,10 @@ def roster_page(request: Request, session: Session, staff: Staff) -> Response:
     ]  # fmt: skip
     present = sum(1 for line in everyone if line.status == AttendanceStatus.PRESENT)
     return page(
-        request, "today.html", staff=staff, event=event, lines=lines, q=typed, present=present,
-        expected=len(everyone),
-        done=request.query_params.get("fait", ""),
+        request, "today.html", 422 if errors else 200, staff=staff, event=event, lines=lines,
+        q=typed, present=present, expected=len(everyone), values=values, errors=errors,
+        done=request.query_params.get("fait", "")[:20],
+        profile_options=choices.form_choices(session)["profile_options"],
     )  # fmt: skip
 
 
@@ -73,3 +94,66 @@ def poster(request: Request, session: Session, staff: Staff) -> Response:
             "Cache-Control": "no-store",
         },
     )
+
+
+def _arrival(
+    session: Session, form: Form
+) -> tuple[dict[str, str], dict[str, str], attendance.Arrival | None]:
+    """The walk-in form checked field by field with the core's cleaners: (values, errors, arrival)."""
+    values = {name: form.get(name)[:400] for name in ARRIVAL_FIELDS}
+    errors: dict[str, str] = {}
+    cleaned: dict[str, str] = {}
+    for name, label in ARRIVAL_FIELDS.items():
+        try:
+            cleaned[name] = _clean(session, name, label, values[name])
+        except InvalidInput as error:
+            errors[name] = sentence(error.message)
+    if errors:
+        return values, errors, None
+    arrival = attendance.Arrival(
+        first_name=cleaned["prenom"], last_name=cleaned["nom"], organisation=cleaned["structure"],
+        profile_id=int(cleaned["profil"]), email=cleaned["email"] or None,
+    )  # fmt: skip
+    return values, {}, arrival
+
+
+def _clean(session: Session, name: str, label: str, value: str) -> str:
+    if name == "email":
+        return people.normalize_email(value) if value.strip() else ""
+    if name == "profil":
+        number = identifiers.parse(value)
+        if number is None or session.get(Profile, number) is None:
+            raise InvalidInput("web_choose", field=label)
+        return str(number)
+    limit = 200 if name == "structure" else 100
+    return people.clean_name(value, label, limit)
+
+
+def walk_in(request: Request, session: Session, staff: Staff, form: Form) -> Response:
+    """Someone at the door who never registered: registered on the spot and present."""
+    event = checked_event(session, staff, request, Action.REGISTRATIONS)
+    assert event.id is not None
+    values, errors, arrival = _arrival(session, form)
+    if arrival is None:
+        return _roster(request, session, staff, event, "", values, errors)
+    try:
+        with session.begin_nested():
+            done = attendance.walk_in(session, event.id, arrival, staff.actor)
+    except DomainError as error:
+        return _roster(request, session, staff, event, "", values, {"nom": sentence(error.message)})
+    outcome = "deja-present" if done.already_present else "sur-place"
+    return redirect(f"/gestion/evenements/{event.id}/jour-j?fait={outcome}#p{done.person.id}")
+
+
+def poster_page(request: Request, session: Session, staff: Staff) -> Response:
+    """The check-in poster as a page to print from the browser (the PDF is the same poster)."""
+    event = checked_event(session, staff, request, Action.REGISTRATIONS)
+    settings = get_settings()
+    code = segno.make(checkin_link(event), error="m", micro=False)
+    return page(
+        request, "poster.html", staff=staff, event=event, place=place_label(event),
+        qr=code.svg_data_uri(scale=10, border=2, title=t("presence.poster.svg_title", title=event.title)),
+        bot=settings.telegram_bot_username, instructions=t("presence.poster.instructions"),
+        fallback=t("presence.poster.fallback", bot=settings.telegram_bot_username,
+                   payload=CHECKIN_PREFIX + event.code),
+    )  # fmt: skip

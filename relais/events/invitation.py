@@ -1,5 +1,8 @@
 """Calendar invitations (iTIP, RFC 5546) for one person and one event.
 
+The core's, because every channel sends the same entry: the e-mail's
+attachment and the bot's document share UID, ORGANIZER, ATTENDEE and SEQUENCE.
+
 A REQUEST adds or updates the entry in the person's calendar; a CANCEL with
 the same UID and a higher SEQUENCE removes it. Gmail, Outlook and Apple Mail
 show their own buttons only when ORGANIZER and ATTENDEE are present.
