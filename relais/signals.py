@@ -198,6 +198,17 @@ def _ensure_loaded() -> None:
         loader()
 
 
+def load_subscribers() -> None:
+    """Attach the channels' handlers now, if a command deferred it.
+
+    Senders need it before their first row: the renderers and hooks a channel
+    sends with (the newsletter's e-mail, say) are registered by the same
+    ``subscribe()`` hooks, and a command that queues rows without emitting a
+    domain event (``relais newsletter send``) would otherwise render none.
+    """
+    _ensure_loaded()
+
+
 def has_subscribers(kind: type[DomainEvent]) -> bool:
     """Whether any channel listens to ``kind`` (e.g. to warn that nothing will be sent)."""
     _ensure_loaded()

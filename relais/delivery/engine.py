@@ -38,6 +38,7 @@ from sqlalchemy import and_, bindparam, or_, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, create_engine, select
 
+from relais import signals
 from relais.db import get_engine, is_postgresql, session_scope
 from relais.delivery.pacing import MAX_KEYS, Pacing
 from relais.i18n import t
@@ -175,6 +176,7 @@ class DeliveryEngine:
         pause_when_unreachable: float = 60.0,
         engine: Engine | None = None,
     ) -> None:
+        signals.load_subscribers()  # a channel's renderers are registered by its subscribe()
         self.channel = channel
         self.outbox = channel.outbox
         self.transports = list(transports)
