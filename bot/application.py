@@ -22,10 +22,9 @@ from bot.outbox import OutboxSender, purge_done
 from bot.texts import say
 from bot.webhook import WebhookServer
 from bot.work import in_thread
-from relais.delivery import Job
+from relais.delivery import Job, Periodic
 from relais.i18n import t
 from relais.settings import Settings
-from scheduler.component import Periodic
 
 log = logging.getLogger("relais.bot")
 POLL_TIMEOUT = 10

@@ -30,7 +30,7 @@ from bot.work import in_thread
 from relais.attendance import services as attendance
 from relais.attendance.models import Attendance, AttendanceMethod, AttendanceStatus
 from relais.db import session_scope
-from relais.delivery import Job
+from relais.delivery import Job, Periodic
 from relais.errors import DomainError, InvalidInput, NotFound
 from relais.events import services as events
 from relais.events import visibility
@@ -45,7 +45,6 @@ from relais.satisfaction import services as satisfaction
 from relais.satisfaction.models import SatisfactionAnswer
 from relais.settings import Settings
 from relais.timefmt import local, utcnow
-from scheduler.component import Periodic
 
 log = logging.getLogger(__name__)
 COMMENT_STEP = "survey_comment"

@@ -13,11 +13,10 @@ import asyncio
 from mailer import newsletter_jobs, reminders
 from mailer.dispatch import Dispatcher
 from relais import signals
-from relais.delivery import DeliveryLoop, Job, wake
+from relais.delivery import DeliveryLoop, Job, Periodic, run_now, wake
 from relais.delivery.chat import wake_sender
 from relais.newsletter import editing
 from relais.settings import Settings
-from scheduler.component import Periodic, scheduler
 
 DISPATCH_JOB = "mail.dispatch"
 REMINDERS_JOB = "mail.reminders"
@@ -80,7 +79,7 @@ class MailComponent:
         (after-commit hooks may run in another thread, so hop onto the loop)."""
         loop = self._thread_loop
         if loop is not None and not loop.is_closed():
-            loop.call_soon_threadsafe(scheduler().run_now, NEWSLETTER_JOB)
+            loop.call_soon_threadsafe(run_now, NEWSLETTER_JOB)
 
     def wake(self) -> None:
         """Ask the dispatcher for a pass over the outbox."""

@@ -9,8 +9,9 @@ relais``, the tests) hands it the list of :class:`Channel`. Each names, as
   handlers, once per process), ``component(settings)`` (what ``relais run``
   starts and stops), ``worker_component(settings)`` (what ``relais worker``
   starts: delivery loops only), async ``doctor(settings)`` (its lines of
-  ``relais doctor``, see :mod:`relais.doctor.checks`); importing it imports its
-  tables;
+  ``relais doctor``, see :mod:`relais.doctor.checks`), ``job_runner()`` (the one
+  channel running everyone's periodic jobs, see :class:`relais.delivery.Periodic`);
+  importing it imports its tables;
 * ``commands``: sub-commands of ``relais`` (``relais mail …``), typer apps
   imported only when one of them runs, so ``relais stats`` loads no Telegram
   or SMTP code;

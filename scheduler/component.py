@@ -1,7 +1,8 @@
 """The one way Relais runs periodic work: an APScheduler in the running event loop.
 
 Channels hand it :class:`relais.delivery.Job` entries (name, interval,
-coroutine): the wake-up of their delivery loops, the reminder sweep, the
+coroutine) through the core's :class:`relais.delivery.Periodic`, which finds
+it by the ``job_runner`` hook of :mod:`scheduler.plugin`: the wake-up of their delivery loops, the reminder sweep, the
 survey prompts, the hourly purge. APScheduler only wakes things up. The work
 to do is rows in the database, so no job is pickled (the memory job store)
 and nothing is lost on restart: jobs have fixed ids, ``replace_existing=True``,
@@ -12,7 +13,6 @@ The scheduler imports no channel.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -69,19 +69,3 @@ _scheduler = Scheduler()
 
 def scheduler() -> Scheduler:
     return _scheduler
-
-
-class Periodic:
-    """A component that keeps ``jobs`` in the scheduler while it runs."""
-
-    def __init__(self, name: str, jobs: Sequence[Job]) -> None:
-        self.name = name
-        self.job_list = list(jobs)
-
-    async def start(self) -> None:
-        for job in self.job_list:
-            _scheduler.add(job)
-
-    async def stop(self) -> None:
-        for job in self.job_list:
-            _scheduler.remove(job.name)

@@ -14,10 +14,10 @@ from relais.delivery.engine import (
     Transport,
     backoff,
 )
-from relais.delivery.loop import DeliveryLoop, Job, wake
+from relais.delivery.loop import DeliveryLoop, Job, Periodic, run_now, wake
 from relais.delivery.pacing import Pacing
 
 __all__ = [
-    "Channel", "DeliveryEngine", "DeliveryLoop", "Item", "Job", "Outbox", "Pacing", "Result",
-    "Transport", "backoff", "wake",
+    "Channel", "DeliveryEngine", "DeliveryLoop", "Item", "Job", "Outbox", "Pacing", "Periodic",
+    "Result", "Transport", "backoff", "run_now", "wake",
 ]  # fmt: skip

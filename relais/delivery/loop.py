@@ -5,6 +5,10 @@ its periodic :class:`Job` (the scheduler calls :meth:`DeliveryLoop.tick`), by
 :func:`wake` after a commit queued rows, or when rows it deferred (their key
 had to wait) become free. It keeps no state of its own: the rows are the
 work, so a restart loses nothing.
+
+Channels hand their :class:`Job` entries to a :class:`Periodic` component,
+which passes them to the channel that runs periodic work (the scheduler,
+found in the wiring list by its ``job_runner`` hook): no channel imports it.
 """
 
 from __future__ import annotations
@@ -12,11 +16,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from relais.delivery.engine import DeliveryEngine
 from relais.i18n import t
+from relais.plugins import NotWired, plugins
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +41,50 @@ class Job:
     run: Callable[[], Awaitable[None]]
     grace: float = 30.0
     at_start: bool = True
+
+
+class JobRunner(Protocol):
+    """What the channel running periodic work offers (``scheduler.component.Scheduler``)."""
+
+    def add(self, job: Job) -> None: ...
+
+    def remove(self, name: str) -> None: ...
+
+    def run_now(self, name: str) -> None: ...
+
+
+def job_runner() -> JobRunner:
+    """The runner of periodic jobs: the first channel of the wiring list with a
+    ``job_runner()`` hook (the scheduler)."""
+    for plugin in plugins():
+        runner = plugin.attr("job_runner")
+        if runner is not None:
+            found: JobRunner = runner()
+            return found
+    raise NotWired("no channel of the wiring list runs periodic jobs (a job_runner hook)")
+
+
+def run_now(name: str) -> None:
+    """Bring job ``name``'s next run forward to now (from the loop's thread)."""
+    job_runner().run_now(name)
+
+
+class Periodic:
+    """A component that keeps ``jobs`` with the job runner while it runs."""
+
+    def __init__(self, name: str, jobs: Sequence[Job]) -> None:
+        self.name = name
+        self.job_list = list(jobs)
+
+    async def start(self) -> None:
+        runner = job_runner()
+        for job in self.job_list:
+            runner.add(job)
+
+    async def stop(self) -> None:
+        runner = job_runner()
+        for job in self.job_list:
+            runner.remove(job.name)
 
 
 _running: dict[str, set[DeliveryLoop]] = {}
