@@ -12,19 +12,14 @@ from sqlmodel import Session
 from mailer.kinds import resources
 from mailer.models import Reminder, ReminderKind
 from mailer.reminders import when_relative
+from relais.access import links
 from relais.delivery.chat import queue_message
 from relais.events.models import Event
 from relais.events.services import place_label
 from relais.people.models import Person
 from relais.registrations.models import Registration
-from relais.settings import get_settings
 from relais.templating import render_html
 from relais.timefmt import format_range, utcnow
-
-
-def survey_deep_link(event: Event) -> str:
-    """The bot's satisfaction-survey entry (payload ``s_<event code>``)."""
-    return f"https://t.me/{get_settings().telegram_bot_username}?start=s_{event.code}"
 
 
 def send_by_telegram(
@@ -35,7 +30,7 @@ def send_by_telegram(
     assert event.id is not None
     if reminder.kind == ReminderKind.THANKS:
         text = render_html(
-            "mail/telegram_thanks.html", event=event, survey_link=survey_deep_link(event),
+            "mail/telegram_thanks.html", event=event, survey_link=links.survey_link(event),
             resources=resources(session, event.id),
         )  # fmt: skip
     else:

@@ -12,7 +12,7 @@ from relais import plugins
 def test_every_channel_s_hooks_commands_and_routes_load() -> None:
     names = [channel.name for channel in wiring.CHANNELS]
     assert len(names) == len(set(names))
-    hooks = ("subscribe", "component", "worker_component", "doctor", "models")
+    hooks = ("subscribe", "component", "worker_component", "doctor", "models", "job_runner")
     for plugin in plugins.plugins():
         assert any(plugin.attr(hook) is not None for hook in hooks), plugin.name
     assert set(plugins.commands()) == {"mail", "newsletter", "subscribers"}
@@ -27,7 +27,7 @@ def test_every_channel_s_hooks_commands_and_routes_load() -> None:
 
 def test_components_start_in_the_list_s_order() -> None:
     with_component = [p.name for p in plugins.plugins() if p.attr("component") is not None]
-    assert with_component == ["bot", "inbox", "scheduler", "presence", "web"]
+    assert with_component == ["bot", "inbox", "mailer", "presence", "web"]
 
 
 def test_the_core_refuses_to_run_unwired(monkeypatch: pytest.MonkeyPatch) -> None:
