@@ -34,6 +34,9 @@ def _arguments() -> argparse.Namespace:
 
 
 def main() -> None:
+    from wiring import install
+
+    install()  # the channels, before any migration imports their tables
     args = _arguments()
     folder = Path(tempfile.mkdtemp(prefix="relais-bench-"))
     os.environ["DATABASE_URL"] = args.database_url or f"sqlite:///{folder / 'bench.db'}"

@@ -193,6 +193,9 @@ async def _run(count: int, concurrency: int) -> None:
 
 
 def main() -> None:
+    from wiring import install
+
+    install()  # the channels, before any migration imports their tables
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )

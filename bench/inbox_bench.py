@@ -181,6 +181,9 @@ def run_single(count: int) -> dict[str, float]:
 
 
 def main() -> None:
+    from wiring import install
+
+    install()  # the channels, before any migration imports their tables
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, nargs="*", default=[2000, 10000])
     parser.add_argument("--single", action="store_true", help="One size, in this process.")

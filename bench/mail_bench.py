@@ -172,6 +172,9 @@ async def run(count: int, concurrency: int, port: int) -> None:
 
 
 def main() -> None:
+    from wiring import install
+
+    install()  # the channels, before any migration imports their tables
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter
     )

@@ -148,6 +148,9 @@ def run(subscribers: int, kill_at: float) -> None:
 
 
 def main() -> None:
+    from wiring import install
+
+    install()  # the channels, before any migration imports their tables
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--subscribers", type=int, default=3000)
     parser.add_argument("--kill-at", type=float, default=0.33)

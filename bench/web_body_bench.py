@@ -66,6 +66,9 @@ def _stream(port: int, path: str, total: int) -> tuple[int, str]:
 
 
 def main() -> None:
+    from wiring import install
+
+    install()  # the channels, before any migration imports their tables
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--megabytes", type=int, default=400)
     total = parser.parse_args().megabytes * 1024 * 1024
