@@ -193,8 +193,9 @@ def routes() -> list[Route]:
     ]
 
 
-#: Where a file is sent (the back office's subscribers import): a larger body is allowed.
-UPLOADS = ("/gestion/abonnes/import",)
+#: Where a file is sent (the back office's subscribers import, an event's Zoom or Teams
+#: report): a larger body is allowed. Patterns match the whole path.
+UPLOADS = ("/gestion/abonnes/import", "/gestion/evenements/[0-9]+/rapport")
 
 
 def create_app() -> guard.ASGIApp:

@@ -17,6 +17,7 @@ doing anything:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
@@ -79,18 +80,27 @@ def _declared_length(scope: Scope) -> int | None:
 
 
 class BodyLimit:
-    """``max_bytes`` for every request; the few upload addresses in ``uploads`` get their own."""
+    """``max_bytes`` for every request; the few upload addresses in ``uploads`` get their own.
+
+    ``uploads`` maps a path pattern (a regular expression matching the whole path,
+    such as ``/gestion/evenements/[0-9]+/rapport``) to its limit.
+    """
 
     def __init__(self, app: ASGIApp, max_bytes: int, uploads: dict[str, int] | None = None) -> None:
         self.app = app
         self.max_bytes = max_bytes
-        self.uploads = uploads or {}
+        self.uploads = [(re.compile(path), limit) for path, limit in (uploads or {}).items()]
+
+    def _limit(self, path: str) -> int:
+        return next(
+            (limit for pattern, limit in self.uploads if pattern.fullmatch(path)), self.max_bytes
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit = self.uploads.get(scope.get("path", ""), self.max_bytes)
+        limit = self._limit(scope.get("path", ""))
         declared = _declared_length(scope)
         if declared is not None and declared > limit:
             await _send_too_large(send)

@@ -181,3 +181,23 @@ def test_the_archived_newsletter_allows_its_inline_styles_but_no_script(
     assert "default-src 'none'" in policy and "frame-ancestors 'none'" in policy
     assert "script" not in policy and "<script" not in page.text
     assert page.headers["x-frame-options"] == "DENY"
+
+
+def test_only_the_upload_addresses_take_a_larger_body() -> None:
+    """A file may go to the subscribers import and to an event's report; nowhere else."""
+    from relais.web.app import UPLOADS
+    from relais.web.guard import BodyLimit
+
+    async def app(*_args: object) -> None:
+        return None
+
+    limit = BodyLimit(app, max_bytes=100, uploads={path: 5000 for path in UPLOADS})
+    assert limit._limit("/gestion/abonnes/import") == 5000
+    assert limit._limit("/gestion/evenements/42/rapport") == 5000
+    for other in (
+        "/gestion/evenements/42/rapport/x",
+        "/gestion/evenements/abc/rapport",
+        "/x/gestion/abonnes/import",
+        "/gestion/evenements/42",
+    ):
+        assert limit._limit(other) == 100, other
