@@ -9,7 +9,8 @@ a :class:`Stale` button, which the bot answers « bouton expiré ».
 
 The table of routes is built by the bot's setup (:mod:`bot.parts`) from each
 area's explicit list; no module adds routes to another's at import time. The
-admin tools keep their own ``a.`` namespace (:mod:`bot.admin.common`).
+admin tools keep their own ``a.`` namespace, with named routes too
+(:mod:`bot.admin.common`), because each of their routes also names the role it needs.
 """
 
 from __future__ import annotations

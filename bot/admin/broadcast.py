@@ -17,7 +17,18 @@ from telegram import Bot
 
 from bot import conversation
 from bot.actor import Actor
-from bot.admin.common import Result, Watch, ask, current, data, label, page, route, say, step
+from bot.admin.common import (
+    AdminRoute,
+    AdminStep,
+    Result,
+    Watch,
+    ask,
+    current,
+    data,
+    label,
+    page,
+    say,
+)
 from bot.admin.menu import admin_networks
 from bot.conversation import State
 from bot.models import BotOutboxMessage, OutboxState
@@ -43,10 +54,9 @@ def key_prefix(broadcast_id: int) -> str:
     return f"admin:broadcast:{broadcast_id}:"
 
 
-@route("bc", Action.BROADCAST)
 def choose_network(session: Session, actor: Actor, args: list[str]) -> Result:
     rows: list[list[Button]] = [
-        [(short(network.name), data("bcn", network.id))]
+        [(short(network.name), data("broadcast_to", network.id))]
         for network in admin_networks(session, actor)
     ]
     if not rows:
@@ -55,7 +65,6 @@ def choose_network(session: Session, actor: Actor, args: list[str]) -> Result:
     return [Reply(say("broadcast_which"), rows)]
 
 
-@route("bcn", Action.BROADCAST)
 def ask_text(session: Session, actor: Actor, args: list[str]) -> Result:
     network_id = identifiers.number(args[0])
     roles.require(session, actor.telegram_id, Action.BROADCAST, network_id=network_id)
@@ -72,7 +81,6 @@ def ask_text(session: Session, actor: Actor, args: list[str]) -> Result:
     ]
 
 
-@step("bc", Action.BROADCAST)
 def typed_text(session: Session, actor: Actor, state: State, text: str) -> Result:
     answers = current(session, actor, "bc")
     network_id = int(answers["network_id"])
@@ -84,14 +92,13 @@ def typed_text(session: Session, actor: Actor, state: State, text: str) -> Resul
         session, actor.telegram_id, State("a.bc.confirm", {"network_id": network_id, "text": clean})
     )
     rows = [
-        [(label("send_broadcast", count=count), data("bcy", network_id))],
-        [(label("rewrite"), data("bcn", network_id)), (label("abandon"), data("x"))],
+        [(label("send_broadcast", count=count), data("broadcast_send", network_id))],
+        [(label("rewrite"), data("broadcast_to", network_id)), (label("abandon"), data("abandon"))],
     ]
     preview = say("broadcast_preview", network=network.name, count=count)
     return [Reply(preview), Reply(message_html(clean), rows)]
 
 
-@route("bcy", Action.BROADCAST)
 def confirm(session: Session, actor: Actor, args: list[str]) -> Result:
     answers = current(session, actor, "bc.confirm")
     network_id = int(answers["network_id"])
@@ -178,3 +185,12 @@ def _wake(_event: object) -> None:
 def subscribe() -> None:
     signals.on(signals.BroadcastRequested, on_broadcast)
     signals.after_commit(signals.BroadcastRequested, _wake)
+
+
+#: This area's buttons and typed steps, joined by :mod:`bot.admin.handlers`.
+ROUTES = (
+    AdminRoute("broadcast", Action.BROADCAST, choose_network),
+    AdminRoute("broadcast_to", Action.BROADCAST, ask_text),
+    AdminRoute("broadcast_send", Action.BROADCAST, confirm),
+)
+STEPS = (AdminStep("bc", Action.BROADCAST, typed_text),)

@@ -1,7 +1,10 @@
 """Routing admin buttons, commands and typed answers, with the role checked at each use.
 
 Callback data is ``a.<route>:<args>``; a conversation step is ``a.<step>``
-(in ``bot_conversation``). Each route and step declares the
+(in ``bot_conversation``). Each area lists its routes and steps (``ROUTES``,
+``STEPS``: :class:`AdminRoute`, :class:`AdminStep`), and
+:mod:`bot.admin.handlers` joins them from its list of areas; nothing registers
+itself at import time. Each route and step declares the
 :class:`~relais.roles.services.Action` it needs; the dispatcher calls
 :func:`relais.roles.services.require` inside the unit of work that runs it, so
 a role revoked a second ago stops the very next tap. A refusal is one sentence
@@ -12,8 +15,8 @@ conversation step is cleared.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from html import escape
 from typing import Any
 
@@ -53,38 +56,54 @@ StepFn = Callable[[Session, Actor, State, str], Result]
 
 
 @dataclass(frozen=True)
-class Entry:
+class AdminRoute:
+    """A button ``a.<name>:…``: the action it needs and what a tap does."""
+
+    name: str
     action: Action
-    run: Callable[..., Result]
+    run: RouteFn
 
 
-@dataclass
+@dataclass(frozen=True)
+class AdminStep:
+    """A typed answer expected at conversation step ``a.<name>``."""
+
+    name: str
+    action: Action
+    run: StepFn
+
+
+Entry = AdminRoute | AdminStep
+
+
+@dataclass(frozen=True)
 class Registry:
-    routes: dict[str, Entry] = field(default_factory=dict)
-    steps: dict[str, Entry] = field(default_factory=dict)
+    """The admin tools' buttons by name and typed steps by conversation step."""
+
+    routes: dict[str, AdminRoute]
+    steps: dict[str, AdminStep]
 
 
-REGISTRY = Registry()
+def registry(routes: Iterable[AdminRoute], steps: Iterable[AdminStep]) -> Registry:
+    """The table of the areas' lists (:data:`bot.admin.handlers.AREAS`); a name used twice is a bug."""
+    by_name: dict[str, AdminRoute] = {}
+    for route in routes:
+        if route.name in by_name:
+            raise ValueError(f"admin route {route.name} declared twice")
+        by_name[route.name] = route
+    by_step: dict[str, AdminStep] = {}
+    for step in steps:
+        if PREFIX + step.name in by_step:
+            raise ValueError(f"admin step {step.name} declared twice")
+        by_step[PREFIX + step.name] = step
+    return Registry(by_name, by_step)
 
 
-def route(name: str, action: Action) -> Callable[[RouteFn], RouteFn]:
-    """Declare the button ``a.<name>:…`` and the action it needs."""
+def table() -> Registry:
+    """The admin tools' table, built by :mod:`bot.admin.handlers` from its list of areas."""
+    from bot.admin.handlers import table as built
 
-    def register(function: RouteFn) -> RouteFn:
-        REGISTRY.routes[name] = Entry(action, function)
-        return function
-
-    return register
-
-
-def step(name: str, action: Action) -> Callable[[StepFn], StepFn]:
-    """Declare the typed answer expected at step ``a.<name>``."""
-
-    def register(function: StepFn) -> StepFn:
-        REGISTRY.steps[PREFIX + name] = Entry(action, function)
-        return function
-
-    return register
+    return built()
 
 
 def data(name: str, *args: object) -> str:
@@ -113,7 +132,7 @@ def back(route_data: str, key: str = "back") -> list[Button]:
 def ask(session: Session, actor: Actor, name: str, question: str, **kept: Any) -> Reply:
     """Save step ``a.<name>`` (with ``kept`` data) and ask its question."""
     conversation.save(session, actor.telegram_id, State(PREFIX + name, dict(kept)))
-    return Reply(question, [[(label("abandon"), data("x"))]])
+    return Reply(question, [[(label("abandon"), data("abandon"))]])
 
 
 def current(session: Session, actor: Actor, name: str) -> dict[str, Any]:
@@ -155,7 +174,7 @@ def _run(actor: Actor, what: str, entry: Entry | None, *args: Any) -> Result | N
 def dispatch(actor: Actor, callback_data: str) -> Result | None:
     """The replies for an admin button; None when it is stale or unknown (to an admin)."""
     name, *args = callback_data[len(PREFIX) :].split(":")
-    return _run(actor, name, REGISTRY.routes.get(name), args)
+    return _run(actor, name, table().routes.get(name), args)
 
 
 def answer_text(actor: Actor, text: str) -> Result | None:
@@ -164,7 +183,7 @@ def answer_text(actor: Actor, text: str) -> Result | None:
         state = conversation.load(session, actor.telegram_id)
     if state is None or not state.step.startswith(PREFIX):
         return None
-    entry = REGISTRY.steps.get(state.step)
+    entry = table().steps.get(state.step)
     if entry is None:
         refused = _run(actor, state.step, None)
         return refused if refused is not None else [Reply(say("use_buttons"))]
@@ -176,7 +195,7 @@ def answer_text(actor: Actor, text: str) -> Result | None:
 
 def command(actor: Actor, typed: str, name: str, args: list[str]) -> Result:
     """The slash command ``typed``, mapped to the route ``name`` (``/admin`` → the menu)."""
-    result = _run(actor, f"/{typed}", REGISTRY.routes.get(name), args)
+    result = _run(actor, f"/{typed}", table().routes.get(name), args)
     return result if result is not None else [Reply(say("stale"))]
 
 

@@ -1,7 +1,7 @@
 """Creating an event (or a cycle) step by step, then publishing it or keeping a draft.
 
 The answers ride along in the conversation row (``a.new.<field>``); buttons
-``a.nb:<field>:<value>`` answer the steps that offer choices. Nothing is
+``a.event_new_choice:<field>:<value>`` answer the steps that offer choices. Nothing is
 written to the events until the coordinator taps « Publier » or « Brouillon »
 on the preview, and then everything is validated once more by
 :class:`relais.events.schemas.EventInput`, as for the command line.
@@ -19,7 +19,19 @@ from sqlmodel import Session, col, select
 
 from bot import conversation
 from bot.actor import Actor
-from bot.admin.common import PREFIX, Result, Stale, ask, data, label, page, route, say, step
+from bot.admin.common import (
+    PREFIX,
+    AdminRoute,
+    AdminStep,
+    Result,
+    Stale,
+    StepFn,
+    ask,
+    data,
+    label,
+    page,
+    say,
+)
 from bot.admin.menu import admin_networks, card_reply
 from bot.conversation import State
 from bot.texts import Button, Reply, problem, short
@@ -65,40 +77,57 @@ def _choices(
 ) -> list[list[Button]]:
     if field == "theme":
         rows = [
-            [(short(theme.name), data("nb", "theme", theme.id))]
+            [(short(theme.name), data("event_new_choice", "theme", theme.id))]
             for theme in reference.themes(session)
         ]
-        return [*rows, [(label("skip"), data("nb", "theme", 0))]]
+        return [*rows, [(label("skip"), data("event_new_choice", "theme", 0))]]
     if field == "format":
         return [
-            [(say(f"formats.{kind.value}"), data("nb", "format", kind.value))]
+            [(say(f"formats.{kind.value}"), data("event_new_choice", "format", kind.value))]
             for kind in EventFormat
         ]
     if field == "networks":
         chosen = set(answers.get("networks", []))
         rows = [
-            [(("✓ " if n.id in chosen else "") + short(n.name), data("nb", "net", n.id))]
+            [
+                (
+                    ("✓ " if n.id in chosen else "") + short(n.name),
+                    data("event_new_choice", "net", n.id),
+                )
+            ]
             for n in admin_networks(session, actor)
         ]
-        return [*rows, [(label("done"), data("nb", "networks", "done"))]]
+        return [*rows, [(label("done"), data("event_new_choice", "networks", "done"))]]
     if field == "audience":
         chosen = set(answers.get("audience", []))
         rows = [
-            [(("✓ " if p.id in chosen else "") + short(p.name), data("nb", "aud", p.id))]
+            [
+                (
+                    ("✓ " if p.id in chosen else "") + short(p.name),
+                    data("event_new_choice", "aud", p.id),
+                )
+            ]
             for p in reference.profiles(session)
         ]
         return [
             *rows,
-            [(label("everyone" if not chosen else "done"), data("nb", "audience", "done"))],
+            [
+                (
+                    label("everyone" if not chosen else "done"),
+                    data("event_new_choice", "audience", "done"),
+                )
+            ],
         ]
     shortcuts: dict[str, list[Button]] = {
-        "duration": [(text, data("nb", "duration", minutes)) for minutes, text in DURATIONS],
-        "capacity": [(label("unlimited"), data("nb", "capacity", 0))],
-        "deadline": [(label("no_deadline"), data("nb", "deadline", 0))],
-        "description": [(label("skip"), data("nb", "description", 0))],
+        "duration": [
+            (text, data("event_new_choice", "duration", minutes)) for minutes, text in DURATIONS
+        ],
+        "capacity": [(label("unlimited"), data("event_new_choice", "capacity", 0))],
+        "deadline": [(label("no_deadline"), data("event_new_choice", "deadline", 0))],
+        "description": [(label("skip"), data("event_new_choice", "description", 0))],
     }
     if field == "start" and answers.get("cycle") and answers.get("dates"):
-        shortcuts["start"] = [(label("done"), data("nb", "start", "done"))]
+        shortcuts["start"] = [(label("done"), data("event_new_choice", "start", "done"))]
     return [shortcuts[field]] if field in shortcuts else []
 
 
@@ -128,12 +157,10 @@ def _advance(session: Session, actor: Actor, answers: dict[str, Any], after: str
     return [_question(session, actor, field, answers)]
 
 
-@route("new", Action.EVENT_CREATE)
 def start_event(session: Session, actor: Actor, args: list[str]) -> Result:
     return [_question(session, actor, "title", {"cycle": False})]
 
 
-@route("cy", Action.EVENT_CREATE)
 def start_cycle(session: Session, actor: Actor, args: list[str]) -> Result:
     return [_question(session, actor, "title", {"cycle": True, "dates": []})]
 
@@ -209,17 +236,15 @@ def _answer(session: Session, actor: Actor, field: str, text: str) -> Result:
     return _advance(session, actor, answers, field)
 
 
-def _text_step(field: str) -> None:
-    @step(STEP + field, Action.EVENT_CREATE)
+def _text_step(field: str) -> StepFn:
+    """The typed answer to the creation step ``field``."""
+
     def typed(session: Session, actor: Actor, state: State, text: str) -> Result:
         return _answer(session, actor, field, text)
 
-
-for _field in ORDER:
-    _text_step(_field)
+    return typed
 
 
-@route("nb", Action.EVENT_CREATE)
 def tapped(session: Session, actor: Actor, args: list[str]) -> Result:
     """A choice on one of the creation steps (or on the preview)."""
     field, value = args[0], args[1]
@@ -320,9 +345,9 @@ def _preview(session: Session, actor: Actor, answers: dict[str, Any]) -> Reply:
         format_label=say(f"formats.{inputs[0].format.value}"),
     )
     buttons = [
-        [(label("publish"), data("nb", "save", EventStatus.PUBLISHED.value)),
-         (label("keep_draft"), data("nb", "save", EventStatus.DRAFT.value))],
-        [(label("abandon"), data("x"))],
+        [(label("publish"), data("event_new_choice", "save", EventStatus.PUBLISHED.value)),
+         (label("keep_draft"), data("event_new_choice", "save", EventStatus.DRAFT.value))],
+        [(label("abandon"), data("abandon"))],
     ]  # fmt: skip
     return Reply(text, buttons)
 
@@ -348,3 +373,12 @@ def _save(session: Session, actor: Actor, answers: dict[str, Any], status: Event
         Reply(say("created" if status == EventStatus.PUBLISHED else "drafted")),
         card_reply(session, event),
     ]
+
+
+#: This area's buttons and typed steps, joined by :mod:`bot.admin.handlers`.
+STEPS = tuple(AdminStep(STEP + field, Action.EVENT_CREATE, _text_step(field)) for field in ORDER)
+ROUTES = (
+    AdminRoute("event_new", Action.EVENT_CREATE, start_event),
+    AdminRoute("cycle_new", Action.EVENT_CREATE, start_cycle),
+    AdminRoute("event_new_choice", Action.EVENT_CREATE, tapped),
+)

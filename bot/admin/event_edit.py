@@ -11,7 +11,7 @@ from sqlmodel import Session
 
 from bot import conversation
 from bot.actor import Actor
-from bot.admin.common import Result, ask, current, data, label, route, say, step
+from bot.admin.common import AdminRoute, AdminStep, Result, ask, current, data, label, say
 from bot.admin.event_create import parse_minutes
 from bot.admin.menu import card_reply, checked_event
 from bot.conversation import State
@@ -27,23 +27,28 @@ from relais.timefmt import parse_local
 FIELDS = ("title", "start", "duration", "venue", "visio_url", "capacity", "deadline", "description")
 
 
-@route("ed", Action.EVENT_EDIT)
 def choose_field(session: Session, actor: Actor, args: list[str]) -> Result:
     event = checked_event(session, actor, Action.EVENT_EDIT, args[0])
     rows: list[list[Button]] = [
         [
-            (label(f"fields.{a}"), data("ef", event.id, a)),
-            (label(f"fields.{b}"), data("ef", event.id, b)),
+            (label(f"fields.{a}"), data("event_edit_field", event.id, a)),
+            (label(f"fields.{b}"), data("event_edit_field", event.id, b)),
         ]
         for a, b in zip(FIELDS[::2], FIELDS[1::2], strict=True)
     ]
     open_key = "close" if event.registrations_open else "reopen"
-    rows.append([(label(open_key), data("op", event.id, 0 if event.registrations_open else 1))])
-    rows.append([(label("back"), data("ev", event.id))])
+    rows.append(
+        [
+            (
+                label(open_key),
+                data("event_open_close", event.id, 0 if event.registrations_open else 1),
+            )
+        ]
+    )
+    rows.append([(label("back"), data("event", event.id))])
     return [Reply(say("edit_which", title=event.title), rows)]
 
 
-@route("ef", Action.EVENT_EDIT)
 def ask_value(session: Session, actor: Actor, args: list[str]) -> Result:
     event = checked_event(session, actor, Action.EVENT_EDIT, args[0])
     field = args[1]
@@ -73,7 +78,6 @@ def _edit_for(field: str, text: str) -> changes.Edit:
     return edit
 
 
-@step("edit", Action.EVENT_EDIT)
 def typed_value(session: Session, actor: Actor, state: State, text: str) -> Result:
     answers = current(session, actor, "edit")
     event = checked_event(session, actor, Action.EVENT_EDIT, str(answers["event_id"]))
@@ -104,7 +108,6 @@ def typed_value(session: Session, actor: Actor, state: State, text: str) -> Resu
     ]
 
 
-@route("op", Action.EVENT_EDIT)
 def open_or_close(session: Session, actor: Actor, args: list[str]) -> Result:
     event = checked_event(session, actor, Action.EVENT_EDIT, args[0])
     assert event.id is not None
@@ -116,7 +119,6 @@ def open_or_close(session: Session, actor: Actor, args: list[str]) -> Result:
     ]
 
 
-@route("pb", Action.EVENT_EDIT)
 def publish(session: Session, actor: Actor, args: list[str]) -> Result:
     event = checked_event(session, actor, Action.EVENT_EDIT, args[0])
     assert event.id is not None
@@ -124,7 +126,6 @@ def publish(session: Session, actor: Actor, args: list[str]) -> Result:
     return [Reply(say("published")), card_reply(session, published)]
 
 
-@route("cx", Action.EVENT_EDIT)
 def ask_reason(session: Session, actor: Actor, args: list[str]) -> Result:
     event = checked_event(session, actor, Action.EVENT_EDIT, args[0])
     return [
@@ -132,7 +133,6 @@ def ask_reason(session: Session, actor: Actor, args: list[str]) -> Result:
     ]
 
 
-@step("cancel", Action.EVENT_EDIT)
 def typed_reason(session: Session, actor: Actor, state: State, text: str) -> Result:
     answers = current(session, actor, "cancel")
     event = checked_event(session, actor, Action.EVENT_EDIT, str(answers["event_id"]))
@@ -147,8 +147,8 @@ def typed_reason(session: Session, actor: Actor, state: State, text: str) -> Res
     )
     counts = events.counts(session, event.id)
     buttons = [
-        [(label("confirm_cancel"), data("cxy", event.id))],
-        [(label("keep_event"), data("x"))],
+        [(label("confirm_cancel"), data("event_cancel_confirm", event.id))],
+        [(label("keep_event"), data("abandon"))],
     ]
     return [
         Reply(
@@ -163,7 +163,6 @@ def typed_reason(session: Session, actor: Actor, state: State, text: str) -> Res
     ]
 
 
-@route("cxy", Action.EVENT_EDIT)
 def confirm_cancel(session: Session, actor: Actor, args: list[str]) -> Result:
     answers = current(session, actor, "cancel.confirm")
     if str(answers["event_id"]) != args[0]:
@@ -176,13 +175,11 @@ def confirm_cancel(session: Session, actor: Actor, args: list[str]) -> Result:
     return [Reply(say("cancelled", title=event.title, count=counts.confirmed + counts.waitlisted))]
 
 
-@route("du", Action.EVENT_CREATE)
 def ask_copy_date(session: Session, actor: Actor, args: list[str]) -> Result:
     event = checked_event(session, actor, Action.EVENT_CREATE, args[0])
     return [ask(session, actor, "dup", say("duplicate_when", title=event.title), event_id=event.id)]
 
 
-@step("dup", Action.EVENT_CREATE)
 def typed_copy_date(session: Session, actor: Actor, state: State, text: str) -> Result:
     answers = current(session, actor, "dup")
     source = checked_event(session, actor, Action.EVENT_CREATE, str(answers["event_id"]))
@@ -194,3 +191,20 @@ def typed_copy_date(session: Session, actor: Actor, state: State, text: str) -> 
     copy = events.duplicate(session, source.id, start, roles.actor(actor.telegram_id))
     conversation.clear(session, actor.telegram_id)
     return [Reply(say("duplicated")), card_reply(session, copy)]
+
+
+#: This area's buttons and typed steps, joined by :mod:`bot.admin.handlers`.
+ROUTES = (
+    AdminRoute("event_edit", Action.EVENT_EDIT, choose_field),
+    AdminRoute("event_edit_field", Action.EVENT_EDIT, ask_value),
+    AdminRoute("event_open_close", Action.EVENT_EDIT, open_or_close),
+    AdminRoute("event_publish", Action.EVENT_EDIT, publish),
+    AdminRoute("event_cancel", Action.EVENT_EDIT, ask_reason),
+    AdminRoute("event_cancel_confirm", Action.EVENT_EDIT, confirm_cancel),
+    AdminRoute("event_copy", Action.EVENT_CREATE, ask_copy_date),
+)
+STEPS = (
+    AdminStep("edit", Action.EVENT_EDIT, typed_value),
+    AdminStep("cancel", Action.EVENT_EDIT, typed_reason),
+    AdminStep("dup", Action.EVENT_CREATE, typed_copy_date),
+)

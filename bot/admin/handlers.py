@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 from telegram import Update
@@ -30,16 +31,27 @@ from bot.admin import (
 from bot.texts import Reply, say
 from bot.work import in_thread
 
-#: The admin tools' areas: importing them declares their routes and steps (``common.route``).
+#: The admin tools' areas, each with its ``ROUTES`` (buttons) and ``STEPS`` (typed answers).
 AREAS = (broadcast, event_create, event_edit, invite, lists, menu, networks, registrations, today)
+
+
+@cache
+def table() -> common.Registry:
+    """Every area's buttons and typed steps, joined from :data:`AREAS` on first use."""
+    return common.registry(
+        (route for area in AREAS for route in area.ROUTES),
+        (step for area in AREAS for step in area.STEPS),
+    )
+
+
 #: Slash command → route; none of them is listed in the public command menu.
 COMMANDS = {
     "admin": "menu",
-    "nouvel_evenement": "new",
-    "nouveau_cycle": "cy",
+    "nouvel_evenement": "event_new",
+    "nouveau_cycle": "cycle_new",
     "aujourdhui": "today",
-    "diffuser": "bc",
-    "reseaux": "nets",
+    "diffuser": "broadcast",
+    "reseaux": "networks",
 }
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from sqlmodel import Session
 
 from bot.actor import Actor
-from bot.admin.common import Result, data, label, page, route, say
+from bot.admin.common import AdminRoute, AdminStep, Result, data, label, page, say
 from bot.admin.menu import admin_networks, card_reply, checked_event
 from bot.outbox import queue_message, wake
 from bot.texts import Button, Reply, short
@@ -26,21 +26,19 @@ from relais.roles import services as roles
 from relais.roles.services import Action
 
 
-@route("iv", Action.INVITE)
 def choose_network(session: Session, actor: Actor, args: list[str]) -> Result:
     event = checked_event(session, actor, Action.INVITE, args[0])
     invitations.check_invitable(event)
     rows: list[list[Button]] = [
-        [(short(network.name), data("ivn", event.id, network.id))]
+        [(short(network.name), data("invite_preview", event.id, network.id))]
         for network in admin_networks(session, actor)
     ]
     if not rows:
-        return [Reply(say("no_networks"), [[(label("back"), data("ev", event.id))]])]
-    rows.append([(label("back"), data("ev", event.id))])
+        return [Reply(say("no_networks"), [[(label("back"), data("event", event.id))]])]
+    rows.append([(label("back"), data("event", event.id))])
     return [Reply(say("invite_which", title=event.title), rows)]
 
 
-@route("ivn", Action.INVITE)
 def preview(session: Session, actor: Actor, args: list[str]) -> Result:
     event = checked_event(session, actor, Action.INVITE, args[0])
     network_id = identifiers.number(args[1])
@@ -62,13 +60,12 @@ def preview(session: Session, actor: Actor, args: list[str]) -> Result:
         by_telegram=sum(1 for p in fresh if p.telegram_id and not p.telegram_blocked),
     )
     rows = [
-        [(label("send_invitations"), data("ivy", event.id, network_id))],
-        [(label("back"), data("iv", event.id))],
+        [(label("send_invitations"), data("invite_send", event.id, network_id))],
+        [(label("back"), data("invite", event.id))],
     ]
     return [Reply(text, rows)]
 
 
-@route("ivy", Action.INVITE)
 def send(session: Session, actor: Actor, args: list[str]) -> Result:
     event = checked_event(session, actor, Action.INVITE, args[0])
     network_id = identifiers.number(args[1])
@@ -124,3 +121,12 @@ def _wake(_event: object) -> None:
 def subscribe() -> None:
     signals.on(signals.NetworkInvited, on_network_invited)
     signals.after_commit(signals.NetworkInvited, _wake)
+
+
+#: This area's buttons and typed steps, joined by :mod:`bot.admin.handlers`.
+ROUTES = (
+    AdminRoute("invite", Action.INVITE, choose_network),
+    AdminRoute("invite_preview", Action.INVITE, preview),
+    AdminRoute("invite_send", Action.INVITE, send),
+)
+STEPS: tuple[AdminStep, ...] = ()

@@ -6,7 +6,7 @@ from sqlmodel import Session, col, select
 
 from bot import conversation
 from bot.actor import Actor
-from bot.admin.common import Result, back, data, label, page, route, say
+from bot.admin.common import AdminRoute, AdminStep, Result, back, data, label, page, say
 from bot.texts import Button, Reply, short
 from relais import identifiers
 from relais.access import links
@@ -23,20 +23,18 @@ PAGE_SIZE = 8
 
 def menu_reply(edit: bool = False) -> Reply:
     buttons: list[list[Button]] = [
-        [(label("new_event"), data("new")), (label("new_cycle"), data("cy"))],
-        [(label("events"), data("evs", 0)), (label("today"), data("today"))],
-        [(label("networks"), data("nets")), (label("broadcast"), data("bc"))],
+        [(label("new_event"), data("event_new")), (label("new_cycle"), data("cycle_new"))],
+        [(label("events"), data("events", 0)), (label("today"), data("today"))],
+        [(label("networks"), data("networks")), (label("broadcast"), data("broadcast"))],
         [(label("lists"), data("lists"))],
     ]
     return Reply(say("menu"), buttons, edit=edit)
 
 
-@route("menu", Action.MENU)
 def show_menu(session: Session, actor: Actor, args: list[str]) -> Result:
     return [menu_reply()]
 
 
-@route("x", Action.MENU)
 def abandon(session: Session, actor: Actor, args: list[str]) -> Result:
     """Leave the current admin step (nothing typed so far is kept)."""
     conversation.clear(session, actor.telegram_id)
@@ -68,19 +66,18 @@ def admin_networks(session: Session, actor: Actor) -> list[Network]:
     return [n for n in found if allowed is None or n.id in allowed]
 
 
-@route("evs", Action.MENU)
 def list_events(session: Session, actor: Actor, args: list[str]) -> Result:
     number = identifiers.number(args[0]) if args else 0
     found = visible_events(session, actor)
     chunk = found[number * PAGE_SIZE : (number + 1) * PAGE_SIZE]
     if not chunk:
         return [Reply(say("no_events"), [back(data("menu"))])]
-    buttons = event_buttons(chunk, "ev")
+    buttons = event_buttons(chunk, "event")
     paging: list[Button] = []
     if number:
-        paging.append((label("previous"), data("evs", number - 1)))
+        paging.append((label("previous"), data("events", number - 1)))
     if len(found) > (number + 1) * PAGE_SIZE:
-        paging.append((label("next"), data("evs", number + 1)))
+        paging.append((label("next"), data("events", number + 1)))
     buttons += [paging] if paging else []
     buttons.append(back(data("menu")))
     return [Reply(say("events", count=len(found)), buttons, edit=bool(args))]
@@ -106,16 +103,19 @@ def card_reply(session: Session, event: Event, *, edit: bool = False) -> Reply:
     rows: list[list[Button]] = []
     if event.status != EventStatus.CANCELLED:
         rows.append(
-            [(label("edit"), data("ed", event.id)), (label("registrations"), data("rg", event.id))]
+            [
+                (label("edit"), data("event_edit", event.id)),
+                (label("registrations"), data("registrations", event.id)),
+            ]
         )
         if event.status == EventStatus.DRAFT:
-            rows.append([(label("publish"), data("pb", event.id))])
+            rows.append([(label("publish"), data("event_publish", event.id))])
         else:
-            rows.append([(label("invite"), data("iv", event.id))])
-    rows.append([(label("duplicate"), data("du", event.id))])
+            rows.append([(label("invite"), data("invite", event.id))])
+    rows.append([(label("duplicate"), data("event_copy", event.id))])
     if event.status != EventStatus.CANCELLED:
-        rows.append([(label("cancel_event"), data("cx", event.id))])
-    rows.append(back(data("evs", 0), "events"))
+        rows.append([(label("cancel_event"), data("event_cancel", event.id))])
+    rows.append(back(data("events", 0), "events"))
     return Reply(card(session, event), rows, edit=edit)
 
 
@@ -126,6 +126,15 @@ def checked_event(session: Session, actor: Actor, action: Action, raw_id: str) -
     return events.get(session, event_id)
 
 
-@route("ev", Action.MENU)
 def show_event(session: Session, actor: Actor, args: list[str]) -> Result:
     return [card_reply(session, checked_event(session, actor, Action.MENU, args[0]))]
+
+
+#: This area's buttons and typed steps, joined by :mod:`bot.admin.handlers`.
+ROUTES = (
+    AdminRoute("menu", Action.MENU, show_menu),
+    AdminRoute("abandon", Action.MENU, abandon),
+    AdminRoute("events", Action.MENU, list_events),
+    AdminRoute("event", Action.MENU, show_event),
+)
+STEPS: tuple[AdminStep, ...] = ()

@@ -8,7 +8,7 @@ from sqlmodel import Session, col, select
 
 from bot import conversation
 from bot.actor import Actor
-from bot.admin.common import Result, ask, current, data, label, page, route, say, step
+from bot.admin.common import AdminRoute, AdminStep, Result, ask, current, data, label, page, say
 from bot.admin.menu import checked_event, event_buttons
 from bot.conversation import State
 from bot.texts import Button, Reply, short
@@ -33,11 +33,10 @@ def _network(session: Session, actor: Actor, raw_id: str) -> Network:
     return networks.lookup(session, str(network_id))
 
 
-@route("nets", Action.NETWORKS)
 def list_networks(session: Session, actor: Actor, args: list[str]) -> Result:
     allowed = roles.visible_network_ids(session, actor.telegram_id)
     rows: list[list[Button]] = [
-        [(f"{short(network.name, 40)} ({count})", data("net", network.id))]
+        [(f"{short(network.name, 40)} ({count})", data("network", network.id))]
         for network, count in networks.all_with_counts(session)
         if allowed is None or network.id in allowed
     ]
@@ -47,15 +46,14 @@ def list_networks(session: Session, actor: Actor, args: list[str]) -> Result:
     return [Reply(say("networks"), rows)]
 
 
-@route("net", Action.NETWORKS)
 def show_network(session: Session, actor: Actor, args: list[str]) -> Result:
     network = _network(session, actor, args[0])
     assert network.id is not None
     members = networks.members(session, network.id)
     rows = [
-        [(label("add_by_email"), data("nme", network.id))],
-        [(label("add_registrants"), data("nfe", network.id))],
-        [(label("back"), data("nets"))],
+        [(label("add_by_email"), data("network_members", network.id))],
+        [(label("add_registrants"), data("network_from_event", network.id))],
+        [(label("back"), data("networks"))],
     ]
     text = page(
         "network.html", network=network, members=members[:MEMBERS_SHOWN], total=len(members)
@@ -63,7 +61,6 @@ def show_network(session: Session, actor: Actor, args: list[str]) -> Result:
     return [Reply(text, rows)]
 
 
-@route("nme", Action.NETWORKS)
 def ask_emails(session: Session, actor: Actor, args: list[str]) -> Result:
     network = _network(session, actor, args[0])
     return [
@@ -77,7 +74,6 @@ def ask_emails(session: Session, actor: Actor, args: list[str]) -> Result:
     ]
 
 
-@step("members", Action.NETWORKS)
 def typed_emails(session: Session, actor: Actor, state: State, text: str) -> Result:
     answers = current(session, actor, "members")
     network = _network(session, actor, str(answers["network_id"]))
@@ -95,7 +91,6 @@ def typed_emails(session: Session, actor: Actor, state: State, text: str) -> Res
     return [Reply(report), *show_network(session, actor, [str(network.id)])]
 
 
-@route("nfe", Action.NETWORKS)
 def choose_event(session: Session, actor: Actor, args: list[str]) -> Result:
     network = _network(session, actor, args[0])
     allowed = roles.visible_network_ids(session, actor.telegram_id)
@@ -112,12 +107,11 @@ def choose_event(session: Session, actor: Actor, args: list[str]) -> Result:
             for e in recent
             if e.id is not None and set(events.network_ids(session, e.id)) & allowed
         ]
-    rows = event_buttons(recent[:20], "nfy", network.id)
-    rows.append([(label("back"), data("net", network.id))])
+    rows = event_buttons(recent[:20], "network_from_event_add", network.id)
+    rows.append([(label("back"), data("network", network.id))])
     return [Reply(say("registrants_which", network=network.name), rows)]
 
 
-@route("nfy", Action.NETWORKS)
 def add_registrants(session: Session, actor: Actor, args: list[str]) -> Result:
     network = _network(session, actor, args[0])
     event = checked_event(session, actor, Action.NETWORKS, args[1])
@@ -132,3 +126,14 @@ def add_registrants(session: Session, actor: Actor, args: list[str]) -> Result:
             )
     done = Reply(say("registrants_added", count=added, network=network.name, title=event.title))
     return [done, *show_network(session, actor, [str(network.id)])]
+
+
+#: This area's buttons and typed steps, joined by :mod:`bot.admin.handlers`.
+ROUTES = (
+    AdminRoute("networks", Action.NETWORKS, list_networks),
+    AdminRoute("network", Action.NETWORKS, show_network),
+    AdminRoute("network_members", Action.NETWORKS, ask_emails),
+    AdminRoute("network_from_event", Action.NETWORKS, choose_event),
+    AdminRoute("network_from_event_add", Action.NETWORKS, add_registrants),
+)
+STEPS = (AdminStep("members", Action.NETWORKS, typed_emails),)

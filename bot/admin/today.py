@@ -10,7 +10,7 @@ from sqlmodel import Session, col, select
 
 from bot import buttons
 from bot.actor import Actor
-from bot.admin.common import Result, data, label, page, route, say
+from bot.admin.common import AdminRoute, AdminStep, Result, data, label, page, say
 from bot.admin.menu import checked_event
 from bot.texts import Button, Reply, short
 from relais.access.links import checkin_link
@@ -44,14 +44,13 @@ def todays_events(session: Session, actor: Actor) -> list[Event]:
     ]  # fmt: skip
 
 
-@route("today", Action.MENU)
 def today(session: Session, actor: Actor, args: list[str]) -> Result:
     found = todays_events(session, actor)
     items = [(event, events.counts(session, event.id or 0), checkin_link(event)) for event in found]
     rows: list[list[Button]] = [
         [
-            (short(event.title, 30), data("ev", event.id)),
-            (label("qr"), data("tq", event.id)),
+            (short(event.title, 30), data("event", event.id)),
+            (label("qr"), data("today_qr", event.id)),
             (t("bot.presence.buttons.attendance"), buttons.data("roster", event.id, 0)),
         ]
         for event in found
@@ -60,7 +59,6 @@ def today(session: Session, actor: Actor, args: list[str]) -> Result:
     return [Reply(page("today.html", items=items), rows)]
 
 
-@route("tq", Action.MENU)
 def check_in_qr(session: Session, actor: Actor, args: list[str]) -> Result:
     """The QR code to show on a screen, and the A4 poster to print."""
     event = checked_event(session, actor, Action.MENU, args[0])
@@ -71,3 +69,11 @@ def check_in_qr(session: Session, actor: Actor, args: list[str]) -> Result:
         Reply(caption, document=(f"{event.code}-emargement.png", picture.getvalue())),
         Reply(say("poster_caption"), document=(f"{event.code}-affiche.pdf", poster_pdf(event))),
     ]
+
+
+#: This area's buttons and typed steps, joined by :mod:`bot.admin.handlers`.
+ROUTES = (
+    AdminRoute("today", Action.MENU, today),
+    AdminRoute("today_qr", Action.MENU, check_in_qr),
+)
+STEPS: tuple[AdminStep, ...] = ()

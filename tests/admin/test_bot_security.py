@@ -8,7 +8,7 @@ import pytest
 from sqlmodel import Session, select
 
 from bot.admin import handlers
-from bot.admin.common import REGISTRY
+from bot.admin.handlers import table
 from bot.application import BotComponent
 from bot.models import BotConversation
 from relais.audit import AuditEntry
@@ -50,14 +50,18 @@ async def test_stranger_gets_the_same_refusal_for_everything(
     for command in handlers.COMMANDS:
         await stranger.send(f"/{command}")
         assert (await stranger.next_message()).text == REFUSAL
-    for name in [*REGISTRY.routes, "zzz"]:
+    for name in [*table().routes, "zzz"]:
         await forge(api, stranger, f"a.{name}:{event.id}:{network.id}:1")
         assert (await stranger.next_message()).text == REFUSAL
     shown = " ".join(m.text for m in api.messages.values() if m.chat_id == stranger.id)
     assert "confidentielle" not in shown and "médiateurs" not in shown
     denied = session.exec(select(AuditEntry).where(AuditEntry.action == "admin.denied")).all()
-    assert len(denied) == len(handlers.COMMANDS) + len(REGISTRY.routes) + 1
-    assert {json.loads(entry.details)["attempted"] for entry in denied} >= {"/admin", "ev", "bcy"}
+    assert len(denied) == len(handlers.COMMANDS) + len(table().routes) + 1
+    assert {json.loads(entry.details)["attempted"] for entry in denied} >= {
+        "/admin",
+        "event",
+        "broadcast_send",
+    }
     session.commit()
 
 
@@ -106,12 +110,20 @@ async def test_limited_coordinator_sees_and_touches_only_their_networks(
     listing = await claire.expect("Choisissez")
     titles = " ".join(listing.message.button_texts())
     assert "Rencontre 93" in titles and "Rencontre 91" not in titles
-    for name in ("ev", "ed", "rg", "rx", "iv", "cx", "du"):
+    for name in (
+        "event",
+        "event_edit",
+        "registrations",
+        "registrations_export",
+        "invite",
+        "event_cancel",
+        "event_copy",
+    ):
         await forge(api, claire, f"a.{name}:{foreign.id}")
         assert (await claire.next_message()).text == REFUSAL
-    await forge(api, claire, f"a.ivn:{own.id}:{other.id}")
+    await forge(api, claire, f"a.invite_preview:{own.id}:{other.id}")
     assert (await claire.next_message()).text == REFUSAL
-    await forge(api, claire, f"a.bcn:{other.id}")
+    await forge(api, claire, f"a.broadcast_to:{other.id}")
     assert (await claire.next_message()).text == REFUSAL
-    await forge(api, claire, f"a.ev:{own.id}")
+    await forge(api, claire, f"a.event:{own.id}")
     assert "Rencontre 93" in (await claire.next_message()).text

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -64,6 +65,20 @@ def test_the_bot_s_table_joins_every_area_s_routes() -> None:
     names = set(parts.router().names())
     assert {"menu", "events", "register", "step", "dep_page", "survey.rate", "roster.mark"} <= names
     assert not any(name.startswith("a.") for name in names)  # the admin tools route their own
+
+
+def test_the_admin_tools_join_their_areas_lists_under_readable_names() -> None:
+    """Every admin area's buttons are in the table, named in words; a name is never reused."""
+    from bot.admin import common
+    from bot.admin.handlers import AREAS, COMMANDS, table
+
+    routes = table().routes
+    assert len(routes) == sum(len(area.ROUTES) for area in AREAS)
+    assert {"menu", "event", "broadcast_send", "invite_preview", "today_qr"} <= set(routes)
+    assert all(re.fullmatch(r"[a-z]{4,}(_[a-z]+)*", name) for name in routes), sorted(routes)
+    assert set(COMMANDS.values()) <= set(routes)
+    with pytest.raises(ValueError, match="twice"):
+        common.registry([routes["menu"], routes["menu"]], [])
 
 
 def test_the_profile_steps_follow_their_table() -> None:
