@@ -202,7 +202,13 @@ class DeliveryEngine:
         """Registered at the first claim: an engine that never claims holds no lock."""
         if self._liveness is None:
             self._liveness = register(self.engine)
-            log.info("%s claims as worker %s", type(self.channel).__name__, self._liveness.id)
+            log.info(
+                t(
+                    "logs.worker_claims",
+                    channel=type(self.channel).__name__,
+                    worker=self._liveness.id,
+                )
+            )
         return self._liveness
 
     async def run_once(self) -> int:

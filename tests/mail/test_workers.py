@@ -31,7 +31,7 @@ from tests.mail.test_crash_safety import received, start_sink, states, wait_for
 TOTAL = 5000
 CONCURRENCY = 3
 BATCH = 50
-_WORKER_ID = re.compile(r"claims as worker (\d+)")
+_WORKER_ID = re.compile(r"les prend sous le numéro (\d+)")
 
 
 def _queue_all(session: Session) -> set[str]:
