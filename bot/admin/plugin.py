@@ -1,23 +1,12 @@
-"""The admin tools as a channel of the wiring list: handlers and channel subscriptions."""
+"""The admin tools as a channel of the wiring list: their domain-event subscriptions.
+
+Their buttons and typed steps are joined by :mod:`bot.admin.handlers` from its
+list of areas; only invitations and broadcasts react to domain events.
+"""
 
 from __future__ import annotations
 
-from bot.admin import (
-    broadcast,
-    event_create,
-    event_edit,
-    invite,
-    lists,
-    menu,
-    networks,
-    registrations,
-    today,
-)
-
-__all__ = [
-    "event_create", "event_edit", "lists", "menu", "networks", "registrations", "subscribe",
-    "today",
-]  # fmt: skip
+from bot.admin import broadcast, invite
 
 
 def subscribe() -> None:
