@@ -27,6 +27,18 @@ class _EmbeddedServer(uvicorn.Server):
         yield
 
 
+def _listen(address: tuple[str, int]) -> socket.socket:
+    """The listening socket, re-wrapped so that it knows it speaks TCP.
+
+    ``socket.create_server`` leaves the protocol number at 0, and asyncio only
+    sets TCP_NODELAY on accepted sockets whose protocol reads as TCP: without
+    it, each response written in two pieces waited for the client's delayed
+    acknowledgement, 40 ms on Linux. Wrapping the descriptor again reads the
+    real protocol from the kernel.
+    """
+    return socket.socket(fileno=socket.create_server(address).detach())
+
+
 class WebServer:
     name = "web"
 
@@ -47,7 +59,7 @@ class WebServer:
         )
         address = (self.settings.web_host, self.settings.web_port)
         try:
-            listener = socket.create_server(address)
+            listener = _listen(address)
         except OSError as error:
             raise SettingsError(
                 t(
