@@ -73,6 +73,9 @@ def wanted(event: Event) -> dict[tuple[ReminderKind, int], datetime]:
     return rows
 
 
+_INSERT = Reminder.__table__.insert()  # type: ignore[attr-defined]
+
+
 def schedule(session: Session, registration: Registration, event: Event) -> None:
     """Bring a confirmed registration's rows in line with the event as it is now.
 
@@ -95,18 +98,15 @@ def schedule(session: Session, registration: Registration, event: Event) -> None
         if due != row.due_at and due > now:
             row.due_at, row.state, row.sent_at = due, ReminderState.PENDING, None
             session.add(row)
-    for (kind, offset), due in targets.items():
-        if (kind, offset) not in existing and due > now:
-            session.add(
-                Reminder(
-                    registration_id=registration.id,
-                    event_id=event.id,
-                    kind=kind,
-                    offset_minutes=offset,
-                    due_at=due,
-                )
-            )
     session.flush()
+    missing = [
+        {"registration_id": registration.id, "event_id": event.id, "kind": kind,
+         "offset_minutes": offset, "due_at": due, "state": ReminderState.PENDING}
+        for (kind, offset), due in targets.items()
+        if (kind, offset) not in existing and due > now
+    ]  # fmt: skip
+    if missing:  # one INSERT for all of them: every registration comes here
+        session.execute(_INSERT, missing)
 
 
 def unschedule(

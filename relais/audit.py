@@ -25,6 +25,9 @@ class AuditEntry(SQLModel, table=True):
     details: str = Field(default="{}", sa_column=Column(Text, nullable=False, server_default="{}"))
 
 
+_INSERT = AuditEntry.__table__.insert()  # type: ignore[attr-defined]
+
+
 def record(
     session: Session,
     actor: str,
@@ -33,12 +36,20 @@ def record(
     target_id: int | None,
     **details: Any,
 ) -> None:
-    session.add(
-        AuditEntry(
-            actor=actor,
-            action=action,
-            target_type=target_type,
-            target_id=target_id,
-            details=json.dumps(details, default=str, ensure_ascii=False),
-        )
+    """One entry, inserted at once in the caller's transaction.
+
+    A plain INSERT rather than an ORM object: a registration records two or
+    three entries, and building, tracking and flushing objects nobody reads
+    back cost more than the rest of the row.
+    """
+    session.execute(
+        _INSERT,
+        {
+            "at": utcnow(),
+            "actor": actor,
+            "action": action,
+            "target_type": target_type,
+            "target_id": target_id,
+            "details": json.dumps(details, default=str, ensure_ascii=False),
+        },
     )

@@ -109,6 +109,7 @@ class Settings(BaseSettings):
     manage_link_days: int = Field(default=7, ge=1, le=90)
     web_rate_per_ip: int = Field(default=30, ge=1)
     web_rate_per_email: int = Field(default=5, ge=1)
+    web_page_cache_seconds: float = Field(default=2.0, ge=0, le=60)
     signin_link_minutes: int = Field(default=20, ge=5, le=24 * 60)
     signin_session_hours: int = Field(default=12, ge=1, le=24 * 30)
 

@@ -73,6 +73,13 @@ class EventChanged(DomainEvent):
 
 
 @dataclass(frozen=True)
+class EventPublished(DomainEvent):
+    """An event became visible to everyone (the agenda and its page show it now)."""
+
+    event_id: int
+
+
+@dataclass(frozen=True)
 class EventCancelled(DomainEvent):
     event_id: int
     reason: str

@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 import wiring
+from web import pagecache
 
 
 def _own_settings() -> None:
@@ -107,6 +108,7 @@ def reset_caches() -> None:
     get_engine.cache_clear()
     get_settings.cache_clear()
     clear_cache()
+    pagecache.clear()  # the pages kept rendered show the previous test's database
 
 
 @pytest.fixture(scope="session")

@@ -20,6 +20,11 @@ _cache: dict[str, tuple[float, Options]] = {}
 _lock = threading.Lock()
 
 
+def options(session: Session, name: str) -> Options:
+    """One list (``profil``, ``type_structure`` or ``departement``) as the form offers it."""
+    return _cached(name, session)
+
+
 def _cached(name: str, session: Session) -> Options:
     now = time.monotonic()
     with _lock:

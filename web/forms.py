@@ -11,14 +11,12 @@ from dataclasses import dataclass, field
 
 from sqlmodel import Session
 
-from relais import identifiers
 from relais.access.services import ProfileInput
 from relais.errors import InvalidInput
 from relais.i18n import t
 from relais.people import services as people
 from relais.people.models import Person
-from relais.reference import services as reference
-from relais.reference.models import Departement, Profile
+from web import choices
 
 #: Field name in the form → what it is called in sentences; the order of the error summary.
 FIELDS = {
@@ -32,6 +30,9 @@ FIELDS = {
     "telephone": "téléphone",
     "consentement": "accord",
 }
+#: The fields whose value must be one of the form's lists (a retired type, a form left
+#: open, a forged value are refused like an unknown one).
+CHOICES = {"profil", "type_structure", "departement"}
 LIMITS = {"nom": 100, "prenom": 100, "email": 254, "structure": 200, "telephone": 30}
 
 
@@ -59,21 +60,14 @@ def _one(session: Session, name: str, value: str) -> str:
         return people.normalize_email(value)
     if name == "telephone":
         return people.clean_phone(value) if value.strip() else ""
-    if name == "profil":
-        number = identifiers.parse(value)
-        if number is None or session.get(Profile, number) is None:
-            raise InvalidInput("web_choose", field=FIELDS[name])
-        return value
-    if name == "type_structure":
-        # a retired type (a form left open, a forged value) is refused like an unknown one
-        if reference.structure_type(session, identifiers.parse(value)) is None:
-            raise InvalidInput("web_choose", field=FIELDS[name])
-        return value
-    if name == "departement":
-        if not value or session.get(Departement, value) is None:
-            raise InvalidInput("web_choose", field=FIELDS[name])
-        return value
+    if name in CHOICES and not _offered(session, name, value):
+        raise InvalidInput("web_choose", field=FIELDS[name])
     return value
+
+
+def _offered(session: Session, name: str, value: str) -> bool:
+    """The value is one the form offers now (the lists kept a minute by :mod:`web.choices`)."""
+    return any(value == offered for offered, _label in choices.options(session, name))
 
 
 def check_profile(session: Session, form: dict[str, str], *, consent: bool) -> Checked:

@@ -19,7 +19,7 @@ from starlette.responses import Response
 
 from relais.access import links, tokens
 from relais.access import services as access
-from relais.access.services import Target
+from relais.access.services import ProfileInput, Target
 from relais.db import read_scope, session_scope
 from relais.errors import DomainError, NotFound
 from relais.events import services as events
@@ -27,10 +27,12 @@ from relais.events import visibility
 from relais.events.models import Event, EventStatus, Series
 from relais.people import services as people
 from relais.people.models import Person
-from web import agenda, choices, forms, guard
-from web.render import calendar_file, notice, page
+from relais.web import limits
+from web import agenda, choices, forms, guard, pagecache
+from web.render import calendar_file, notice, page, page_html, respond
 
 MAX_FORM_BYTES = 32_000
+_NONE: frozenset[int] = frozenset()
 
 
 async def form_data(request: Request) -> dict[str, str]:
@@ -50,12 +52,20 @@ async def form_data(request: Request) -> dict[str, str]:
 
 def agenda_page(request: Request) -> Response:
     filters = agenda.Filters.parse(dict(request.query_params))
+    return _shown(request, pagecache.fetch(("agenda", filters), lambda: _agenda(filters)))
+
+
+def _agenda(filters: agenda.Filters) -> pagecache.Rendered:
     with read_scope() as session:
         months = agenda.by_month(agenda.upcoming_cards(session, filters))
-        return page(
-            request, "agenda.html", months=months, filters=filters,
-            choices=agenda.choices(session),
-        )  # fmt: skip
+        html = page_html(
+            "agenda.html", months=months, filters=filters, choices=agenda.choices(session)
+        )
+    return pagecache.Rendered(html, 200, frozenset({pagecache.EVERY_EVENT}))
+
+
+def _shown(request: Request, rendered: pagecache.Rendered) -> Response:
+    return respond(request, rendered.html, rendered.status)
 
 
 def _event(session: Session, code: str) -> Event | None:
@@ -94,11 +104,19 @@ def _event_context(session: Session, event: Event) -> dict[str, Any]:
 
 
 def event_page(request: Request) -> Response:
+    code = request.path_params["code"]
+    return _shown(request, pagecache.fetch(("event", code), lambda: _event_html(code)))
+
+
+def _event_html(code: str) -> pagecache.Rendered:
+    """The event page as every visitor sees it (kept a moment by :mod:`web.pagecache`)."""
     with read_scope() as session:
-        event = _event(session, request.path_params["code"])
+        event = _event(session, code)
         if event is None:
-            return notice(request, "event_not_found", 404)
-        return page(request, "event.html", **_event_context(session, event), values={}, errors={})
+            return pagecache.Rendered(page_html("notice.html", kind="event_not_found"), 404, _NONE)
+        context = _event_context(session, event)
+        html = page_html("event.html", **context, values={}, errors={})
+        return pagecache.Rendered(html, 200, frozenset({event.id or 0}))
 
 
 def event_ics(request: Request) -> Response:
@@ -132,12 +150,19 @@ def _series_context(session: Session, series: Series, cards: list[agenda.Card]) 
 
 
 def series_page(request: Request) -> Response:
+    code = request.path_params["code"]
+    return _shown(request, pagecache.fetch(("series", code), lambda: _series_html(code)))
+
+
+def _series_html(code: str) -> pagecache.Rendered:
     with read_scope() as session:
-        found = _series(session, request.path_params["code"])
+        found = _series(session, code)
         if found is None:
-            return notice(request, "event_not_found", 404)
+            return pagecache.Rendered(page_html("notice.html", kind="event_not_found"), 404, _NONE)
         context = _series_context(session, *found)
-        return page(request, "series.html", **context, values={}, errors={})
+        html = page_html("series.html", **context, values={}, errors={})
+        shown = frozenset(card.event.id or 0 for card in found[1])
+        return pagecache.Rendered(html, 200, shown)
 
 
 async def register_event(request: Request) -> Response:
@@ -186,29 +211,51 @@ def _form_for(session: Session, kind: str, code: str) -> _Form | None:
 
 
 def _register_sync(request: Request, kind: str, code: str, form: dict[str, str]) -> Response:
-    if not guard.allowed(request, form.get("email", "")[:254] or None):
+    """One write transaction: the rate limits' hits, then the registration in a savepoint,
+    so that a refusal rolls the registration back and keeps the hits."""
+    try:
+        with session_scope() as session:
+            guard.count(session, request, form.get("email", "")[:254] or None)
+            wanted = _form_for(session, kind, code)
+            if wanted is None:
+                return notice(request, "event_not_found", 404)
+            checked = forms.check_profile(session, form, consent=True)
+            if checked.profile is None or guard.is_bot(form):
+                refusal = None
+            else:
+                refusal = _register_new(session, wanted, checked.profile)
+    except limits.Exceeded:
         return notice(request, "too_many", 429)
+    if checked.profile is None:
+        return _form_again(request, kind, code, checked)
+    if refusal is not None:
+        return page(
+            request, "refused.html", 409, reason=refusal.message, title=wanted.title,
+            back=f"/{'e' if kind == 'e' else 'c'}/{code}",
+        )  # fmt: skip
+    return page(request, "check_mail.html", email=checked.profile.email)
+
+
+def _register_new(session: Session, wanted: _Form, profile: ProfileInput) -> DomainError | None:
+    """The registration (or the link to a known address); the refusal, written nowhere."""
+    try:
+        with session.begin_nested():
+            access.register_by_address(session, wanted.target, profile, channel="web")
+    except DomainError as error:
+        return error
+    return None
+
+
+def _form_again(request: Request, kind: str, code: str, checked: forms.Checked) -> Response:
+    """The form with what was typed and each error beside its field (nothing was written)."""
     with read_scope() as session:
         wanted = _form_for(session, kind, code)
         if wanted is None:
             return notice(request, "event_not_found", 404)
-        checked = forms.check_profile(session, form, consent=True)
-        if checked.profile is None:
-            return page(
-                request, wanted.template, 422, **wanted.context(),
-                values=checked.values, errors=checked.errors,
-            )  # fmt: skip
-        if guard.is_bot(form):
-            return page(request, "check_mail.html", email=checked.profile.email)
-    try:
-        with session_scope() as session:
-            access.register_by_address(session, wanted.target, checked.profile, channel="web")
-    except DomainError as error:
         return page(
-            request, "refused.html", 409, reason=error.message, title=wanted.title,
-            back=f"/{'e' if kind == 'e' else 'c'}/{code}",
+            request, wanted.template, 422, **wanted.context(),
+            values=checked.values, errors=checked.errors,
         )  # fmt: skip
-    return page(request, "check_mail.html", email=checked.profile.email)
 
 
 def confirm_form(request: Request) -> Response:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from urllib.parse import urlparse
 
 import icalendar
@@ -16,6 +17,9 @@ from relais.web import guard as web_guard
 from web.guard import Csrf
 
 HEADERS = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
+#: Where a page rendered for everyone (:mod:`web.pagecache`) takes each visitor's CSRF
+#: token: random per process, so no title or description can contain it.
+TOKEN_SLOT = f"csrf-slot-{secrets.token_hex(12)}"
 
 
 def _headers() -> dict[str, str]:
@@ -30,16 +34,26 @@ def _headers() -> dict[str, str]:
 
 def page(request: Request, template: str, status_code: int = 200, **context: object) -> Response:
     """``templates/web/public/<template>`` with what every page needs."""
+    return respond(request, page_html(template, **context), status_code)
+
+
+def page_html(template: str, **context: object) -> str:
+    """A page as anybody sees it, :data:`TOKEN_SLOT` standing for the visitor's CSRF token."""
     settings = get_settings()
-    csrf = Csrf.of(request)
-    html = render_html(
+    return render_html(
         f"web/public/{template}",
         organisation=settings.organisation_name,
         logo_url=settings.organisation_logo_url,
         privacy_url=settings.privacy_url,
-        csrf=csrf.token,
+        csrf=TOKEN_SLOT,
         **context,
     )
+
+
+def respond(request: Request, html: str, status_code: int = 200) -> Response:
+    """The page for this visitor: their CSRF token in its forms, the cookie when new."""
+    csrf = Csrf.of(request)
+    html = html.replace(TOKEN_SLOT, csrf.token)
     return csrf.attach(HTMLResponse(html, status_code, headers=_headers()))
 
 

@@ -44,7 +44,7 @@ CHANNELS: tuple[Channel, ...] = (
     ),
     Channel(
         "web",
-        hooks="relais.web.plugin",
+        hooks="web.plugin",
         routes=("web.admin.routes:routes", "web.routes:routes"),
     ),
 )

@@ -301,6 +301,7 @@ def publish(session: Session, event_id: int, actor: str) -> Event:
     session.add(event)
     audit.record(session, actor, "event.published", "event", event_id)
     session.flush()
+    signals.emit(session, signals.EventPublished(event_id))
     return event
 
 

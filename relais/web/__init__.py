@@ -1,2 +1,2 @@
 """The public web endpoints: unsubscribe, confirm a subscription, the newsletter archive,
-the calendar feed and a health check. Served by ``relais run`` (see :mod:`relais.web.plugin`)."""
+the calendar feed and a health check. Served by ``relais run`` (see :mod:`web.plugin`)."""
