@@ -245,11 +245,11 @@ class DeliveryEngine:
         """Claim batches and render their rows until nothing is due or the far end is down."""
         try:
             while run.reachable:
-                rows = self.claim()
+                rows = await asyncio.to_thread(self.claim)
                 if not rows:
                     return
                 deferred = await self._hand_over(run, results, rows)
-                self.release(deferred)
+                await asyncio.to_thread(self.release, deferred)
         finally:
             for _ in self.transports:
                 run.ready.put_nowait(None)
@@ -365,11 +365,13 @@ class DeliveryEngine:
             done = None in group
             answers = [result for result in group if result is not None]
             if answers:
-                self.record(answers)
+                await asyncio.to_thread(self.record, answers)
                 self._unrecorded -= len(answers)
                 self._recorded.set()
 
-    # -- database side: short transactions, in the loop ------------------------------
+    # -- database side: short transactions, each in a worker thread --------------------
+    # (a write waits its turn behind the other writers of the process, see relais.db:
+    # on the event loop it would stop the web pages and the bot meanwhile)
 
     def claim(self, limit: int | None = None) -> list[Any]:
         """Due rows (and rows whose claimer died) become ``sending``, in one short transaction."""

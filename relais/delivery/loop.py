@@ -104,11 +104,13 @@ class DeliveryLoop:
         self.engine = engine
         self.job = Job(name, every, self.tick)
         self._event = asyncio.Event()
+        self._wake_pending = False
         self._loop: asyncio.AbstractEventLoop | None = None
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         self._loop = asyncio.get_running_loop()
+        self._wake_pending = False
         self._task = asyncio.create_task(self._forever(), name=self.name)
         _running.setdefault(self.name, set()).add(self)
         self.wake()
@@ -118,9 +120,21 @@ class DeliveryLoop:
         self._event.set()
 
     def wake(self) -> None:
-        """Safe from any thread (after-commit handlers run in the committing one)."""
-        if self._loop is not None and not self._loop.is_closed():
-            self._loop.call_soon_threadsafe(self._event.set)
+        """Safe from any thread (after-commit handlers run in the committing one).
+
+        Wakes asked while one is on its way to the loop ride on it: a burst of
+        registrations then writes to the loop's wake-up pipe once, not once each.
+        """
+        if self._wake_pending or self._loop is None or self._loop.is_closed():
+            return
+        self._wake_pending = True
+        self._loop.call_soon_threadsafe(self._woken)
+
+    def _woken(self) -> None:
+        """On the loop: the flag drops before the event is set, so a wake asked after
+        this line schedules its own."""
+        self._wake_pending = False
+        self._event.set()
 
     async def _forever(self) -> None:
         assert self._loop is not None
