@@ -19,7 +19,7 @@ from starlette.responses import Response
 
 from relais.access import links, tokens
 from relais.access import services as access
-from relais.access.services import ProfileInput, Target
+from relais.access.services import Target
 from relais.db import read_scope, session_scope
 from relais.errors import DomainError, NotFound
 from relais.events import services as events
@@ -211,51 +211,36 @@ def _form_for(session: Session, kind: str, code: str) -> _Form | None:
 
 
 def _register_sync(request: Request, kind: str, code: str, form: dict[str, str]) -> Response:
-    """One write transaction: the rate limits' hits, then the registration in a savepoint,
-    so that a refusal rolls the registration back and keeps the hits."""
-    try:
-        with session_scope() as session:
-            guard.count(session, request, form.get("email", "")[:254] or None)
-            wanted = _form_for(session, kind, code)
-            if wanted is None:
-                return notice(request, "event_not_found", 404)
-            checked = forms.check_profile(session, form, consent=True)
-            if checked.profile is None or guard.is_bot(form):
-                refusal = None
-            else:
-                refusal = _register_new(session, wanted, checked.profile)
-    except limits.Exceeded:
-        return notice(request, "too_many", 429)
-    if checked.profile is None:
-        return _form_again(request, kind, code, checked)
-    if refusal is not None:
-        return page(
-            request, "refused.html", 409, reason=refusal.message, title=wanted.title,
-            back=f"/{'e' if kind == 'e' else 'c'}/{code}",
-        )  # fmt: skip
-    return page(request, "check_mail.html", email=checked.profile.email)
-
-
-def _register_new(session: Session, wanted: _Form, profile: ProfileInput) -> DomainError | None:
-    """The registration (or the link to a known address); the refusal, written nowhere."""
-    try:
-        with session.begin_nested():
-            access.register_by_address(session, wanted.target, profile, channel="web")
-    except DomainError as error:
-        return error
-    return None
-
-
-def _form_again(request: Request, kind: str, code: str, checked: forms.Checked) -> Response:
-    """The form with what was typed and each error beside its field (nothing was written)."""
+    """The form is read and checked first, then one short write transaction takes the rate
+    limits' hits and the registration: writers queue for SQLite's one write turn, so what
+    only reads stays out of it. A refusal rolls both back; its hits are counted on their own."""
+    email = form.get("email", "")[:254] or None
     with read_scope() as session:
         wanted = _form_for(session, kind, code)
         if wanted is None:
             return notice(request, "event_not_found", 404)
+        checked = forms.check_profile(session, form, consent=True)
+        if checked.profile is None:
+            if not guard.allowed(request, email):
+                return notice(request, "too_many", 429)
+            return page(
+                request, wanted.template, 422, **wanted.context(),
+                values=checked.values, errors=checked.errors,
+            )  # fmt: skip
+    try:
+        with session_scope() as session:
+            guard.count(session, request, email)
+            if not guard.is_bot(form):
+                access.register_by_address(session, wanted.target, checked.profile, channel="web")
+    except limits.Exceeded:
+        return notice(request, "too_many", 429)
+    except DomainError as error:
+        guard.allowed(request, email)
         return page(
-            request, wanted.template, 422, **wanted.context(),
-            values=checked.values, errors=checked.errors,
+            request, "refused.html", 409, reason=error.message, title=wanted.title,
+            back=f"/{'e' if kind == 'e' else 'c'}/{code}",
         )  # fmt: skip
+    return page(request, "check_mail.html", email=checked.profile.email)
 
 
 def confirm_form(request: Request) -> Response:
