@@ -379,6 +379,30 @@ def test_csrf_honeypot_and_rate_limits(
         assert limited.status_code == 429 and "Trop de demandes" in limited.text
 
 
+def test_refused_and_wrong_forms_still_count_against_the_limits(
+    live: Live, session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A refusal rolls the registration back with its transaction, and a wrong form never
+    reaches it: both still count, or anybody could probe without limit."""
+    from relais.settings import get_settings
+
+    full = make_event(session, title="Complet", capacity=1, waitlist_enabled=False)
+    monkeypatch.setenv("WEB_RATE_PER_EMAIL", "2")
+    get_settings.cache_clear()
+    with httpx.Client(base_url=live.base, follow_redirects=True) as client:
+        post_form(client, f"/e/{full.code}", profile_form(email="premiere@exemple.fr"))
+        token = csrf_of(client.get("/mes-inscriptions").text)  # the full event shows no form
+
+        def attempt(**changes: str) -> int:
+            form = {**profile_form(**changes), "csrf": token}
+            return client.post(f"/e/{full.code}", data=form).status_code
+
+        assert [attempt(email="essai@exemple.fr") for _ in range(3)] == [409, 409, 429]
+        wrong = [attempt(email="faux@exemple.fr", profil="x") for _ in range(3)]
+        assert wrong == [422, 422, 429]
+    assert people.by_email(_fresh(session), "essai@exemple.fr") is None
+
+
 def test_a_cycle_page_registers_to_every_session(live: Live, session: Session) -> None:
     from relais.events import services as events
     from relais.events.schemas import EventInput
