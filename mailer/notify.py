@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func
+import sqlalchemy as sa
 from sqlmodel import Session, col, delete, select
 
 from mailer import kinds
 from mailer.models import OutboxMessage, OutboxState
 from mailer.outbox import enqueue
-from relais import signals
+from relais import db, signals
 from relais.events.models import Event, EventStatus
 from relais.people import services as people
 from relais.people.models import Person
@@ -29,19 +29,25 @@ def mail_address(person: Person | None) -> str | None:
     return person.email
 
 
+_OUTBOX = OutboxMessage.__table__  # type: ignore[attr-defined]
+#: Built once: every registration asks it, under the write lock (see relais.db.execute).
+_CANCELLATIONS = (
+    sa.select(sa.func.count())
+    .select_from(_OUTBOX)
+    .where(
+        _OUTBOX.c.person_id == sa.bindparam("person_id"),
+        _OUTBOX.c.idempotency_key.startswith(sa.bindparam("prefix")),
+    )
+)
+
+
 def cancellation_round(session: Session, registration: Registration) -> int:
     """How many personal cancellations this registration already had (see person_sequence).
 
     Looked up among the person's own rows (indexed): a key prefix alone scans the outbox."""
     prefix = f"{kinds.REGISTRATION_CANCELLED}:{registration.id}:"
-    return session.exec(
-        select(func.count())
-        .select_from(OutboxMessage)
-        .where(
-            OutboxMessage.person_id == registration.person_id,
-            col(OutboxMessage.idempotency_key).startswith(prefix),
-        )
-    ).one()
+    params = {"person_id": registration.person_id, "prefix": prefix}
+    return int(db.execute(session, _CANCELLATIONS, params).scalar_one())
 
 
 def _queue(

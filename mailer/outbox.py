@@ -13,9 +13,11 @@ from email.message import EmailMessage
 from email.utils import make_msgid, parseaddr
 from typing import Any
 
-from sqlmodel import Session, select
+import sqlalchemy as sa
+from sqlmodel import Session
 
 from mailer.models import OutboxMessage
+from relais import db
 from relais.settings import get_settings
 from relais.timefmt import utcnow
 
@@ -52,6 +54,10 @@ def sender_domain() -> str:
     return address.rpartition("@")[2] or "localhost"
 
 
+_OUTBOX = OutboxMessage.__table__  # type: ignore[attr-defined]
+_TAKEN = sa.select(_OUTBOX.c.id).where(_OUTBOX.c.idempotency_key == sa.bindparam("key"))
+
+
 def enqueue(
     session: Session,
     *,
@@ -69,9 +75,7 @@ def enqueue(
     The Message-ID is fixed now, so a message re-sent after a crash carries the
     same one and the recipient's mail client shows it once.
     """
-    taken = session.exec(
-        select(OutboxMessage.id).where(OutboxMessage.idempotency_key == idempotency_key)
-    ).first()
+    taken = db.execute(session, _TAKEN, {"key": idempotency_key}).first()
     if taken is not None:
         return None
     due = due_at or utcnow()

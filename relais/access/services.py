@@ -153,7 +153,7 @@ def register_by_address(
     address meets the same checks inside the core registration, which rolls
     the new person back with everything else.
     """
-    known = people.by_email(session, profile.email)
+    known = people.id_by_email(session, profile.email)
     person = None if known is not None else _create(session, profile, channel)
     if person is None:
         check_open(session, target, profile.profile_id)
@@ -190,6 +190,7 @@ def _create(session: Session, profile: ProfileInput, channel: str) -> Person | N
                 departement_code=profile.departement_code,
                 phone=profile.phone,
                 actor=channel,
+                new=True,
             )
     except IntegrityError:
         return None

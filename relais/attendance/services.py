@@ -234,7 +234,7 @@ def _arrived_person(session: Session, arrival: Arrival, actor: str) -> Person:
     person = Person(
         first_name=people.clean_name(arrival.first_name, "prénom"),
         last_name=people.clean_name(arrival.last_name, "nom"),
-        organisation_id=people.organisation_named(session, arrival.organisation).id,
+        organisation_id=people.organisation_id(session, arrival.organisation),
         profile_id=arrival.profile_id,
     )
     session.add(person)

@@ -6,10 +6,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from relais import audit, identifiers, signals
+from relais import audit, db, identifiers, signals
 from relais.errors import InvalidInput, NotFound
 from relais.events import codes
 from relais.events.models import (
@@ -242,10 +243,16 @@ def network_ids(session: Session, event_id: int) -> list[int]:
     )
 
 
+_AUDIENCE = EventAudience.__table__  # type: ignore[attr-defined]
+_AUDIENCE_IDS = sa.select(_AUDIENCE.c.profile_id).where(
+    _AUDIENCE.c.event_id == sa.bindparam("event_id")
+)
+
+
 def audience_profile_ids(session: Session, event_id: int) -> list[int]:
-    return list(
-        session.exec(select(EventAudience.profile_id).where(EventAudience.event_id == event_id))
-    )
+    """The profiles the event is reserved for (none: open to all); asked at each registration,
+    so the statement is built once (see :func:`relais.db.execute`)."""
+    return list(db.execute(session, _AUDIENCE_IDS, {"event_id": event_id}).scalars())
 
 
 def update(

@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from relais import audit
+from relais import audit, db
 from relais.errors import InvalidInput, NotFound
 from relais.people.models import Consent, ConsentPurpose, Organisation, Person
 from relais.reference import services as reference
@@ -66,20 +67,36 @@ def by_telegram(session: Session, telegram_id: int) -> Person | None:
     return session.exec(select(Person).where(Person.telegram_id == telegram_id)).first()
 
 
-def organisation_named(session: Session, name: str) -> Organisation:
-    """The organisation of that name, created the first time it is typed."""
+_PERSON = Person.__table__  # type: ignore[attr-defined]
+_ORGANISATION = Organisation.__table__  # type: ignore[attr-defined]
+_STRUCTURE_TYPE = StructureType.__table__  # type: ignore[attr-defined]
+_ID_BY_EMAIL = sa.select(_PERSON.c.id).where(_PERSON.c.email == sa.bindparam("email"))
+_ORGANISATION_ID = sa.select(_ORGANISATION.c.id).where(_ORGANISATION.c.name == sa.bindparam("name"))
+_TYPE_ACTIVE = sa.select(_STRUCTURE_TYPE.c.active).where(
+    _STRUCTURE_TYPE.c.id == sa.bindparam("type_id")
+)
+_INSERT_CONSENT = Consent.__table__.insert()  # type: ignore[attr-defined]
+
+
+def id_by_email(session: Session, email: str) -> int | None:
+    """The id of the person with this address, without loading them."""
+    return db.execute(session, _ID_BY_EMAIL, {"email": email.strip().lower()}).scalar()
+
+
+def organisation_id(session: Session, name: str) -> int:
+    """The id of the organisation of that name, created the first time it is typed."""
     clean = clean_name(name, "structure", MAX_ORGANISATION)
-    query = select(Organisation).where(Organisation.name == clean)
-    found = session.exec(query).first()
+    found = db.execute(session, _ORGANISATION_ID, {"name": clean}).scalar()
     if found is not None:
-        return found
+        return int(found)
     try:
         with session.begin_nested():  # two people typing a new name at once: one row wins
-            found = Organisation(name=clean)
-            session.add(found)
+            created = Organisation(name=clean)
+            session.add(created)
     except IntegrityError:
-        found = session.exec(query).one()
-    return found
+        return int(db.execute(session, _ORGANISATION_ID, {"name": clean}).scalar_one())
+    assert created.id is not None
+    return created.id
 
 
 def save_profile(
@@ -95,10 +112,15 @@ def save_profile(
     phone: str | None = None,
     telegram_id: int | None = None,
     actor: str = "system",
+    new: bool = False,
 ) -> Person:
-    """Create or update the person with this e-mail; all inputs validated first."""
+    """Create or update the person with this e-mail; all inputs validated first.
+
+    ``new``: the caller found no person with this address in this very
+    transaction, so there is nothing to look up again.
+    """
     address = normalize_email(email)
-    person = by_email(session, address)
+    person = None if new else by_email(session, address)
     if telegram_id is not None:
         holder = by_telegram(session, telegram_id)
         if holder is not None and (person is None or holder.id != person.id):
@@ -110,11 +132,11 @@ def save_profile(
     person.first_name = clean_name(first_name, "prénom")
     person.last_name = clean_name(last_name, "nom")
     if organisation:
-        person.organisation_id = organisation_named(session, organisation).id
+        person.organisation_id = organisation_id(session, organisation)
     if profile_id is not None:
         person.profile_id = profile_id
     if structure_type_id is not None:
-        person.structure_type_id = _offered_type(session, structure_type_id).id
+        person.structure_type_id = _offered_type(session, structure_type_id)
     if departement_code is not None:
         person.departement_code = departement_code
     if phone:
@@ -129,12 +151,12 @@ def save_profile(
     return person
 
 
-def _offered_type(session: Session, type_id: int) -> StructureType:
-    found = reference.structure_type(session, type_id)
-    if found is None:
+def _offered_type(session: Session, type_id: int) -> int:
+    """``type_id`` when that type of structure is still offered, else the French refusal."""
+    if not db.execute(session, _TYPE_ACTIVE, {"type_id": type_id}).scalar():
         choices = ", ".join(known.name for known in reference.structure_types(session))
         raise InvalidInput("structure_type_not_offered", choices=choices)
-    return found
+    return type_id
 
 
 def needs_structure_type(person: Person) -> bool:
@@ -147,7 +169,7 @@ def set_structure_type(
 ) -> Person:
     """Record (or, with None, forget) the person's type of structure."""
     person = get(session, person_id)
-    person.structure_type_id = None if type_id is None else _offered_type(session, type_id).id
+    person.structure_type_id = None if type_id is None else _offered_type(session, type_id)
     person.updated_at = utcnow()
     session.add(person)
     session.flush()
@@ -184,11 +206,13 @@ def structure_type_name(session: Session, person: Person) -> str | None:
 
 def record_consent(
     session: Session, person_id: int, purpose: ConsentPurpose, channel: str, source: str = ""
-) -> Consent:
-    consent = Consent(person_id=person_id, purpose=purpose, channel=channel, source=source)
-    session.add(consent)
-    session.flush()
-    return consent
+) -> None:
+    """One consent row, inserted at once (every registration by a new person writes one)."""
+    session.execute(
+        _INSERT_CONSENT,
+        {"person_id": person_id, "purpose": purpose, "granted": True, "channel": channel,
+         "source": source, "recorded_at": utcnow()},
+    )  # fmt: skip
 
 
 def has_consent(session: Session, person_id: int, purpose: ConsentPurpose) -> bool:

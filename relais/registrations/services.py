@@ -11,10 +11,11 @@ import enum
 from dataclasses import dataclass
 from datetime import datetime
 
+import sqlalchemy as sa
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from relais import audit, signals
+from relais import audit, db, signals
 from relais.errors import DomainError, NotFound
 from relais.events import services as events
 from relais.events.models import Event, EventStatus
@@ -64,19 +65,25 @@ def _count(session: Session, event_id: int, status: RegistrationStatus) -> int:
     ).one()
 
 
+_REGISTRATION = Registration.__table__  # type: ignore[attr-defined]
+#: The registration path's queries, built once (see :func:`relais.db.execute`).
+_LIVE_COUNTS = (
+    sa.select(_REGISTRATION.c.status, sa.func.count())
+    .where(
+        _REGISTRATION.c.event_id == sa.bindparam("event_id"),
+        _REGISTRATION.c.status.in_([RegistrationStatus.CONFIRMED, RegistrationStatus.WAITLISTED]),
+    )
+    .group_by(_REGISTRATION.c.status)
+)
+_EXISTING = sa.select(_REGISTRATION.c.id).where(
+    _REGISTRATION.c.event_id == sa.bindparam("event_id"),
+    _REGISTRATION.c.person_id == sa.bindparam("person_id"),
+)
+
+
 def _live_counts(session: Session, event_id: int) -> tuple[int, int]:
     """(confirmed, waitlisted) in one query: the registration path runs it under the lock."""
-    rows = session.exec(
-        select(Registration.status, func.count())
-        .where(
-            Registration.event_id == event_id,
-            col(Registration.status).in_(
-                [RegistrationStatus.CONFIRMED, RegistrationStatus.WAITLISTED]
-            ),
-        )
-        .group_by(col(Registration.status))
-    ).all()
-    counts = dict(rows)
+    counts = dict(db.execute(session, _LIVE_COUNTS, {"event_id": event_id}).tuples().all())
     return (
         counts.get(RegistrationStatus.CONFIRMED, 0),
         counts.get(RegistrationStatus.WAITLISTED, 0),
@@ -162,11 +169,11 @@ def _check_open(session: Session, event: Event, person: Person, now: datetime) -
 
 
 def _existing(session: Session, event_id: int, person_id: int) -> Registration | None:
-    return session.exec(
-        select(Registration).where(
-            Registration.event_id == event_id, Registration.person_id == person_id
-        )
-    ).first()
+    """The person's row for this event; loaded only when there is one (rarely, for a new
+    registration), as looking costs less than loading nothing through the ORM."""
+    found = db.execute(session, _EXISTING, {"event_id": event_id, "person_id": person_id})
+    registration_id = found.scalar()
+    return None if registration_id is None else session.get(Registration, registration_id)
 
 
 def _place(session: Session, event: Event, person: Person, source: str) -> Outcome:

@@ -9,6 +9,7 @@ came by. Rows older than the window are pruned as the minutes pass.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import threading
@@ -16,7 +17,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import delete, text
+from sqlalchemy import TextClause, delete, text
 from sqlmodel import Field, Session, SQLModel
 
 from relais.keys.services import signing_key
@@ -62,20 +63,17 @@ _BUMP = text(
     'INSERT INTO rate_count (scope, "key", minute, hits) VALUES (:scope, :key, :minute, 1) '
     'ON CONFLICT (scope, "key", minute) DO UPDATE SET hits = rate_count.hits + 1'
 )
-_TOTAL = text(
-    "SELECT coalesce(sum(hits), 0) FROM rate_count "
-    'WHERE scope = :scope AND "key" = :key AND minute > :since'
-)
 
 
-def _bump(session: Session, scope: str, key: str, minute: int) -> int:
-    """One more hit this minute, and the hits over the window (this one included).
-
-    The upsert's row lock queues concurrent hits of the same key (PostgreSQL);
-    on SQLite the whole transaction already holds the write lock."""
-    session.execute(_BUMP, {"scope": scope, "key": key, "minute": minute})
-    since = minute - WINDOW_MINUTES
-    return int(session.execute(_TOTAL, {"scope": scope, "key": key, "since": since}).scalar_one())
+@functools.cache
+def _totals(checks: int) -> TextClause:
+    """The hits of ``checks`` keys over the window, in one query (only numbered
+    placeholders go into the text)."""
+    pairs = " OR ".join(f'(scope = :scope{i} AND "key" = :key{i})' for i in range(checks))
+    return text(
+        'SELECT scope, "key", coalesce(sum(hits), 0) FROM rate_count '
+        f'WHERE minute > :since AND ({pairs}) GROUP BY scope, "key"'
+    )
 
 
 def _prune(session: Session, minute: int) -> None:
@@ -89,10 +87,21 @@ def _prune(session: Session, minute: int) -> None:
 
 
 def count(session: Session, checks: Sequence[Check]) -> None:
-    """Count one hit against each check; raises Exceeded when one is over its limit."""
+    """Count one hit against each check; raises Exceeded when one is over its limit.
+
+    One upsert for all the keys, then one query for their totals: the upsert's
+    row lock queues concurrent hits of the same key (PostgreSQL); on SQLite the
+    whole transaction already holds the write lock."""
+    if not checks:
+        return
     minute = int(time.time() // 60)
     _prune(session, minute)
-    for check in checks:
-        key = _digest(check.scope, check.key)
-        if _bump(session, check.scope, key, minute) > check.limit:
+    keys = [(check.scope, _digest(check.scope, check.key)) for check in checks]
+    session.execute(_BUMP, [{"scope": s, "key": k, "minute": minute} for s, k in keys])
+    params: dict[str, object] = {"since": minute - WINDOW_MINUTES}
+    for number, (scope, key) in enumerate(keys):
+        params[f"scope{number}"], params[f"key{number}"] = scope, key
+    totals = {(s, k): int(n) for s, k, n in session.execute(_totals(len(keys)), params)}
+    for check, found in zip(checks, keys, strict=True):
+        if totals.get(found, 0) > check.limit:
             raise Exceeded(check.scope)
