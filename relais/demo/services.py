@@ -18,7 +18,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import event as sa_event
 from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.engine import Result
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import ORMExecuteState
 from sqlmodel import Session, SQLModel, col, func, select
 
 from relais.access import links
@@ -215,7 +217,8 @@ def _past_session(
 
 @contextmanager
 def _recording(session: Session) -> Iterator[list[tuple[str, str]]]:
-    """Collect (table, primary key) of every row the session inserts meanwhile."""
+    """Collect (table, primary key) of every row the session inserts meanwhile: through
+    ORM objects (flushes) and through plain INSERTs run by the session."""
     created: list[tuple[str, str]] = []
 
     def _collect(flushing: Any, _context: Any) -> None:
@@ -224,11 +227,27 @@ def _recording(session: Session) -> Iterator[list[tuple[str, str]]]:
             key = mapper.primary_key_from_instance(instance)
             created.append((mapper.local_table.name, json.dumps(list(key), default=str)))
 
+    def _collect_direct(state: ORMExecuteState) -> Result[Any] | None:
+        """Rows inserted without ORM objects (audit entries, consents, reminders), one at
+        a time so that each key is known (the demo inserts a few hundred rows)."""
+        statement = state.statement
+        if not state.is_insert or state.is_orm_statement or not isinstance(statement, sa.Insert):
+            return None
+        many = state.parameters if isinstance(state.parameters, list) else [state.parameters]
+        result = None
+        for params in many:
+            result = session.connection().execute(statement, params)
+            key = json.dumps(list(result.inserted_primary_key or ()), default=str)
+            created.append((statement.table.name, key))  # type: ignore[attr-defined]
+        return result
+
     sa_event.listen(session, "after_flush", _collect)
+    sa_event.listen(session, "do_orm_execute", _collect_direct)
     try:
         yield created
     finally:
         sa_event.remove(session, "after_flush", _collect)
+        sa_event.remove(session, "do_orm_execute", _collect_direct)
 
 
 def remove_demo(session: Session) -> int:
