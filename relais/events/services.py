@@ -53,9 +53,20 @@ def get(session: Session, event_id: int) -> Event:
     return event
 
 
+#: Built once, as every page view and registration asks them: SQLAlchemy then keeps the
+#: statement's cache key instead of building and hashing a new statement each time.
+_BY_CODE = select(Event).where(Event.code == sa.bindparam("code"))
+_LOCKED = (
+    select(Event)
+    .where(Event.id == sa.bindparam("event_id"))
+    .with_for_update()
+    .execution_options(populate_existing=True)
+)
+
+
 def by_code(session: Session, code: str) -> Event:
     """The event with this public code (case-insensitive; codes are lower-case)."""
-    event = session.exec(select(Event).where(Event.code == code.strip().lower())).first()
+    event = session.exec(_BY_CODE, params={"code": code.strip().lower()}).first()
     if event is None:
         raise NotFound("event_not_found", code=code[:20])
     return event
@@ -86,12 +97,7 @@ def lock(session: Session, event_id: int) -> Event:
     On PostgreSQL this is ``SELECT … FOR UPDATE``; on SQLite the whole
     transaction already holds the write lock (``BEGIN IMMEDIATE``).
     """
-    event = session.exec(
-        select(Event)
-        .where(Event.id == event_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).first()
+    event = session.exec(_LOCKED, params={"event_id": event_id}).first()
     if event is None:
         raise NotFound("event_not_found", code=str(event_id))
     return event
