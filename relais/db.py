@@ -14,6 +14,7 @@ other processes still wait on SQLite's lock as before.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
@@ -133,6 +134,41 @@ def execute(session: Session, statement: Executable, params: dict[str, Any]) -> 
     """
     session.flush()
     return session.connection().execute(statement, params)
+
+
+class _DataVersion:
+    """SQLite's ``PRAGMA data_version`` on a connection of its own: it changes whenever
+    another connection, of this process or another one, committed to the file."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._connection = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+
+    def read(self) -> int:
+        return int(self._connection.execute("PRAGMA data_version").fetchone()[0])
+
+    def close(self) -> None:
+        self._connection.close()
+
+
+#: The watcher of the one database in use (a test that moves to another file replaces it).
+_data_version: list[_DataVersion] = []
+_data_version_lock = Lock()
+
+
+def data_version() -> int | None:
+    """A number that changes at every commit to the database, by any process; None when the
+    database cannot say so cheaply (PostgreSQL, a database in memory)."""
+    url = get_engine().url
+    path = url.database
+    if not url.drivername.startswith("sqlite") or path in (None, "", ":memory:"):
+        return None
+    with _data_version_lock:
+        if not _data_version or _data_version[0].path != path:
+            for old in _data_version:
+                old.close()
+            _data_version[:] = [_DataVersion(path)]
+        return _data_version[0].read()
 
 
 def is_postgresql(session: Session) -> bool:
