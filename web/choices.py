@@ -22,19 +22,15 @@ _lock = threading.Lock()
 
 def options(session: Session, name: str) -> Options:
     """One list (``profil``, ``type_structure`` or ``departement``) as the form offers it."""
-    return _cached(name, session)
-
-
-def _cached(name: str, session: Session) -> Options:
     now = time.monotonic()
     with _lock:
         found = _cache.get(name)
         if found is not None and now - found[0] < TTL_SECONDS:
             return found[1]
-    options = _read(name, session)
+    offered = _read(name, session)
     with _lock:
-        _cache[name] = (now, options)
-    return options
+        _cache[name] = (now, offered)
+    return offered
 
 
 def _read(name: str, session: Session) -> Options:
@@ -55,9 +51,9 @@ def _read(name: str, session: Session) -> Options:
 
 def form_choices(session: Session) -> dict[str, Options]:
     return {
-        "profile_options": _cached("profil", session),
-        "structure_type_options": _cached("type_structure", session),
-        "departement_options": _cached("departement", session),
+        "profile_options": options(session, "profil"),
+        "structure_type_options": options(session, "type_structure"),
+        "departement_options": options(session, "departement"),
     }
 
 

@@ -107,21 +107,20 @@ def allowed(request: Request, email: str | None) -> bool:
     """Both limits at once: this IP, and this address when one was typed.
 
     It reads and writes the database: call it from a worker thread, not the event loop."""
-    try:
-        with session_scope() as session:
-            count(session, request, email)
-    except limits.Exceeded:
-        return False
-    return True
+    return _passes(_checks(request, email))
 
 
 def count(session: Session, request: Request, email: str | None) -> None:
     """:func:`allowed` in the caller's transaction (raises ``limits.Exceeded``): a form
     that writes anyway counts its hits in its own transaction, not in one more."""
+    limits.count(session, _checks(request, email))
+
+
+def _checks(request: Request, email: str | None) -> list[limits.Check]:
     checks = [per_ip.check(client_ip(request))]
     if email is not None:
         checks.append(per_email.check(email.strip().lower()))
-    limits.count(session, checks)
+    return checks
 
 
 def is_bot(form: dict[str, str]) -> bool:
