@@ -1,6 +1,6 @@
 """Cycles in the back office over real HTTP: bad dates refused beside their field with the
 CLI's French sentences and nothing written, a cycle created with its sessions, edited and
-given one more session, the events list showing cycles; the registrations table filtered by
+given one more session that keeps the last one's audience, reminders and deadline, the events list showing cycles; the registrations table filtered by
 network; a limited coordinator forging requests on the new routes gets 403, nothing changed."""
 
 from __future__ import annotations
@@ -15,10 +15,11 @@ from sqlmodel import Session, select
 from relais.attendance.models import Attendance
 from relais.audit import AuditEntry
 from relais.events import services as events
-from relais.events.models import Event, EventStatus, Series
+from relais.events.models import Event, EventAudience, EventStatus, Series
 from relais.events.schemas import EventInput
 from relais.networks import services as networks
 from relais.people.models import Person
+from relais.reference import services as reference
 from relais.registrations import services as registrations
 from relais.registrations.models import Registration
 from relais.timefmt import local, utcnow
@@ -86,6 +87,13 @@ def test_cycle_with_bad_dates_is_refused_beside_fields_then_created_and_edited(
         assert "Cycle : Cycle santé mentale" in listed
         edit = f"/gestion/cycles/{series.id}/modifier"
         assert 'value="Cycle santé mentale"' in client.get(edit).text
+        last = events.series_sessions(session, series.id or 0)[-1]
+        last.reminder_offsets, last.members_only, last.waitlist_enabled = "3j", True, False
+        last.registration_deadline = last.starts_at - timedelta(days=2)
+        profile = reference.profile_named(session, "Médiateur adulte-relais")
+        session.add(EventAudience(event_id=last.id or 0, profile_id=profile.id or 0))
+        session.add(last)
+        session.commit()
         bad_more = client.post(edit, data={"csrf": token, "titre": "Cycle santé mentale",
                                            "seances": "demain matin"})  # fmt: skip
         assert bad_more.status_code == 422 and 'id="seances-erreur"' in bad_more.text
@@ -103,6 +111,14 @@ def test_cycle_with_bad_dates_is_refused_beside_fields_then_created_and_edited(
     assert {e.venue for e in sessions} == {"Maison des associations"}
     assert all(events.network_ids(session, e.id or 0) == [mine.id] for e in sessions)
     assert all(e.status == EventStatus.PUBLISHED and e.capacity == 12 for e in sessions)
+    added = sessions[-1]
+    assert (added.reminder_offsets, added.members_only, added.waitlist_enabled) == (
+        "3j",
+        True,
+        False,
+    )
+    assert added.registration_deadline == last.registration_deadline
+    assert events.audience_profile_ids(session, added.id or 0) == [profile.id]
     refreshed = session.get(Series, series.id)
     assert refreshed is not None and refreshed.title == "Cycle « santé mentale »"
     assert refreshed.description == "Quatre matinées."

@@ -26,7 +26,7 @@ from relais.events.models import Event, EventFormat, EventStatus, Series
 from relais.events.schemas import EventInput
 from relais.i18n import t
 from relais.networks.models import Network
-from relais.reference.models import Theme
+from relais.reference.models import Profile, Theme
 from relais.roles import services as roles
 from relais.roles.services import Action
 from relais.timefmt import parse_local, utcnow
@@ -240,4 +240,23 @@ def _more_sessions(
     # the title is checked by the caller; anything else wrong is about the new dates
     problems = {name: text for name, text in errors.items() if name != "titre"}
     first_problem = problems.get("seances") or next(iter(problems.values()), "")
-    return inputs, {"seances": first_problem} if first_problem else {}
+    if first_problem:
+        return [], {"seances": first_problem}
+    return [_like(session, model, data) for data in inputs], {}
+
+
+def _like(session: Session, model: Event, data: EventInput) -> EventInput:
+    """A new session with the rules the edit form does not show: audience, members only,
+    waiting list, reminders, and the cycle's registration deadline (one for all sessions, as
+    when the cycle was created)."""
+    assert model.id is not None
+    audience = session.exec(
+        select(Profile.name).where(
+            col(Profile.id).in_(events.audience_profile_ids(session, model.id))
+        )
+    )
+    return data.model_copy(update={
+        "audience_profiles": list(audience), "members_only": model.members_only,
+        "waitlist_enabled": model.waitlist_enabled, "reminder_offsets": model.reminder_offsets,
+        "registration_deadline": model.registration_deadline,
+    })  # fmt: skip
