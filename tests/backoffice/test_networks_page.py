@@ -5,6 +5,7 @@ refused everywhere on another (forged requests: 403, nothing changed)."""
 from __future__ import annotations
 
 import html
+import re
 
 import httpx
 from sqlmodel import Session, select
@@ -113,7 +114,10 @@ def test_network_invited_once_per_channel(live: Live, session: Session) -> None:
     with httpx.Client(base_url=live.base) as client:
         sign_in(client, live, LIMITED)
         base = f"/gestion/reseaux/{mine.id}"
-        preview = client.get(f"{base}/inviter", params={"evenement": str(event.id)})
+        event_page = client.get(f"/gestion/evenements/{event.id}").text
+        links = re.findall(r'href="(/gestion/reseaux/[^"]+)">Inviter « ([^<]+) »<', event_page)
+        assert links == [(f"{base}/inviter?evenement={event.id}", mine.name)]  # not the other
+        preview = client.get(links[0][0])
         token = csrf_of(preview.text)
         first = client.post(f"{base}/inviter", data={"csrf": token, "evenement": str(event.id)})
         live.deliver()

@@ -19,7 +19,7 @@ from relais.networks.models import Network
 from relais.registrations import table
 from relais.registrations.models import RegistrationStatus
 from relais.roles.services import Action
-from relais.timefmt import local
+from relais.timefmt import local, utcnow
 from web import choices
 from web.admin.base import Staff, page, require_event
 
@@ -169,6 +169,7 @@ def event_page(request: Request, session: Session, staff: Staff) -> Response:
             else "asc"),
         network_names=network_names, place=events.place_label(event), short_date=short_date,
         networks=networks_of(session, staff),
+        invitable=event.status == EventStatus.PUBLISHED and event.starts_at > utcnow(),
         done=request.query_params.get("fait", ""), sent=request.query_params.get("envoyes", "")[:6],
         **choices.form_choices(session),
     )  # fmt: skip
