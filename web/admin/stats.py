@@ -10,12 +10,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import anyio
 from markupsafe import Markup
 from sqlmodel import Session
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
 
-from relais.errors import InvalidInput, NotFound
+from relais.errors import DomainError, InvalidInput, NotFound
 from relais.i18n import t
 from relais.stats import figures, report, tables, workbook
 from relais.stats.figures import YearFigures
@@ -118,16 +120,35 @@ def download(request: Request, session: Session, staff: Staff) -> Response:
     if not 2000 <= year <= 2100:
         raise InvalidInput("presence.bad_year", value=year)
     years = both_years(session, staff, year)
+    headers = {
+        "Content-Disposition": f'attachment; filename="rapport-{year}.{kind}"',
+        "Cache-Control": "no-store",
+    }
     if kind == "xlsx":
         content = workbook.tables_xlsx(tables.all_tables(years.current, years.previous))
-    else:
-        html = report.render(years.current, years.previous, years.scope)
-        content = html.encode() if kind == "html" else report.pdf_bytes(html)
-    return Response(
-        content,
-        media_type=DOWNLOADS[kind],
-        headers={
-            "Content-Disposition": f'attachment; filename="rapport-{year}.{kind}"',
-            "Cache-Control": "no-store",
-        },
-    )
+        return Response(content, media_type=DOWNLOADS[kind], headers=headers)
+    html = report.render(years.current, years.previous, years.scope)
+    if kind == "html":
+        return Response(html.encode(), media_type=DOWNLOADS[kind], headers=headers)
+    if not report.pdf_available():
+        raise DomainError("presence.pdf_unavailable")
+    return PrintedReport(html, headers)
+
+
+class PrintedReport(Response):
+    """The report as a PDF, printed by Chromium only when the response is sent.
+
+    Printing takes seconds and needs no database: done here, after the view's
+    read transaction has ended, it holds neither a connection nor a snapshot.
+    """
+
+    media_type = DOWNLOADS["pdf"]
+
+    def __init__(self, html: str, headers: dict[str, str]) -> None:
+        super().__init__(b"", headers=headers)
+        self.html = html
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        self.body = await anyio.to_thread.run_sync(report.pdf_bytes, self.html)
+        self.headers["content-length"] = str(len(self.body))
+        await super().__call__(scope, receive, send)
