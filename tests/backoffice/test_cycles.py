@@ -23,7 +23,7 @@ from relais.reference import services as reference
 from relais.registrations import services as registrations
 from relais.registrations.models import Registration
 from relais.timefmt import local, utcnow
-from tests.backoffice.conftest import coordinator, network, sign_in
+from tests.backoffice.conftest import coordinator, mails_to, network, sign_in
 from tests.factories import make_event, make_person
 from tests.web.conftest import Live, csrf_of, text_of
 
@@ -127,6 +127,47 @@ def test_cycle_with_bad_dates_is_refused_beside_fields_then_created_and_edited(
         for e in session.exec(select(AuditEntry).where(AuditEntry.actor == f"email:{ADMIN}"))
     ]
     assert {"series.created", "series.changed", "series.sessions_added"} <= set(actions)
+
+
+def test_place_and_seats_changed_for_every_session_to_come_and_nothing_else(
+    live: Live, session: Session
+) -> None:
+    coordinator(session, ADMIN)
+    start = utcnow() + timedelta(days=10)
+    inputs = [
+        EventInput(title=f"Cycle numérique – séance {n}", starts_at=start + timedelta(days=7 * n),
+                   venue="Salle A", capacity=10)
+        for n in range(3)
+    ]  # fmt: skip
+    series, sessions = events.create_series(session, "Cycle numérique", inputs, "test")
+    first, second, _third = sessions
+    second.capacity = 4  # changed on its own: the cycle's form must not undo it
+    session.add(second)
+    person = make_person(session, email="amina@exemple.fr")
+    registrations.register(session, first.id or 0, person.id or 0, source="web")
+    sequences = [e.sequence for e in sessions]
+    session.commit()
+    edit = f"/gestion/cycles/{series.id}/modifier"
+    with httpx.Client(base_url=live.base) as client:
+        sign_in(client, live, ADMIN)
+        form = client.get(edit).text
+        assert 'value="Salle A"' in form and 'id="places"' in form and 'value="10"' in form
+        token = csrf_of(form)
+        common = {"csrf": token, "titre": "Cycle numérique", "lien": "", "places": "10"}
+        wrong = client.post(edit, data={**common, "lieu": "Salle B", "places": "dix"})
+        assert wrong.status_code == 422 and 'id="places-erreur"' in wrong.text
+        assert 'value="dix"' in wrong.text and 'value="Salle B"' in wrong.text
+        saved = client.post(edit, data={**common, "lieu": "Maison des associations, salle B"})
+        assert saved.status_code == 303
+        live.deliver()
+    session.expire_all()
+    after = events.series_sessions(session, series.id or 0)
+    assert {e.venue for e in after} == {"Maison des associations, salle B"}
+    assert [e.capacity for e in after] == [10, 4, 10]
+    assert [e.sequence for e in after] == [n + 1 for n in sequences]
+    session.commit()  # the dispatcher below writes: SQLite's write turn must be free
+    updates = [m for m in mails_to(live, "amina@exemple.fr") if "salle B" in m.as_string()]
+    assert updates, "the person registered gets the updated invitation"
 
 
 def test_registrations_table_filters_by_network(live: Live, session: Session) -> None:

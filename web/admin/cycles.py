@@ -182,27 +182,73 @@ def cycle_page(request: Request, session: Session, staff: Staff) -> Response:
     )  # fmt: skip
 
 
-def _edit_values(series: Series) -> dict[str, Any]:
-    return {"titre": series.title, "description": series.description, "seances": "", "duree": ""}
+#: What a cycle's edit form changes on every session still to come, by form field.
+ALL_SESSIONS = {"lieu": "venue", "lien": "visio_url", "places": "capacity"}
+
+
+def _to_come(sessions: list[Event]) -> list[Event]:
+    now = utcnow()
+    return [e for e in sessions if e.starts_at > now and e.status != EventStatus.CANCELLED]
+
+
+def _shown(sessions: list[Event]) -> dict[str, str]:
+    """Place, link and seats as the next session has them: the form starts from these."""
+    coming = _to_come(sessions)
+    if not coming:
+        return {}
+    model = coming[0]
+    return {"lieu": model.venue, "lien": model.visio_url, "places": str(model.capacity or "")}
+
+
+def _edit_values(series: Series, sessions: list[Event]) -> dict[str, Any]:
+    return {"titre": series.title, "description": series.description, "seances": "",
+            "duree": "", **_shown(sessions)}  # fmt: skip
 
 
 def edit_form(request: Request, session: Session, staff: Staff) -> Response:
     series, sessions = checked_series(session, staff, request, Action.EVENT_EDIT)
-    return _form_page(request, session, staff, _edit_values(series), {}, series, sessions)
+    values = _edit_values(series, sessions)
+    return _form_page(request, session, staff, values, {}, series, sessions)
+
+
+def _shared_changes(form: Form, sessions: list[Event]) -> tuple[dict[str, Any], dict[str, str]]:
+    """The place, link or seats typed differently from what the form showed, checked as the
+    core checks an event; only those are applied, so a session changed on its own keeps
+    whatever the coordinator did not touch here."""
+    shown = _shown(sessions)
+    sent = {name for name, _value in form.pairs}
+    typed = {name: form.get(name, shown.get(name, "")).strip() for name in shown}
+    touched = [name for name in shown if name in sent and typed[name] != shown[name]]
+    if not touched:
+        return {}, {}
+    model = _to_come(sessions)[0]
+    try:
+        data = EventInput(
+            title="Cycle", starts_at=model.starts_at, ends_at=model.ends_at, format=model.format,
+            venue=typed["lieu"], visio_url=typed["lien"], capacity=typed["places"] or None,
+        )  # fmt: skip
+    except ValidationError as error:
+        errors = field_errors(error)
+        return {}, {name: text for name, text in errors.items() if name in touched} or errors
+    return {ALL_SESSIONS[name]: getattr(data, ALL_SESSIONS[name]) for name in touched}, {}
 
 
 def save(request: Request, session: Session, staff: Staff, form: Form) -> Response:
-    """A new title or presentation; the dates typed become new sessions like the last one."""
+    """A new title or presentation, a new place, link or seats for every session to come
+    (their people get the updated invitation); the dates typed become new sessions like
+    the last one."""
     series, sessions = checked_series(session, staff, request, Action.EVENT_EDIT)
     assert series.id is not None
-    values: dict[str, Any] = {name: form.get(name) for name in ("titre", "description", "seances")}
+    names = ("titre", "description", "seances", *ALL_SESSIONS)
+    values: dict[str, Any] = {name: form.get(name) for name in names}
     title = " ".join(form.get("titre").split())
-    errors: dict[str, str] = {}
+    changes, errors = _shared_changes(form, sessions)
     if not 3 <= len(title) <= 200:
         errors["titre"] = sentence(t("errors.series_bad_title"))
     added: list[EventInput] = []
     if form.get("seances").strip():
         added, problems = _more_sessions(session, form, title, sessions)
+        added = [data.model_copy(update=changes) for data in added]
         errors = {**problems, **errors}
     if errors:
         return _form_page(request, session, staff, values, errors, series, sessions)
@@ -210,6 +256,8 @@ def save(request: Request, session: Session, staff: Staff, form: Form) -> Respon
         with session.begin_nested():
             events.update_series(session, series.id, title, form.get("description").strip(),
                                  staff.actor)  # fmt: skip
+            for event in _to_come(sessions) if changes else []:
+                events.update(session, event.id or 0, changes, staff.actor)
             if added:
                 events.add_series_sessions(session, series.id, added, staff.actor)
     except DomainError as error:
