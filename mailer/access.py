@@ -17,9 +17,11 @@ from mailer.models import OutboxMessage
 from mailer.notify import mail_address
 from mailer.outbox import enqueue, register_renderer
 from relais import signals
+from relais.access.models import PendingRegistration
 from relais.access.services import manage_validity
 from relais.events import services as events
 from relais.events.models import Series
+from relais.i18n import t
 from relais.people.models import Person
 from relais.signin.services import link_validity
 
@@ -45,12 +47,22 @@ def on_access_link(session: Session, ev: signals.AccessLinkRequested) -> None:
 
 
 def on_registration_link(session: Session, ev: signals.RegistrationLinkRequested) -> None:
+    """To the known person, or to the address typed for a new one (nobody is saved yet)."""
     payload: dict[str, object] = {"url": ev.url}
     if ev.event_id is not None:
         payload["event_id"] = ev.event_id
     if ev.series_id is not None:
         payload["series_id"] = ev.series_id
-    _queue(session, REGISTRATION_LINK, ev.person_id, payload)
+    if ev.person_id is not None:
+        _queue(session, REGISTRATION_LINK, ev.person_id, payload)
+        return
+    pending = session.get(PendingRegistration, ev.pending_id)
+    if pending is not None:
+        enqueue(
+            session, kind=REGISTRATION_LINK, to=pending.email,
+            payload={**payload, "pending_id": pending.id},
+            idempotency_key=f"{REGISTRATION_LINK}:n{pending.id}",
+        )  # fmt: skip
 
 
 def on_signin_link(session: Session, ev: signals.SignInLinkRequested) -> None:
@@ -116,13 +128,25 @@ def render_access_link(session: Session, row: OutboxMessage) -> EmailMessage:
 
 
 def render_registration_link(session: Session, row: OutboxMessage) -> EmailMessage:
-    person = _person(session, row)
+    """The known person is greeted by their stored name; a new address by the name typed
+    (the mail goes to that address only, so it reveals nothing to whoever typed it). Its
+    footer says why it came, since the owner may have asked for nothing."""
     if "series_id" in row.payload:
         series = session.get(Series, row.payload["series_id"])
         title = series.title if series else ""
     else:
         title = events.get(session, int(row.payload["event_id"])).title
-    return _build(REGISTRATION_LINK, person=person, url=row.payload["url"], title=title)
+    if "pending_id" not in row.payload:
+        person = _person(session, row)
+        return _build(REGISTRATION_LINK, first_name=person.first_name, known=True,
+                      url=row.payload["url"], title=title, why_sent=t("mail.why_sent_typed"))  # fmt: skip
+    pending = session.get(PendingRegistration, int(row.payload["pending_id"]))
+    if pending is None or pending.confirmed_at is not None:
+        from mailer.kinds import Unrenderable
+
+        raise Unrenderable(f"{row.kind} #{row.id}: registration no longer waiting")
+    return _build(REGISTRATION_LINK, first_name=pending.first_name, known=False,
+                  url=row.payload["url"], title=title, why_sent=t("mail.why_sent_typed"))  # fmt: skip
 
 
 def subscribe() -> None:

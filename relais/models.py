@@ -6,6 +6,7 @@ their own migrations (outbox, reminders, newsletter).
 
 from sqlmodel import SQLModel
 
+from relais.access.models import PendingRegistration
 from relais.attendance.models import Attendance, AttendanceMethod, AttendanceStatus
 from relais.audit import AuditEntry
 from relais.bounces.models import AddressBounce
@@ -38,7 +39,7 @@ __all__ = [
     "Broadcast", "CalendarAnswer", "ChatMessage", "ChatState", "Consent",
     "ConsentPurpose", "DemoRow", "Departement", "Event", "EventAudience", "EventFormat", "EventNetwork",
     "EventStatus", "ImportRun", "InstallationSecret", "Invitation", "Network", "NetworkMember",
-    "Organisation", "Person", "Profile", "RateCount", "Registration", "RegistrationStatus", "Role",
+    "Organisation", "PendingRegistration", "Person", "Profile", "RateCount", "Registration", "RegistrationStatus", "Role",
     "RoleEmail",
     "RoleEmailNetwork", "RoleGrant", "RoleNetwork", "SatisfactionAnswer", "Series", "SignInLink",
     "StaffSession", "StructureType", "Theme", "metadata",

@@ -122,15 +122,17 @@ class AccessLinkRequested(DomainEvent):
 
 @dataclass(frozen=True)
 class RegistrationLinkRequested(DomainEvent):
-    """A registration typed on the web for a known address: the owner confirms by link.
+    """A registration typed on the web: the owner of the address confirms by link.
 
-    ``event_id`` or ``series_id`` names what the link registers to.
+    ``person_id`` for a known address, ``pending_id`` (the typed registration)
+    for a new one; ``event_id`` or ``series_id`` names what the link registers to.
     """
 
-    person_id: int
+    person_id: int | None
     url: str
     event_id: int | None = None
     series_id: int | None = None
+    pending_id: int | None = None
 
 
 @dataclass(frozen=True)

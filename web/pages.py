@@ -19,6 +19,7 @@ from starlette.responses import Response
 
 from relais.access import links, tokens
 from relais.access import services as access
+from relais.access.models import PendingRegistration
 from relais.access.services import Target
 from relais.db import read_scope, session_scope
 from relais.errors import DomainError, NotFound
@@ -220,6 +221,7 @@ def _register_sync(request: Request, kind: str, code: str, form: dict[str, str])
         if wanted is None:
             return notice(request, "event_not_found", 404)
         checked = forms.check_profile(session, form, consent=True)
+        waiting = _waiting(session, wanted.target)
         if checked.profile is None:
             if not guard.allowed(request, email):
                 return notice(request, "too_many", 429)
@@ -240,7 +242,15 @@ def _register_sync(request: Request, kind: str, code: str, form: dict[str, str])
             request, "refused.html", 409, reason=error.message, title=wanted.title,
             back=f"/{'e' if kind == 'e' else 'c'}/{code}",
         )  # fmt: skip
-    return page(request, "check_mail.html", email=checked.profile.email)
+    return page(request, "check_mail.html", email=checked.profile.email, waiting=waiting)
+
+
+def _waiting(session: Session, target: Target) -> bool:
+    """Whether a registration now would wait (the page says so before the mail comes)."""
+    try:
+        return bool(access.full_sessions(session, target))
+    except DomainError:
+        return False
 
 
 def confirm_form(request: Request) -> Response:
@@ -250,35 +260,50 @@ def confirm_form(request: Request) -> Response:
         found = _confirmation(request, session, token)
         if isinstance(found, Response):
             return found
-        person, target = found
-        return _confirm_page(request, session, person, target, {})
+        who, target = found
+        if isinstance(who, PendingRegistration) and who.confirmed_at is not None:
+            return _already_confirmed(request, session, who)
+        return _confirm_page(request, session, who, target, {})
+
+
+def _already_confirmed(
+    request: Request, session: Session, pending: PendingRegistration
+) -> Response:
+    """A second click on a followed link: say so, and lead to « Mes inscriptions »."""
+    person = access.confirmed_person(session, pending)
+    manage = access.manage_url(person) if person is not None else ""
+    return page(request, "already_confirmed.html", manage_url=manage)
 
 
 def _confirm_page(
-    request: Request, session: Session, person: Person, target: Target, errors: dict[str, str]
-) -> Response:
-    """The confirmation button, with the type of structure asked once when it is missing."""
-    ask = people.needs_structure_type(person)
+    request: Request, session: Session, who: Person | PendingRegistration, target: Target,
+    errors: dict[str, str],
+) -> Response:  # fmt: skip
+    """The confirmation button, with what will happen: the profile used, the sessions that
+    are full (waiting list), and the type of structure asked once when a known person's
+    profile lacks it."""
+    ask = isinstance(who, Person) and people.needs_structure_type(who)
     offered = choices.form_choices(session)["structure_type_options"] if ask else []
+    full = {e.id for e in access.full_sessions(session, target)}
     return page(
         request, "confirm.html", 422 if errors else 200, title=access.title_of(session, target),
-        sessions=access.sessions_of(session, target), action=request.url.path,
-        ask_structure_type=ask, errors=errors,
+        sessions=access.sessions_of(session, target), full=full, action=request.url.path,
+        known=isinstance(who, Person), ask_structure_type=ask, errors=errors,
         structure_type_options=offered,
     )  # fmt: skip
 
 
 def _confirmation(
     request: Request, session: Session, token: str
-) -> Response | tuple[Person, Target]:
+) -> Response | tuple[Person | PendingRegistration, Target]:
     target = access.target_of(token)
     try:
-        person = access.person_from(session, "confirm", token) if target else None
+        who = access.confirming(session, token) if target else None
     except tokens.Expired:
         return notice(request, "expired", 410)
-    if person is None or target is None:
+    if who is None or target is None:
         return notice(request, "invalid_link", 404)
-    return person, target
+    return who, target
 
 
 async def confirm(request: Request) -> Response:
@@ -295,17 +320,26 @@ def _confirm_sync(request: Request, token: str, typed_type: str) -> Response:
             found = _confirmation(request, session, token)
             if isinstance(found, Response):
                 return found
-            person, target = found
-            error = forms.keep_structure_type(session, person, typed_type)
-            if error:
-                return _confirm_page(request, session, person, target, {"type_structure": error})
+            who, target = found
+            if isinstance(who, PendingRegistration):
+                if who.confirmed_at is not None:
+                    return _already_confirmed(request, session, who)
+                person, outcomes = access.confirm_pending(session, who, target)
+            else:
+                error = forms.keep_structure_type(session, who, typed_type)
+                if error:
+                    return _confirm_page(request, session, who, target, {"type_structure": error})
+                assert who.id is not None
+                person, outcomes = who, access.register(session, target, who.id, "web")
             title = access.title_of(session, target)
-            assert person.id is not None
-            outcomes = access.register(session, target, person.id, "web")
             manage = access.manage_url(person)
             lines = [
                 {"title": o.event.title, "event": o.event, "position": o.position} for o in outcomes
             ]
     except DomainError as error:
         return page(request, "refused.html", 409, reason=error.message, title="", back="")
-    return page(request, "registered.html", title=title, lines=lines, manage_url=manage)
+    waiting_only = all(line["position"] for line in lines)
+    return page(
+        request, "registered.html", title=title, lines=lines, manage_url=manage,
+        waiting_only=waiting_only,
+    )  # fmt: skip

@@ -1,34 +1,40 @@
 """Registering and managing one's registrations from an e-mail address alone.
 
 The rule that protects people: typing an address never lets anyone read or
-change what Relais stores about its owner, nor learn that Relais knows it.
+change what Relais stores about its owner, nor learn that Relais knows it,
+nor take a seat or store a profile in the owner's name.
 
-* A new address registers at once: the profile typed is saved with the
-  consent, the seat is taken, and the usual confirmation (with the
-  invitation and the « Mes inscriptions » link) goes to that address.
-* A known address holds nothing and changes nothing: a link goes to that
-  address, and only following it takes the seat, with the profile already
-  stored.
+So a registration typed on the web holds nothing until the owner of the
+address follows the link mailed to it, whether the address is known or not:
 
-Both answer the same « look in your mailbox », so the page says nothing about
-the address. Refusals that do not depend on the person (full, closed,
-deadline, audience of the profile typed) are answered at once, for everybody.
+* a known address: the link takes the seat with the profile already stored;
+* a new address: what was typed waits in a :class:`PendingRegistration`, and
+  the link saves the person with the consent, then takes the seat.
+
+Both do the same work and answer the same « look in your mailbox », so
+neither the page, its timing nor the seats left say anything about the
+address. Refusals that do not depend on the person (full without waiting
+list, closed, deadline, audience of the profile typed) are answered at once,
+for everybody.
 """
 
 from __future__ import annotations
 
+import time
 from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Literal
 
+from sqlalchemy import bindparam, delete
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session
+from sqlmodel import Session, col
 
-from relais import identifiers, signals
+from relais import db, identifiers, signals
 from relais.access import tokens
+from relais.access.models import PendingRegistration
 from relais.db import is_postgresql
-from relais.errors import NotFound
+from relais.errors import InvalidInput, NotFound
 from relais.events import services as events
 from relais.events.models import Event, Series
 from relais.people import services as people
@@ -102,9 +108,9 @@ def request_manage_link(session: Session, email: str) -> None:
     signals.emit(session, signals.AccessLinkRequested(person.id, manage_url(person)))
 
 
-def confirm_url(person: Person, target: Target) -> str:
-    assert person.id is not None and person.email
-    token = tokens.make("confirm", f"{person.id}-{target.key}", person.email, CONFIRM_VALIDITY)
+def confirm_url(subject: str, email: str) -> str:
+    """The link that registers: ``<person id>-<target>`` or ``n<pending id>-<target>``."""
+    token = tokens.make("confirm", subject, email, CONFIRM_VALIDITY)
     return f"{get_settings().public_base_url}/inscription/confirmer/{token}"
 
 
@@ -119,14 +125,18 @@ def target_of(token: str) -> Target | None:
 
 
 def sessions_of(session: Session, target: Target) -> list[Event]:
-    """The events a target registers to (upcoming sessions for a cycle)."""
+    """The events a target registers to (for a cycle, its published sessions to come)."""
     if target.kind == "e":
         return [events.get(session, target.id)]
-    now = utcnow()
-    found = [e for e in events.series_sessions(session, target.id) if e.starts_at > now]
+    found = events.sessions_to_register(session, target.id, utcnow())
     if not found:
         raise NotFound("series_not_found", code=str(target.id))
     return found
+
+
+def full_sessions(session: Session, target: Target) -> list[Event]:
+    """The sessions where a registration now would go on the waiting list (said before)."""
+    return [e for e in sessions_of(session, target) if events.seats_left(session, e) == 0]
 
 
 def check_open(session: Session, target: Target, profile_id: int | None) -> None:
@@ -146,65 +156,126 @@ def register(session: Session, target: Target, person_id: int, source: str) -> l
 def register_by_address(
     session: Session, target: Target, profile: ProfileInput, *, channel: str
 ) -> None:
-    """Register a new address at once, or mail a confirmation link to a known one.
+    """Mail the owner of the address the link that registers them (module rule).
 
-    Raises RegistrationRefused (nothing written) when the registration cannot
-    be taken, the same for a new or a known address as far as possible: a new
-    address meets the same checks inside the core registration, which rolls
-    the new person back with everything else.
+    Raises RegistrationRefused (nothing written) when nobody could register.
     """
+    check_open(session, target, profile.profile_id)
     known = people.id_by_email(session, profile.email)
-    person = None if known is not None else _create(session, profile, channel)
-    if person is None:
-        check_open(session, target, profile.profile_id)
-        _send_confirmation(session, profile.email, target)
+    if known is not None:
+        url = confirm_url(f"{known}-{target.key}", profile.email)
+        _mail_link(session, target, url, person_id=known)
         return
+    pending = PendingRegistration(
+        email=profile.email, first_name=profile.first_name, last_name=profile.last_name,
+        organisation=profile.organisation, profile_id=profile.profile_id,
+        structure_type_id=profile.structure_type_id, departement_code=profile.departement_code,
+        phone=profile.phone or "", target=target.key, channel=channel,
+    )  # fmt: skip
+    session.add(pending)
+    session.flush()
+    url = confirm_url(f"n{pending.id}-{target.key}", pending.email)
+    _mail_link(session, target, url, pending_id=pending.id)
+    _forget_expired(session)
+
+
+def _mail_link(
+    session: Session, target: Target, url: str, *,
+    person_id: int | None = None, pending_id: int | None = None,
+) -> None:  # fmt: skip
+    event_id = target.id if target.kind == "e" else None
+    series_id = target.id if target.kind == "s" else None
+    signals.emit(session, signals.RegistrationLinkRequested(
+        person_id, url, event_id, series_id, pending_id=pending_id))  # fmt: skip
+
+
+_last_sweep = 0.0
+
+
+def _forget_expired(session: Session) -> None:
+    """Typed registrations nobody confirmed in time are deleted (RGPD: kept no longer than
+    the link lives); swept at most every ten minutes by each process."""
+    global _last_sweep
+    if time.monotonic() - _last_sweep < 600:
+        return
+    _last_sweep = time.monotonic()
+    db.execute(session, _EXPIRED, {"before": utcnow() - CONFIRM_VALIDITY})
+
+
+_EXPIRED = delete(PendingRegistration).where(
+    col(PendingRegistration.created_at) < bindparam("before")
+)
+
+
+def confirming(session: Session, token: str) -> Person | PendingRegistration | None:
+    """Who a genuine confirmation link stands for: a known person, or a typed registration;
+    None for anything else; raises ``tokens.Expired`` when too old."""
+    claimed = tokens.subject(token) or ""
+    if not claimed.startswith("n"):
+        return person_from(session, "confirm", token)
+    number = identifiers.parse(claimed[1:].split("-", 1)[0])
+    pending = session.get(PendingRegistration, number) if number is not None else None
+    if pending is None or not tokens.verify("confirm", token, pending.email):
+        return None
+    return pending
+
+
+def confirm_pending(
+    session: Session, pending: PendingRegistration, target: Target
+) -> tuple[Person, list[Outcome]]:
+    """The owner followed the link: the person (saved now with the consent, unless the
+    address became known meanwhile, whose stored profile then stays as it is) is registered.
+
+    The typed profile is then emptied from the waiting row, which stays only to answer
+    a second click; raises InvalidInput once already confirmed.
+    """
+    if pending.confirmed_at is not None:
+        raise InvalidInput("registration_already_confirmed")
+    person = _create(session, pending)
+    if person is None:
+        person = people.by_email(session, pending.email)
+        assert person is not None
+    else:
+        assert person.id is not None
+        people.record_consent(
+            session, person.id, ConsentPurpose.REGISTRATION, channel=pending.channel,
+            source=f"{pending.channel}; notice: {get_settings().privacy_url or '-'}",
+        )  # fmt: skip
     assert person.id is not None
-    people.record_consent(
-        session,
-        person.id,
-        ConsentPurpose.REGISTRATION,
-        channel=channel,
-        source=f"{channel}; notice: {get_settings().privacy_url or '-'}",
-    )
-    register(session, target, person.id, channel)
+    outcomes = register(session, target, person.id, pending.channel)
+    pending.confirmed_at = utcnow()
+    pending.first_name = pending.last_name = pending.organisation = pending.phone = ""
+    session.add(pending)
+    session.flush()
+    return person, outcomes
 
 
-def _create(session: Session, profile: ProfileInput, channel: str) -> Person | None:
-    """The new person, or None when the same address was saved meanwhile (then it is known).
+def confirmed_person(session: Session, pending: PendingRegistration) -> Person | None:
+    """The person an already followed link registered (for the page of a second click)."""
+    return people.by_email(session, pending.email) if pending.confirmed_at else None
+
+
+def _create(session: Session, pending: PendingRegistration) -> Person | None:
+    """The new person, or None when the address is known (saved meanwhile, maybe by another
+    link followed at the same moment).
 
     Only PostgreSQL needs the savepoint: on SQLite the transaction holds the
     database's write lock since its first statement, so nobody saves meanwhile.
     """
+    if people.id_by_email(session, pending.email) is not None:
+        return None
     guard = session.begin_nested() if is_postgresql(session) else nullcontext()
     try:
         with guard:
             return people.save_profile(
-                session,
-                email=profile.email,
-                first_name=profile.first_name,
-                last_name=profile.last_name,
-                organisation=profile.organisation,
-                profile_id=profile.profile_id,
-                structure_type_id=profile.structure_type_id,
-                departement_code=profile.departement_code,
-                phone=profile.phone,
-                actor=channel,
-                new=True,
-            )
+                session, email=pending.email, first_name=pending.first_name,
+                last_name=pending.last_name, organisation=pending.organisation,
+                profile_id=pending.profile_id, structure_type_id=pending.structure_type_id,
+                departement_code=pending.departement_code or None, phone=pending.phone or None,
+                actor=pending.channel, new=True,
+            )  # fmt: skip
     except IntegrityError:
         return None
-
-
-def _send_confirmation(session: Session, email: str, target: Target) -> None:
-    """A known address: only a link to that address, which takes the seat when followed."""
-    known = people.by_email(session, email)
-    if known is None or known.id is None:
-        return
-    url = confirm_url(known, target)
-    event_id = target.id if target.kind == "e" else None
-    series_id = target.id if target.kind == "s" else None
-    signals.emit(session, signals.RegistrationLinkRequested(known.id, url, event_id, series_id))
 
 
 def title_of(session: Session, target: Target) -> str:

@@ -180,6 +180,17 @@ def series_sessions(session: Session, series_id: int) -> list[Event]:
     )
 
 
+def sessions_to_register(session: Session, series_id: int, now: datetime) -> list[Event]:
+    """What registering to a cycle takes: its published sessions still to come. A draft
+    (a session being prepared, maybe a copy) and a cancelled session neither show nor
+    block the others."""
+    return [
+        e
+        for e in series_sessions(session, series_id)
+        if e.starts_at > now and e.status == EventStatus.PUBLISHED
+    ]
+
+
 @dataclass(frozen=True)
 class EventCounts:
     confirmed: int

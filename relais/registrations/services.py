@@ -236,7 +236,7 @@ def register(
 def register_series(
     session: Session, series_id: int, person_id: int, *, source: str, now: datetime | None = None
 ) -> list[Outcome]:
-    """Register to every upcoming session of a cycle, or to none.
+    """Register to every published upcoming session of a cycle, or to none.
 
     A session already registered is kept as is; any other refusal cancels the
     whole cycle registration (the transaction rolls back).
@@ -245,7 +245,7 @@ def register_series(
     person = session.get(Person, person_id)
     if person is None or person.erased_at is not None:
         raise NotFound("person_not_found")
-    sessions = [e for e in events.series_sessions(session, series_id) if e.starts_at > now]
+    sessions = events.sessions_to_register(session, series_id, now)
     if not sessions:
         raise NotFound("series_not_found", code=str(series_id))
     outcomes = []

@@ -155,3 +155,18 @@ def post_form(client: httpx.Client, path: str, form: dict[str, str]) -> httpx.Re
     """GET the page (cookie + token), then POST the form with its token, as a browser does."""
     page = client.get(path)
     return client.post(path, data={**form, "csrf": csrf_of(page.text)})
+
+
+def register_on_web(
+    client: httpx.Client, live: Live, path: str, form: dict[str, str]
+) -> httpx.Response:
+    """The whole web registration: the form, then the link mailed to the address typed
+    (delivered through the real SMTP server), then its button; the last page."""
+    sent = post_form(client, path, form)
+    assert sent.status_code == 200, sent.text
+    address = form["email"].strip().lower()
+    [asked] = [m for m in live.deliver() if m["To"] == address][-1:]
+    link = link_in(asked).replace(live.base, "")
+    assert "/inscription/confirmer/" in link
+    page = client.get(link)
+    return client.post(link, data={"csrf": csrf_of(page.text)})

@@ -3,6 +3,8 @@ registration rules, the known-address design, « Mes inscriptions », and the gu
 
 from __future__ import annotations
 
+import html
+import re
 from collections.abc import Iterator
 from datetime import timedelta
 
@@ -12,6 +14,7 @@ from sqlmodel import Session, select
 
 from relais.access import services as access
 from relais.access import tokens
+from relais.access.models import PendingRegistration
 from relais.events.models import EventStatus
 from relais.people import services as people
 from relais.people.models import Person
@@ -21,7 +24,14 @@ from relais.registrations import services as registrations
 from relais.registrations.models import Registration, RegistrationStatus
 from relais.timefmt import utcnow
 from tests.factories import make_event, make_person
-from tests.web.conftest import Live, csrf_of, link_in, post_form, profile_form
+from tests.web.conftest import (
+    Live,
+    csrf_of,
+    link_in,
+    post_form,
+    profile_form,
+    register_on_web,
+)
 
 
 def _fresh(session: Session) -> Session:
@@ -74,24 +84,95 @@ def test_event_page_offers_telegram_ics_and_hides_drafts(live: Live, session: Se
         assert "Rencontre introuvable" in client.get("/e/zzzzzz").text
 
 
-def test_new_address_registers_at_once_and_gets_the_invitation(
+def _seats_shown(client: httpx.Client, code: str) -> str:
+    found = re.search(r"(\d+) places? restantes?", client.get(f"/e/{code}").text)
+    assert found, "the event page shows the seats left"
+    return found.group(1)
+
+
+def test_new_address_holds_nothing_until_the_link_then_gets_the_invitation(
     live: Live, session: Session
 ) -> None:
     event = make_event(session, title="Atelier GUSP", capacity=5)
     with httpx.Client(base_url=live.base, follow_redirects=True) as client:
         done = post_form(client, f"/e/{event.code}", profile_form())
-    assert done.status_code == 200 and "Regardez votre messagerie" in done.text
+        assert done.status_code == 200 and "Regardez votre messagerie" in done.text
+        assert "aucune place n'est réservée" in done.text
+        assert _registrations(session, event.id) == []  # no seat, no person before the link
+        with _fresh(session) as fresh:
+            assert people.id_by_email(fresh, "amina.benali@exemple.fr") is None
+        assert _seats_shown(client, event.code) == "5"
+        [asked] = live.deliver()
+        assert asked["To"] == "amina.benali@exemple.fr"
+        assert "Confirmez votre inscription" in str(asked["Subject"])
+        text = asked.get_body(("plain",)).get_content()
+        assert "Bonjour Amina" in text and "adresse a été saisie dans le formulaire" in text
+        link = link_in(asked).replace(live.base, "")
+        confirm_page = client.get(link)
+        assert "Les informations saisies dans le formulaire seront enregistrées" in (
+            html.unescape(confirm_page.text)
+        )
+        assert "Type de structure" not in confirm_page.text  # typed in the form already
+        registered = client.post(link, data={"csrf": csrf_of(confirm_page.text)})
+        assert registered.status_code == 200 and "Inscription confirmée" in registered.text
+        second = client.get(link)
+        assert "Inscription déjà confirmée" in second.text and "/mes-inscriptions/" in second.text
+        again = client.post(link, data={"csrf": csrf_of(confirm_page.text)})
+        assert "Inscription déjà confirmée" in again.text
     [registration] = _registrations(session, event.id)
     assert registration.status == RegistrationStatus.CONFIRMED and registration.source == "web"
     with _fresh(session) as fresh:
         person = fresh.get(Person, registration.person_id)
-        assert person is not None and people.structure_type_name(fresh, person) == (
-            "Collectivité territoriale"
-        )
-    [mail] = live.deliver()
+        assert person is not None and person.first_name == "Amina"
+        assert people.structure_type_name(fresh, person) == "Collectivité territoriale"
+        [waiting] = fresh.exec(select(PendingRegistration)).all()
+        assert waiting.confirmed_at is not None and waiting.first_name == ""  # not kept twice
+    [mail] = live.deliver()[1:]
     assert mail["To"] == "amina.benali@exemple.fr" and "Atelier GUSP" in mail["Subject"]
     assert any(part.get_content_type() == "text/calendar" for part in mail.walk())
     assert "/mes-inscriptions/" in link_in(mail)
+
+
+def test_an_unconfirmed_registration_expires_then_is_swept(
+    live: Live, session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    event = make_event(session, title="Atelier", capacity=5)
+    with httpx.Client(base_url=live.base, follow_redirects=True) as client:
+        post_form(client, f"/e/{event.code}", profile_form(email="oubli@exemple.fr"))
+        link = link_in(live.deliver()[-1]).replace(live.base, "")
+        later = utcnow() + access.CONFIRM_VALIDITY + timedelta(minutes=1)
+        with monkeypatch.context() as patched:
+            patched.setattr(tokens, "utcnow", lambda: later)
+            expired = client.get(link)
+        assert expired.status_code == 410 and "Ce lien a expiré" in expired.text
+        with _fresh(session) as fresh:
+            [waiting] = fresh.exec(select(PendingRegistration)).all()
+            waiting.created_at = utcnow() - access.CONFIRM_VALIDITY - timedelta(minutes=1)
+            fresh.add(waiting)
+            fresh.commit()
+        monkeypatch.setattr(access, "_last_sweep", 0.0)
+        post_form(client, f"/e/{event.code}", profile_form(email="autre@exemple.fr"))
+        assert client.get(link).status_code == 404
+    with _fresh(session) as fresh:
+        assert [p.email for p in fresh.exec(select(PendingRegistration))] == ["autre@exemple.fr"]
+    assert _registrations(session, event.id) == []
+
+
+def test_a_refusal_at_the_link_saves_nobody(live: Live, session: Session) -> None:
+    """Membership is checked when the link is followed; a refusal then rolls back the new
+    person with everything else."""
+    from relais.networks import services as networks
+
+    club = networks.create(session, "Réseau des référents PRE – 91", "test")
+    event = make_event(session, title="Entre membres", members_only=True, networks=[club.code])
+    with httpx.Client(base_url=live.base, follow_redirects=True) as client:
+        refused = register_on_web(client, live, f"/e/{event.code}", profile_form())
+    assert refused.status_code == 409 and "réservé aux membres" in refused.text
+    with _fresh(session) as fresh:
+        assert people.id_by_email(fresh, "amina.benali@exemple.fr") is None
+        [waiting] = fresh.exec(select(PendingRegistration)).all()
+        assert waiting.confirmed_at is None and waiting.first_name == "Amina"
+    assert _registrations(session, event.id) == []
 
 
 def test_known_address_holds_nothing_and_changes_nothing_until_the_link(
@@ -107,7 +188,8 @@ def test_known_address_holds_nothing_and_changes_nothing_until_the_link(
         new = post_form(client, f"/e/{event.code}", profile_form(email="new@exemple.fr"))
         assert done.status_code == new.status_code == 200
         assert done.text.replace("owner@", "X@") == new.text.replace("new@", "X@")
-        assert len(_registrations(session, event.id)) == 1  # only the new address
+        assert _registrations(session, event.id) == []  # neither holds a seat yet
+        assert _seats_shown(client, event.code) == "3"  # so the seats left tell nothing
         with _fresh(session) as fresh:
             stored = fresh.get(Person, owner.id)
             assert stored is not None and stored.first_name == "Léa"
@@ -121,7 +203,7 @@ def test_known_address_holds_nothing_and_changes_nothing_until_the_link(
         token = csrf_of(confirm_page.text)
         wrong = client.post(link, data={"csrf": token, "type_structure": "9999"})
         assert _type_error(wrong, summary=False)
-        assert len(_registrations(session, event.id)) == 1  # nothing taken with a wrong type
+        assert _registrations(session, event.id) == []  # nothing taken with a wrong type
         registered = client.post(link, data={"csrf": token, "type_structure": "2"})
         assert registered.status_code == 200 and "inscription confirmée" in registered.text
         assert "Type de structure" not in client.get(link).text  # not asked again
@@ -259,7 +341,7 @@ def test_refusals_are_precise_and_write_nothing(live: Live, session: Session) ->
         session, title="Trop tard", registration_deadline=utcnow() - timedelta(hours=1)
     )
     with httpx.Client(base_url=live.base, follow_redirects=True) as client:
-        post_form(client, f"/e/{full.code}", profile_form(email="first@exemple.fr"))
+        register_on_web(client, live, f"/e/{full.code}", profile_form(email="first@exemple.fr"))
         assert "complet et n&#39;a pas de liste d&#39;attente" in client.get(f"/e/{full.code}").text
         token = csrf_of(client.get("/mes-inscriptions").text)  # a form left open in a tab
         second = client.post(
@@ -279,8 +361,17 @@ def test_waiting_list_position_then_promotion_after_a_web_cancellation(
 ) -> None:
     event = make_event(session, title="Une seule place", capacity=1)
     with httpx.Client(base_url=live.base, follow_redirects=True) as client:
-        post_form(client, f"/e/{event.code}", profile_form(email="a@exemple.fr"))
-        post_form(client, f"/e/{event.code}", profile_form(email="b@exemple.fr"))
+        register_on_web(client, live, f"/e/{event.code}", profile_form(email="a@exemple.fr"))
+        waiting = post_form(client, f"/e/{event.code}", profile_form(email="b@exemple.fr"))
+        assert "Complet pour l'instant" in waiting.text  # said before the link is followed
+        link = link_in(live.deliver()[-1]).replace(live.base, "")
+        confirm_page = client.get(link)
+        assert "complet : vous serez sur la liste d'attente" in html.unescape(
+            confirm_page.text
+        ).replace("\xa0", " ")
+        last = client.post(link, data={"csrf": csrf_of(confirm_page.text)})
+        assert "<h1>Vous êtes sur la liste d'attente</h1>" in last.text
+        assert "position 1" in last.text
         mails = {m["To"]: m for m in live.deliver()}
         assert "Liste d'attente" in mails["b@exemple.fr"]["Subject"]
         manage = link_in(mails["a@exemple.fr"]).replace(live.base, "")
@@ -348,7 +439,7 @@ def test_manage_link_request_profile_export_and_erase(live: Live, session: Sessi
 def test_expired_forged_and_misused_links_get_clear_pages(live: Live, session: Session) -> None:
     person = make_person(session, email="lien@exemple.fr")
     expired = tokens.make("manage", str(person.id), "lien@exemple.fr", timedelta(seconds=-1))
-    confirm_token = access.confirm_url(person, access.Target("e", 1)).rsplit("/", 1)[1]
+    confirm_token = access.confirm_url(f"{person.id}-e1", "lien@exemple.fr").rsplit("/", 1)[1]
     with httpx.Client(base_url=live.base, follow_redirects=True) as client:
         page = client.get(f"/mes-inscriptions/{expired}")
         assert page.status_code == 410 and "Ce lien a expiré" in page.text
@@ -390,7 +481,7 @@ def test_refused_and_wrong_forms_still_count_against_the_limits(
     monkeypatch.setenv("WEB_RATE_PER_EMAIL", "2")
     get_settings.cache_clear()
     with httpx.Client(base_url=live.base, follow_redirects=True) as client:
-        post_form(client, f"/e/{full.code}", profile_form(email="premiere@exemple.fr"))
+        register_on_web(client, live, f"/e/{full.code}", profile_form(email="premiere@exemple.fr"))
         token = csrf_of(client.get("/mes-inscriptions").text)  # the full event shows no form
 
         def attempt(**changes: str) -> int:
@@ -413,19 +504,31 @@ def test_a_cycle_page_registers_to_every_session(live: Live, session: Session) -
         for n in range(3)
     ]
     series, created = events.create_series(session, "Cycle qualification", sessions, "test")
+    later = start + timedelta(days=40)
+    draft = events.create(  # a copy being prepared: neither shown nor blocking
+        session, EventInput(title="SECRET brouillon", starts_at=later, status="draft"), "test",
+        series_id=series.id,
+    )  # fmt: skip
+    dropped = events.create(
+        session, EventInput(title="Séance annulée", starts_at=later), "test", series_id=series.id
+    )
+    events.cancel(session, dropped.id or 0, "Salle indisponible", "test")
     session.commit()
     with httpx.Client(base_url=live.base, follow_redirects=True) as client:
         page = client.get(f"/c/{series.code}")
-        assert "Cycle de 3 séances" in page.text
+        assert "SECRET" not in page.text and 'name="consentement"' in page.text
         assert f"https://t.me/RelaisCRPVBot?start=c_{series.code}" in page.text
         event_page = client.get(f"/e/{created[0].code}")
         assert f'href="/c/{series.code}"' in event_page.text
-        done = post_form(client, f"/c/{series.code}", profile_form(email="cycle@exemple.fr"))
-    assert "Regardez votre messagerie" in done.text
+        done = register_on_web(
+            client, live, f"/c/{series.code}", profile_form(email="cycle@exemple.fr")
+        )
+    assert "Inscription confirmée" in done.text and done.text.count("inscription confirmée") == 3
     for event in created:
         [registration] = _registrations(session, event.id)
         assert registration.status == RegistrationStatus.CONFIRMED
-    assert len(live.deliver()) == 3
+    assert _registrations(session, draft.id) == _registrations(session, dropped.id) == []
+    assert len(live.deliver()) == 1 + 3  # the link, then one invitation per session
 
 
 @pytest.mark.parametrize(
