@@ -401,6 +401,28 @@ def test_manage_page_shows_the_whole_profile_and_hands_a_french_data_file(
     assert "/" not in "".join(str(mail["reponse_du_serveur"]) for mail in data["emails"])
 
 
+def test_manage_page_cards_link_confirmed_webinars_and_name_events_for_screen_readers(
+    live: Live, session: Session
+) -> None:
+    _ines_with_three_places(session)
+    with httpx.Client(base_url=live.base, follow_redirects=True) as client:
+        page = client.get(_manage_link(live, client, "ines@exemple.fr")).text
+    assert 'href="https://visio.exemple.fr/atelier-2031"' in page
+    assert "visio.exemple.fr/complet" not in page  # on the waiting list: no link yet
+    assert '<span class="sr"> d&#39;Atelier numérique</span>' in page
+    assert '<span class="sr"> de Webinaire complet</span>' in page
+    assert page.count("Voici vos inscriptions à venir") == 1
+    assert "aucune inscription" not in page.lower()
+
+
+def test_manage_page_without_registrations_says_it_once(live: Live, session: Session) -> None:
+    make_person(session, email="vide@exemple.fr", first_name="Léo")
+    with httpx.Client(base_url=live.base, follow_redirects=True) as client:
+        page = client.get(_manage_link(live, client, "vide@exemple.fr")).text
+    assert "Bonjour Léo. Vous n'avez aucune inscription à venir." in page
+    assert "Voici vos inscriptions" not in page
+
+
 def _manage_link(live: Live, client: httpx.Client, email: str) -> str:
     """Ask for the link as a person does, and follow the one the e-mail carries."""
     post_form(client, "/mes-inscriptions", {"email": email})
