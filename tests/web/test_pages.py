@@ -423,6 +423,19 @@ def test_manage_page_without_registrations_says_it_once(live: Live, session: Ses
     assert "Voici vos inscriptions" not in page
 
 
+def test_profile_page_says_the_address_cannot_be_changed_and_how(
+    live: Live, session: Session
+) -> None:
+    make_person(session, email="fixe@exemple.fr")
+    with httpx.Client(base_url=live.base, follow_redirects=True) as client:
+        page = client.get(_manage_link(live, client, "fixe@exemple.fr") + "/profil").text
+    field = page.split('<label for="email">')[1].split("</div>")[0]
+    assert "(non modifiable)" in field and "(obligatoire)" not in field
+    assert "readonly" in field and "required" not in field
+    assert "inscrivez-vous à votre prochaine rencontre avec cette nouvelle adresse" in field
+    assert "La confirmation et l&#39;invitation y seront envoyées" not in field
+
+
 def _manage_link(live: Live, client: httpx.Client, email: str) -> str:
     """Ask for the link as a person does, and follow the one the e-mail carries."""
     post_form(client, "/mes-inscriptions", {"email": email})
