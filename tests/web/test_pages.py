@@ -415,6 +415,18 @@ def test_manage_page_cards_link_confirmed_webinars_and_name_events_for_screen_re
     assert "aucune inscription" not in page.lower()
 
 
+def test_cancel_page_of_a_waiting_list_place_elides_de(live: Live, session: Session) -> None:
+    first, waiting = make_person(session), make_person(session, email="attend@exemple.fr")
+    event = make_event(session, title="Atelier complet", capacity=1)
+    registrations.register(session, event.id, first.id, source="web")
+    place = registrations.register(session, event.id, waiting.id, source="web").registration
+    session.commit()
+    with httpx.Client(base_url=live.base, follow_redirects=True) as client:
+        base = _manage_link(live, client, "attend@exemple.fr")
+        page = client.get(f"{base}/annuler/{place.id}").text
+    assert "place sur la liste d'attente d&#39;« Atelier complet »," in page
+
+
 def test_manage_page_without_registrations_says_it_once(live: Live, session: Session) -> None:
     make_person(session, email="vide@exemple.fr", first_name="Léo")
     with httpx.Client(base_url=live.base, follow_redirects=True) as client:
