@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 from bot.actor import Actor, linked_person
 from bot.buttons import data
 from bot.texts import Reply, label, page, problem, say, short, trusted
@@ -11,9 +9,7 @@ from relais.db import session_scope
 from relais.errors import DomainError
 from relais.events import services as events
 from relais.people import erasure
-from relais.people import services as people
-from relais.people.models import Organisation
-from relais.reference.models import Departement, Profile
+from relais.people import export as data_export
 from relais.registrations import services as registrations
 from relais.registrations.models import Registration, RegistrationStatus
 from relais.timefmt import format_range, short_day
@@ -114,21 +110,11 @@ def profile(actor: Actor) -> list[Reply]:
         person = linked_person(session, actor.telegram_id)
         if person is None:
             return _not_known()
-        organisation = (
-            session.get(Organisation, person.organisation_id) if person.organisation_id else None
-        )
-        trade = session.get(Profile, person.profile_id) if person.profile_id else None
-        departement = (
-            session.get(Departement, person.departement_code) if person.departement_code else None
-        )
+        view = data_export.profile_view(session, person)
         text = page(
-            "profile.html",
-            person=person,
-            organisation=organisation.name if organisation else None,
-            profile=trade.name if trade else None,
-            structure_type=people.structure_type_name(session, person),
-            departement=f"{departement.code} {departement.name}" if departement else None,
-        )
+            "profile.html", person=person, organisation=view.structure, profile=view.profile,
+            structure_type=view.structure_type, departement=view.departement,
+        )  # fmt: skip
         buttons = [
             [(label("structure_type"), data("type.change"))],
             [(label("edit_profile"), data("not_me"))],
@@ -143,9 +129,8 @@ def export(actor: Actor) -> list[Reply]:
         person = linked_person(session, actor.telegram_id)
         if person is None or person.id is None:
             return _not_known()
-        exported = people.export(session, person.id)
-    content = json.dumps(exported, ensure_ascii=False, indent=2, default=str).encode()
-    return [Reply(say("export_caption"), document=("mes_donnees.json", content))]
+        content = data_export.export_json(session, person.id)
+    return [Reply(say("export_caption"), document=(data_export.FILENAME, content))]
 
 
 def ask_erase(actor: Actor) -> list[Reply]:

@@ -10,6 +10,7 @@ from bot import conversation, models, notify
 from bot.application import BotComponent, OutboxComponent
 from bot.doctor import doctor
 from bot.texts import say
+from relais.people import export as data_export
 from relais.people import services as people
 from relais.settings import Settings
 
@@ -22,14 +23,14 @@ def _export(session: Session, person_id: int) -> dict[str, object]:
     state = conversation.load(session, person.telegram_id) if person.telegram_id else None
     return {
         "compte_telegram": person.telegram_id,
-        "bot_bloque": person.telegram_blocked,
+        "bot_bloque": data_export.yes_no(person.telegram_blocked),
         "etape_en_cours": {"etape": state.step, "reponses": state.data} if state else None,
     }
 
 
 def subscribe() -> None:
     notify.subscribe()
-    people.register_exporter("telegram", _export)
+    data_export.register_exporter("telegram", _export)
 
 
 def component(settings: Settings) -> BotComponent | None:

@@ -37,7 +37,6 @@ from relais.events import visibility
 from relais.events.models import Event, EventNetwork, EventStatus
 from relais.events.visibility import Viewer
 from relais.i18n import t
-from relais.people import services as people
 from relais.people.models import Person
 from relais.registrations.models import Registration, RegistrationStatus
 from relais.roles import services as roles
@@ -379,38 +378,6 @@ def component(settings: Settings) -> Periodic | None:
         return None
     sweep = Job("bot.survey_prompts", SWEEP_SECONDS, _sweep, grace=SWEEP_SECONDS)
     return Periodic("survey-prompts", [sweep])
-
-
-# -- wiring ---------------------------------------------------------------------
-
-
-def _export(session: Session, person_id: int) -> dict[str, object]:
-    """A person's attendance and survey answers, for their data export (RGPD access)."""
-    marks = session.exec(
-        select(Attendance, Event).join(Event, col(Event.id) == Attendance.event_id)
-        .where(Attendance.person_id == person_id).order_by(col(Event.starts_at))
-    ).all()  # fmt: skip
-    answers = session.exec(
-        select(SatisfactionAnswer, Event).join(Event, col(Event.id) == SatisfactionAnswer.event_id)
-        .where(SatisfactionAnswer.person_id == person_id).order_by(col(Event.starts_at))
-    ).all()  # fmt: skip
-    return {
-        "presences": [
-            {"seance": event.title, "debut": event.starts_at.isoformat(),
-             "etat": mark.status.value, "releve_le": mark.recorded_at.isoformat()}
-            for mark, event in marks
-        ],
-        "avis": [
-            {"seance": event.title, "note": answer.rating, "commentaire": answer.comment,
-             "repondu_le": answer.updated_at.isoformat()}
-            for answer, event in answers
-        ],
-    }  # fmt: skip
-
-
-def subscribe() -> None:
-    """Called once per process (a channel of the wiring list)."""
-    people.register_exporter("presences_et_avis", _export)
 
 
 async def checkin_link(update: Update, context: ContextTypes.DEFAULT_TYPE, code: str) -> None:

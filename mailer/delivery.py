@@ -28,6 +28,12 @@ RELAY_PROBLEMS = {
     "connection": "connexion :",
 }
 
+#: The stored answer for a message written to a ``.eml`` file: no path, since the
+#: reply is shown to the person in their data export (``relais mail status`` too).
+FILE_REPLY = "déposé dans le dossier d'envoi (aucun serveur SMTP réglé)"
+#: How that answer started before, followed by the file's path on the server.
+LEGACY_FILE_REPLY = "écrit dans "
+
 
 def relay_problem(reply: str) -> str | None:
     """Which relay problem a stored reply tells (``auth``, ``tls``, ``connection``), if any."""
@@ -162,7 +168,7 @@ class EmlFolder:
         partial = final.with_suffix(".eml.part")
         partial.write_bytes(prepared.data)
         os.replace(partial, final)
-        return accepted(prepared, f"écrit dans {final}"), True
+        return accepted(prepared, FILE_REPLY), True
 
     async def close(self) -> None:
         return None

@@ -13,11 +13,13 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, delete, select
 
 from mailer import kinds
+from mailer.delivery import FILE_REPLY, LEGACY_FILE_REPLY
 from mailer.models import OutboxMessage, OutboxState
 from mailer.outbox import enqueue
 from relais import db, signals
 from relais.events.models import Event, EventStatus
-from relais.people import services as people
+from relais.i18n import has, t
+from relais.people import export as data_export
 from relais.people.models import Person
 from relais.registrations.models import Registration, RegistrationStatus
 
@@ -193,13 +195,30 @@ def export(session: Session, person_id: int) -> list[dict[str, Any]]:
     )
     return [
         {
-            "type": row.kind, "adresse": row.to_address, "etat": row.state.value,
-            "cree_le": row.created_at.isoformat(),
-            "envoye_le": row.sent_at.isoformat() if row.sent_at else None,
-            "reponse_du_serveur": row.last_reply,
+            "e_mail": _kind_label(row.kind), "adresse": row.to_address or None,
+            "etat": t(f"mail.export.states.{row.state.value}"),
+            "cree_le": data_export.when(row.created_at),
+            "envoye_le": data_export.when(row.sent_at),
+            "reponse_du_serveur": _reply(row.last_reply),
         }
         for row in rows
     ]  # fmt: skip
+
+
+def _kind_label(kind: str) -> str:
+    key = f"mail.export.kinds.{kind}"
+    return t(key) if has(key) else kind
+
+
+def _reply(stored: str) -> str | None:
+    """The SMTP server's answer; a message written to a file (no relay) says only that.
+
+    Rows written before :data:`~mailer.delivery.FILE_REPLY` held the file's path on the
+    server, which is nobody's business but the operator's.
+    """
+    if stored.startswith(LEGACY_FILE_REPLY):
+        return FILE_REPLY
+    return stored or None
 
 
 def subscribe() -> None:
@@ -210,4 +229,4 @@ def subscribe() -> None:
     signals.on(signals.EventChanged, on_event_changed)
     signals.on(signals.EventCancelled, on_event_cancelled)
     signals.on(signals.PersonErased, on_person_erased)
-    people.register_exporter("emails", export)
+    data_export.register_exporter("emails", export)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from relais import timefmt
+from relais import elision, timefmt
 
 TEMPLATES_DIR = Path(
     os.environ.get("RELAIS_TEMPLATES_DIR", Path(__file__).resolve().parent.parent / "templates")
@@ -55,6 +55,7 @@ def _add_filters(env: Environment) -> Environment:
     env.filters["time_fr"] = timefmt.format_time
     env.filters["range_fr"] = timefmt.format_range
     env.filters["number_fr"] = timefmt.format_number
+    env.filters["de"] = elision.de
     return env
 
 

@@ -13,13 +13,16 @@ from relais.attendance.models import Attendance, AttendanceMethod, AttendanceSta
 from relais.errors import InvalidInput, NotFound
 from relais.events import services as events
 from relais.networks import services as networks
+from relais.people import export as data_export
 from relais.people import services as people
 from relais.people.erasure import erase
 from relais.people.models import Consent, ConsentPurpose, Person
+from relais.plugins import subscribe_all
 from relais.reference import services as reference
 from relais.registrations import services as registrations
 from relais.registrations.models import RegistrationStatus
-from relais.timefmt import utcnow
+from relais.satisfaction import services as satisfaction
+from relais.timefmt import format_range, local, utcnow
 from tests.factories import make_event, make_person
 
 
@@ -69,11 +72,76 @@ def test_export_contains_everything_and_is_json(session: Session) -> None:
     event = make_event(session)
     registrations.register(session, event.id, person.id, source="test")
     session.commit()
-    data = people.export(session, person.id)
+    data = data_export.export(session, person.id)
     text = json.dumps(data, ensure_ascii=False)
     assert person.email in text and "Ville de Bondy" in text and "0612345678" in text
-    assert data["consentements"][0]["channel"] == "telegram"
-    assert data["type_de_structure"] is None
+    assert data["consentements"][0]["canal"] == "Telegram"
+    assert data["personne"]["type_de_structure"] is None
+
+
+def test_export_lists_every_registration_in_french_words(session: Session) -> None:
+    """Confirmed, waiting and cancelled places, attendance and answers; names, not ids;
+    French keys and values (the file is read by the person, not by a program)."""
+    subscribe_all()
+    association = reference.structure_type_named(session, "Association")
+    trade = reference.profiles(session)[0]
+    person = make_person(
+        session, organisation="Centre social Espoir", structure_type_id=association.id,
+        profile_id=trade.id, departement_code="93",
+    )  # fmt: skip
+    other = make_person(session)
+    full = make_event(session, title="Atelier écriture", capacity=1)
+    left = make_event(session, title="Rencontre PRE")
+    past = make_event(session, title="Webinaire santé", starts_at=utcnow() + timedelta(hours=1))
+    registrations.register(session, full.id, other.id, source="test")
+    waiting = registrations.register(session, full.id, person.id, source="web").registration
+    cancelled = registrations.register(session, left.id, person.id, source="telegram").registration
+    registrations.register(session, past.id, person.id, source="coordinateur")
+    people.record_consent(
+        session, person.id, ConsentPurpose.REGISTRATION, "web", "web; notice: https://crpv.fr/rgpd"
+    )
+    session.commit()
+    registrations.cancel(session, cancelled.id, "test")
+    events.update(
+        session, past.id,
+        {"starts_at": utcnow() - timedelta(hours=3), "ends_at": utcnow() - timedelta(hours=1)},
+        "test",
+    )  # fmt: skip
+    attendance.mark(session, past.id, [person.id], AttendanceStatus.PRESENT, "test")
+    satisfaction.answer(session, past.id, person.id, 4, "Utile", channel="web")
+    session.commit()
+
+    data = data_export.export(session, person.id)
+    assert data["personne"]["structure"] == "Centre social Espoir"
+    assert data["personne"]["type_de_structure"] == "Association"
+    assert data["personne"]["profil_professionnel"] == trade.name
+    assert data["personne"]["departement"] == "93 Seine-Saint-Denis"
+    rows = {row["rencontre"]: row for row in data["inscriptions"]}
+    assert set(rows) == {"Atelier écriture", "Rencontre PRE", "Webinaire santé"}
+    assert rows["Atelier écriture"]["etat"] == "liste d'attente"
+    assert rows["Atelier écriture"]["position_sur_la_liste_d_attente"] == 1
+    assert rows["Atelier écriture"]["canal"] == "site web"
+    assert rows["Rencontre PRE"]["etat"] == "annulée" and rows["Rencontre PRE"]["annulee_le"]
+    assert rows["Rencontre PRE"]["canal"] == "Telegram"
+    done = rows["Webinaire santé"]
+    assert (done["etat"], done["presence"], done["canal"]) == (
+        "confirmée",
+        "présent·e",
+        "par l'équipe",
+    )
+    assert done["date"] == format_range(past.starts_at, past.ends_at)
+    assert done["debut"].startswith(str(local(past.starts_at).date()))
+    assert [(a["rencontre"], a["note_sur_5"]) for a in data["avis"]] == [("Webinaire santé", 4)]
+    [consent] = data["consentements"]
+    assert consent["objet"] == "inscription aux rencontres" and consent["accorde"] == "oui"
+    assert consent["notice_de_protection_des_donnees"] == "https://crpv.fr/rgpd"
+    assert waiting.id and cancelled.id
+
+    text = json.dumps(data, ensure_ascii=False)
+    english = ("first_name", "last_name", "profile_id", "structure_type", "purpose", "_id",
+               "registration", "waitlisted", "confirmed", "cancelled", "present", "notice:",
+               '"sent"', "pending", "true", "false")  # fmt: skip
+    assert [word for word in english if word in text] == []
 
 
 def test_structure_type_is_checked_and_declining_is_remembered(session: Session) -> None:
@@ -85,7 +153,7 @@ def test_structure_type_is_checked_and_declining_is_remembered(session: Session)
     habitant = reference.structure_type_named(session, "habitant")
     people.set_structure_type(session, person.id, habitant.id)
     assert not people.needs_structure_type(person)
-    assert people.export(session, person.id)["type_de_structure"] == "Habitant"
+    assert data_export.export(session, person.id)["personne"]["type_de_structure"] == "Habitant"
     other = make_person(session)
     people.decline_structure_type(session, other.id)
     assert not people.needs_structure_type(other) and other.structure_type_id is None
@@ -142,4 +210,4 @@ def test_erasure_keeps_anonymous_attendance_and_frees_seats(session: Session) ->
         waiting.id: RegistrationStatus.CONFIRMED,
     }
     with pytest.raises(NotFound):
-        people.export(session, person.id)
+        data_export.export(session, person.id)

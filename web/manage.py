@@ -10,7 +10,6 @@ that acts, since mail scanners follow links.
 from __future__ import annotations
 
 import contextlib
-import json
 
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
@@ -25,8 +24,9 @@ from relais.errors import DomainError
 from relais.events import services as events
 from relais.events.models import Event
 from relais.people import erasure
+from relais.people import export as data_export
 from relais.people import services as people
-from relais.people.models import Organisation, Person
+from relais.people.models import Person
 from relais.registrations import services as registrations
 from relais.registrations.models import Registration, RegistrationStatus
 from web import agenda, choices, forms, guard
@@ -91,19 +91,9 @@ def overview(request: Request) -> Response:
         ]
         return page(
             request, "manage.html", person=person, items=items, base=_base(request),
-            done=request.query_params.get("fait", ""), summary=_summary(session, person),
+            done=request.query_params.get("fait", ""),
+            profile=data_export.profile_view(session, person),
         )  # fmt: skip
-
-
-def _summary(session: Session, person: Person) -> dict[str, str | None]:
-    """What the profile says about the structure: the person sees what the figures will count."""
-    organisation = (
-        session.get(Organisation, person.organisation_id) if person.organisation_id else None
-    )
-    return {
-        "structure": organisation.name if organisation else None,
-        "structure_type": people.structure_type_name(session, person),
-    }
 
 
 def _own(session: Session, person: Person, request: Request) -> Registration | None:
@@ -167,18 +157,18 @@ def invitation(request: Request) -> Response:
 
 
 def export(request: Request) -> Response:
+    """The file the core builds (RGPD right of access), handed over as a download."""
     with read_scope() as session:
         person = _person(request, session)
         if isinstance(person, Response):
             return person
         assert person.id is not None
-        data = people.export(session, person.id)
-    body = json.dumps(data, ensure_ascii=False, indent=2, default=str)
+        body = data_export.export_json(session, person.id)
     return Response(
         body,
         media_type="application/json; charset=utf-8",
         headers={
-            "Content-Disposition": 'attachment; filename="mes-donnees.json"',
+            "Content-Disposition": f'attachment; filename="{data_export.FILENAME}"',
             "Cache-Control": "no-store",
         },
     )
@@ -189,7 +179,7 @@ def _profile_values(session: Session, person: Person) -> dict[str, str]:
         "nom": person.last_name,
         "prenom": person.first_name,
         "email": person.email or "",
-        "structure": _summary(session, person)["structure"] or "",
+        "structure": data_export.profile_view(session, person).structure or "",
         "type_structure": str(person.structure_type_id or ""),
         "profil": str(person.profile_id or ""),
         "departement": person.departement_code or "",

@@ -7,11 +7,11 @@ from __future__ import annotations
 from relais import signals
 from relais.newsletter import services
 from relais.newsletter.models import Issue, Subscriber
-from relais.people import services as people
+from relais.people import export as data_export
 
 __all__ = ["Issue", "Subscriber", "subscribe"]
 
 
 def subscribe() -> None:
     signals.on(signals.PersonErased, services.on_person_erased)
-    people.register_exporter("lettre_information", services.export_for_person)
+    data_export.register_exporter("lettre_information", services.export_for_person)

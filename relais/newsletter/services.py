@@ -11,17 +11,19 @@ import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
 
 from sqlalchemy import func
 from sqlmodel import Session, col, delete, select
 
 from relais import audit, signals
 from relais.errors import InvalidInput
+from relais.i18n import t
 from relais.newsletter import tokens
 from relais.newsletter.models import ConfirmationRequest, Subscriber, SubscriberStatus
+from relais.people import export as data_export
 from relais.people import services as people
 from relais.people.models import Consent, ConsentPurpose, Person
+from relais.reference.models import StructureType
 from relais.settings import get_settings
 from relais.timefmt import utcnow
 
@@ -334,7 +336,7 @@ def on_person_erased(session: Session, event: signals.PersonErased) -> None:
     session.exec(delete(Subscriber).where(condition))  # type: ignore[call-overload]
 
 
-def export_for_person(session: Session, person_id: int) -> Any:
+def export_for_person(session: Session, person_id: int) -> dict[str, str | None] | None:
     """The subscription in a person's data export (RGPD right of access)."""
     person = session.get(Person, person_id)
     subscriber = by_person(session, person_id)
@@ -342,6 +344,22 @@ def export_for_person(session: Session, person_id: int) -> Any:
         subscriber = by_email(session, person.email)
     if subscriber is None:
         return None
-    return subscriber.model_dump(
-        mode="json", exclude={"confirm_code", "confirm_attempts", "confirm_sent_at"}
+    kind = (
+        session.get(StructureType, subscriber.structure_type_id)
+        if subscriber.structure_type_id
+        else None
     )
+    return {
+        "adresse_e_mail": subscriber.email,
+        "prenom": subscriber.first_name or None,
+        "nom": subscriber.last_name or None,
+        "structure": subscriber.organisation or None,
+        "type_de_structure": kind.name if kind else None,
+        "etat": t(f"newsletter.statuses.{subscriber.status.value}"),
+        "consentement_par": data_export.channel_label(subscriber.consent_channel) or None,
+        "consentement_precision": subscriber.consent_source or None,
+        "consentement_le": data_export.when(subscriber.consent_at),
+        "cree_le": data_export.when(subscriber.created_at),
+        "modifie_le": data_export.when(subscriber.updated_at),
+        "desabonne_le": data_export.when(subscriber.left_at),
+    }

@@ -1,9 +1,6 @@
-"""Finding, creating, exporting and erasing people."""
+"""Finding, creating and updating people (export: :mod:`.export`, erasure: :mod:`.erasure`)."""
 
 from __future__ import annotations
-
-from collections.abc import Callable
-from typing import Any
 
 import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
@@ -19,9 +16,6 @@ from relais.timefmt import utcnow
 
 MAX_NAME = 100
 MAX_ORGANISATION = 200
-
-Exporter = Callable[[Session, int], Any]
-_exporters: dict[str, Exporter] = {}
 
 
 def normalize_email(raw: str) -> str:
@@ -222,27 +216,3 @@ def has_consent(session: Session, person_id: int, purpose: ConsentPurpose) -> bo
         .order_by(col(Consent.recorded_at).desc(), col(Consent.id).desc())
     ).first()
     return bool(latest and latest.granted)
-
-
-def register_exporter(name: str, exporter: Exporter) -> None:
-    """Let a capability or a channel add its own data to a person's export."""
-    _exporters[name] = exporter
-
-
-def export(session: Session, person_id: int) -> dict[str, Any]:
-    """Everything stored about a person (RGPD right of access), as plain JSON values."""
-    person = get(session, person_id)
-    data: dict[str, Any] = {
-        "personne": person.model_dump(mode="json"),
-        "consentements": [
-            c.model_dump(mode="json")
-            for c in session.exec(select(Consent).where(Consent.person_id == person_id))
-        ],
-    }
-    if person.organisation_id:
-        organisation = session.get(Organisation, person.organisation_id)
-        data["structure"] = organisation.name if organisation else None
-    data["type_de_structure"] = structure_type_name(session, person)
-    for name, exporter in sorted(_exporters.items()):
-        data[name] = exporter(session, person_id)
-    return data

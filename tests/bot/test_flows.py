@@ -174,8 +174,11 @@ async def test_data_export_and_erasure(api: BotAPI, bot: BotComponent, session: 
     document = await user.next_document()
     assert document.message.document is not None
     exported = json.loads(document.message.document[1])
-    assert exported["personne"]["email"] == person.email
-    assert exported["type_de_structure"] == "Collectivité territoriale"
+    assert exported["personne"]["adresse_e_mail"] == person.email
+    assert exported["personne"]["type_de_structure"] == "Collectivité territoriale"
+    [mine] = exported["inscriptions"]
+    assert (mine["rencontre"], mine["etat"]) == ("Séminaire santé", "confirmée")
+    assert document.message.document[0] == "mes-donnees.json"
     assert exported["telegram"]["compte_telegram"] == user.id
     await user.send("/supprimer_mes_donnees")
     await user.expect("Supprimer toutes vos données")

@@ -6,6 +6,7 @@ import pytest
 from sqlmodel import Session, select
 
 from bot.application import BotComponent
+from relais.people import export as data_export
 from relais.people import services as people
 from relais.people.models import Person
 from relais.reference import services as reference
@@ -100,7 +101,7 @@ async def test_profile_shows_and_changes_the_type(
     assert "Type de structure : Organisme public (CAF, France Travail…)" in again.text
     assert person.id is not None
     session.expire_all()
-    assert people.export(session, person.id)["type_de_structure"] == (
+    assert data_export.export(session, person.id)["personne"]["type_de_structure"] == (
         "Organisme public (CAF, France Travail…)"
     )
     session.commit()

@@ -203,7 +203,7 @@ def test_erasure_removes_unsent_mail(session: Session) -> None:
 
 
 def test_two_quick_changes_make_one_email_and_the_export_lists_emails(session: Session) -> None:
-    from relais.people import services as people
+    from relais.people import export as data_export
 
     event = webinar(session)
     person = make_person(session, email="suivi@exemple.fr")
@@ -218,6 +218,9 @@ def test_two_quick_changes_make_one_email_and_the_export_lists_emails(session: S
                if row.kind == kinds.EVENT_CHANGED]  # fmt: skip
     assert len(changed) == 1
     assert changed[0].payload["changes"] == ["ends_at", "starts_at", "visio_url"]
-    exported = people.export(session, person.id)["emails"]
-    assert [entry["type"] for entry in exported] == [kinds.REGISTERED, kinds.EVENT_CHANGED]
-    assert exported[0]["adresse"] == "suivi@exemple.fr" and exported[0]["etat"] == "pending"
+    exported = data_export.export(session, person.id)["emails"]
+    assert [entry["e_mail"] for entry in exported] == [
+        "confirmation d'inscription",
+        "changement de la rencontre",
+    ]
+    assert exported[0]["adresse"] == "suivi@exemple.fr" and exported[0]["etat"] == "à envoyer"

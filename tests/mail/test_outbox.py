@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import icalendar
@@ -13,6 +14,7 @@ from mailer.dispatch import Dispatcher
 from mailer.models import OutboxMessage, OutboxState
 from mailer.outbox import enqueue
 from relais.events.models import EventFormat
+from relais.people import export as data_export
 from relais.registrations import services as registrations
 from relais.settings import get_settings
 from relais.timefmt import utcnow
@@ -106,7 +108,19 @@ async def test_without_smtp_host_messages_become_eml_files(session: Session) -> 
     assert len(files) == 1
     assert b"METHOD:REQUEST" in files[0].read_bytes() or b"text/calendar" in files[0].read_bytes()
     session.expire_all()
-    assert session.exec(select(OutboxMessage.state)).one() == OutboxState.SENT
+    row = session.exec(select(OutboxMessage)).one()
+    assert row.state == OutboxState.SENT
+    # The stored answer reaches the person's data export: no path of the server in it.
+    folder = str(get_settings().mail_outbox_dir)
+    assert folder not in row.last_reply and ".eml" not in row.last_reply
+    [mail] = data_export.export(session, person.id)["emails"]
+    assert mail["reponse_du_serveur"] == "déposé dans le dossier d'envoi (aucun serveur SMTP réglé)"
+    assert folder not in json.dumps(data_export.export(session, person.id), ensure_ascii=False)
+    row.last_reply = f"écrit dans {folder}/00000001.eml"  # as stored before
+    session.add(row)
+    session.flush()
+    [mail] = data_export.export(session, person.id)["emails"]
+    assert mail["reponse_du_serveur"] == "déposé dans le dossier d'envoi (aucun serveur SMTP réglé)"
 
 
 async def test_rows_due_later_wait(session: Session, smtp_server: SmtpRecorder) -> None:

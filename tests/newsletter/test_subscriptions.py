@@ -12,6 +12,7 @@ from relais.errors import InvalidInput
 from relais.newsletter import services, tokens
 from relais.newsletter.models import Subscriber, SubscriberStatus
 from relais.people import erasure
+from relais.people import export as data_export
 from relais.people import services as people
 from relais.people.models import Consent, ConsentPurpose
 from relais.plugins import subscribe_all
@@ -119,8 +120,9 @@ def test_erasure_and_export_reach_the_subscription(session: Session) -> None:
     subscriber = _request(session)
     services.confirm(session, subscriber)
     session.commit()
-    exported = people.export(session, person.id or 0)
-    assert exported["lettre_information"]["email"] == "fatou.sy@exemple.fr"
+    exported = data_export.export(session, person.id or 0)
+    assert exported["lettre_information"]["adresse_e_mail"] == "fatou.sy@exemple.fr"
+    assert exported["lettre_information"]["etat"] == "abonné·e"
     assert "confirm_code" not in exported["lettre_information"]
     erasure.erase(session, person.id or 0, "test")
     session.commit()

@@ -198,26 +198,6 @@ async def test_survey_prompt_after_the_session_once_per_person(
     assert ratings == {came_person.id: 3, answered_person.id: 5}
 
 
-def test_data_export_includes_attendance_and_answers(session: Session) -> None:
-    from bot.presence import subscribe
-    from relais.people import services as people
-    from relais.satisfaction import services as satisfaction
-    from tests.factories import make_person
-
-    subscribe()
-    person = make_person(session)
-    event = make_event(session, title="Atelier laïcité", starts_at=utcnow() - timedelta(hours=2))
-    assert event.id and person.id
-    attendance.mark(session, event.id, [person.id], AttendanceStatus.PRESENT, "cli")
-    satisfaction.answer(session, event.id, person.id, 4, "Utile", channel="web")
-    session.commit()
-    exported = people.export(session, person.id)["presences_et_avis"]
-    assert [(m["seance"], m["etat"]) for m in exported["presences"]] == [
-        ("Atelier laïcité", "present")
-    ]
-    assert [(a["note"], a["commentaire"]) for a in exported["avis"]] == [(4, "Utile")]
-
-
 async def test_network_coordinator_sees_only_their_sessions(
     api: BotAPI, bot: BotComponent, session: Session
 ) -> None:

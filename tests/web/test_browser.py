@@ -1,6 +1,6 @@
 """A person in a real browser (Debian's Chromium driven by Playwright) on the real server:
 the whole journey, every field wrong, an expired link; axe-core on every public page;
-screenshots of the agenda, an event page and the form; golden files of the pages' text."""
+screenshots of the agenda, an event page, the form and « Mes inscriptions » (375 px); golden files of the pages' text."""
 
 from __future__ import annotations
 
@@ -8,10 +8,11 @@ import os
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
 from sqlmodel import Session
 
 from relais.access import tokens
@@ -71,6 +72,19 @@ def check_accessibility(page: Page) -> None:
         if v["impact"] in ("serious", "critical")
     ]
     assert bad == [], f"{page.url}: {bad}"
+
+
+def check_tap_targets(links: Locator) -> None:
+    """Each link at least 44 px high and wide enough for a thumb, none touching another."""
+    boxes = [links.nth(index).bounding_box() for index in range(links.count())]
+    assert len(boxes) >= 2
+    for box in boxes:
+        assert box is not None and box["height"] >= 44 and box["width"] >= 44, box
+    for first, second in pairwise(boxes):
+        assert first is not None and second is not None
+        apart_x = second["x"] >= first["x"] + first["width"] + 8
+        apart_y = second["y"] >= first["y"] + first["height"] + 8
+        assert apart_x or apart_y, (first, second)
 
 
 def compare_golden(name: str, page: Page) -> None:
@@ -156,6 +170,9 @@ def test_find_register_receive_open_cancel_and_promote(
     check_accessibility(page)
     compare_golden("manage.txt", page)
     assert "Collectivité territoriale" in page.content()
+    page.set_viewport_size({"width": 375, "height": 812})
+    check_tap_targets(page.locator(".card .actions a"))
+    page.screenshot(path=str(SHOTS / "manage.png"), full_page=True)
     page.get_by_role("link", name="Corriger mon profil").click()
     check_accessibility(page)
     chosen = page.get_by_label("Type de structure")

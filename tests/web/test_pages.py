@@ -411,8 +411,8 @@ def test_manage_link_request_profile_export_and_erase(live: Live, session: Sessi
         assert b"BEGIN:VEVENT" in invitation.content
         assert "Non renseigné : vous pouvez l&#39;indiquer" in overview.text
         exported = client.get(f"{base}/donnees.json").json()
-        assert exported["personne"]["email"] == "moi@exemple.fr"
-        assert exported["type_de_structure"] is None
+        assert exported["personne"]["adresse_e_mail"] == "moi@exemple.fr"
+        assert exported["personne"]["type_de_structure"] is None
         profile = client.get(f"{base}/profil")
         wrong = client.post(f"{base}/profil", data={"csrf": csrf_of(profile.text), "nom": ""})
         assert wrong.status_code == 422 and "Le champ nom est vide." in wrong.text
@@ -422,7 +422,8 @@ def test_manage_link_request_profile_export_and_erase(live: Live, session: Sessi
         assert "Votre profil est corrigé" in saved.text
         assert "<dt>Type de structure</dt><dd>Association</dd>" in saved.text
         assert 'value="3" selected' in client.get(f"{base}/profil").text
-        assert client.get(f"{base}/donnees.json").json()["type_de_structure"] == "Association"
+        exported = client.get(f"{base}/donnees.json").json()
+        assert exported["personne"]["type_de_structure"] == "Association"
         with _fresh(session) as fresh:
             stored = fresh.get(Person, person.id)
             assert stored is not None and stored.first_name == "Inès-Marie"
@@ -434,6 +435,115 @@ def test_manage_link_request_profile_export_and_erase(live: Live, session: Sessi
     with _fresh(session) as fresh:
         gone = fresh.get(Person, person.id)
         assert gone is not None and gone.erased_at is not None and gone.email is None
+
+
+def _ines_with_three_places(session: Session) -> None:
+    """A confirmed webinar, a waiting-list place on another, a cancelled registration."""
+    person = make_person(
+        session, email="ines@exemple.fr", first_name="Inès", last_name="Haddad",
+        organisation="Centre social Espoir", phone="06 12 34 56 78", profile_id=2,
+        departement_code="91", structure_type_id=3,
+    )  # fmt: skip
+    other = make_person(session, email="autre@exemple.fr")
+    webinar = make_event(
+        session, title="Atelier numérique", format="distanciel",
+        visio_url="https://visio.exemple.fr/atelier-2031",
+    )  # fmt: skip
+    full = make_event(
+        session, title="Webinaire complet", capacity=1, format="distanciel",
+        visio_url="https://visio.exemple.fr/complet",
+    )  # fmt: skip
+    left = make_event(session, title="Rencontre quittée")
+    registrations.register(session, webinar.id, person.id, source="web")
+    registrations.register(session, full.id, other.id, source="web")
+    registrations.register(session, full.id, person.id, source="web")
+    gone = registrations.register(session, left.id, person.id, source="telegram").registration
+    session.commit()
+    registrations.cancel(session, gone.id, "test")
+    session.commit()
+
+
+def test_manage_page_shows_the_whole_profile_and_hands_a_french_data_file(
+    live: Live, session: Session
+) -> None:
+    """Every stored field of the profile is on the page; the download lists every
+    registration in French words and shows no path of the server."""
+    _ines_with_three_places(session)
+    with httpx.Client(base_url=live.base, follow_redirects=True) as client:
+        base = _manage_link(live, client, "ines@exemple.fr")
+        page = client.get(base).text
+        facts = page.split('<dl class="facts">')[1].split("</dl>")[0]
+        for shown in ("Haddad", "Inès", "ines@exemple.fr", "0612345678", "Centre social Espoir",
+                      "Association", "Référent de parcours PRE", "91 Essonne"):  # fmt: skip
+            assert f"<dd>{shown}</dd>" in facts, shown
+        download = client.get(f"{base}/donnees.json")
+    assert download.headers["content-disposition"] == 'attachment; filename="mes-donnees.json"'
+    data = download.json()
+    rows = {row["rencontre"]: row for row in data["inscriptions"]}
+    assert rows["Atelier numérique"]["etat"] == "confirmée"
+    assert rows["Webinaire complet"]["etat"] == "liste d'attente"
+    assert rows["Webinaire complet"]["position_sur_la_liste_d_attente"] == 1
+    assert rows["Rencontre quittée"]["etat"] == "annulée"
+    assert rows["Rencontre quittée"]["canal"] == "Telegram"
+    assert data["personne"]["profil_professionnel"] == "Référent de parcours PRE"
+    assert "profile_id" not in download.text and "first_name" not in download.text
+    sent = [mail for mail in data["emails"] if mail["etat"] == "envoyé"]
+    assert sent and all(mail["e_mail"] for mail in sent)
+    assert "/" not in "".join(str(mail["reponse_du_serveur"]) for mail in data["emails"])
+
+
+def test_manage_page_cards_link_confirmed_webinars_and_name_events_for_screen_readers(
+    live: Live, session: Session
+) -> None:
+    _ines_with_three_places(session)
+    with httpx.Client(base_url=live.base, follow_redirects=True) as client:
+        page = client.get(_manage_link(live, client, "ines@exemple.fr")).text
+    assert 'href="https://visio.exemple.fr/atelier-2031"' in page
+    assert "visio.exemple.fr/complet" not in page  # on the waiting list: no link yet
+    assert '<span class="sr"> d&#39;Atelier numérique</span>' in page
+    assert '<span class="sr"> de Webinaire complet</span>' in page
+    assert page.count("Voici vos inscriptions à venir") == 1
+    assert "aucune inscription" not in page.lower()
+
+
+def test_cancel_page_of_a_waiting_list_place_elides_de(live: Live, session: Session) -> None:
+    first, waiting = make_person(session), make_person(session, email="attend@exemple.fr")
+    event = make_event(session, title="Atelier complet", capacity=1)
+    registrations.register(session, event.id, first.id, source="web")
+    place = registrations.register(session, event.id, waiting.id, source="web").registration
+    session.commit()
+    with httpx.Client(base_url=live.base, follow_redirects=True) as client:
+        base = _manage_link(live, client, "attend@exemple.fr")
+        page = client.get(f"{base}/annuler/{place.id}").text
+    assert "place sur la liste d'attente d&#39;« Atelier complet »," in page
+
+
+def test_manage_page_without_registrations_says_it_once(live: Live, session: Session) -> None:
+    make_person(session, email="vide@exemple.fr", first_name="Léo")
+    with httpx.Client(base_url=live.base, follow_redirects=True) as client:
+        page = client.get(_manage_link(live, client, "vide@exemple.fr")).text
+    assert "Bonjour Léo. Vous n'avez aucune inscription à venir." in page
+    assert "Voici vos inscriptions" not in page
+
+
+def test_profile_page_says_the_address_cannot_be_changed_and_how(
+    live: Live, session: Session
+) -> None:
+    make_person(session, email="fixe@exemple.fr")
+    with httpx.Client(base_url=live.base, follow_redirects=True) as client:
+        page = client.get(_manage_link(live, client, "fixe@exemple.fr") + "/profil").text
+    field = page.split('<label for="email">')[1].split("</div>")[0]
+    assert "(non modifiable)" in field and "(obligatoire)" not in field
+    assert "readonly" in field and "required" not in field
+    assert "inscrivez-vous à votre prochaine rencontre avec cette nouvelle adresse" in field
+    assert "La confirmation et l&#39;invitation y seront envoyées" not in field
+
+
+def _manage_link(live: Live, client: httpx.Client, email: str) -> str:
+    """Ask for the link as a person does, and follow the one the e-mail carries."""
+    post_form(client, "/mes-inscriptions", {"email": email})
+    [mail] = [m for m in live.deliver() if m["To"] == email and "Votre lien" in m["Subject"]]
+    return link_in(mail).replace(live.base, "")
 
 
 def test_expired_forged_and_misused_links_get_clear_pages(live: Live, session: Session) -> None:
