@@ -165,7 +165,8 @@ def register_on_web(
     sent = post_form(client, path, form)
     assert sent.status_code == 200, sent.text
     address = form["email"].strip().lower()
-    [asked] = [m for m in live.deliver() if m["To"] == address][-1:]
+    mails = live.deliver()
+    [asked] = [m for m in mails if m["To"] == address and "Confirmez" in m["Subject"]][-1:]
     link = link_in(asked).replace(live.base, "")
     assert "/inscription/confirmer/" in link
     page = client.get(link)
