@@ -61,6 +61,11 @@ class Csrf:
         return response
 
 
+def has_csrf_cookie(request: Request) -> bool:
+    """Without the cookie no token can be right: a POST may be refused before its body is read."""
+    return bool(request.cookies.get(COOKIE, ""))
+
+
 def csrf_valid(request: Request, submitted: str) -> bool:
     cookie = request.cookies.get(COOKIE, "")
     return bool(cookie) and hmac.compare_digest(submitted.encode(), _sign(cookie).encode())
