@@ -4,8 +4,9 @@ CSRF is a signed double submit: a random cookie, and in each form an HMAC of
 it under the signing key. A page of another site can make the browser send
 the cookie but cannot read it, so it cannot compute the form's token.
 
-Rate limits are counted per client IP and per e-mail address over a sliding
-hour, in the database, so that they hold however many processes serve the site.
+Rate limits are counted per client IP and per e-mail address (as the core
+normalises it) over a sliding hour, in the database, so that they hold however
+many processes serve the site.
 """
 
 from __future__ import annotations
@@ -20,7 +21,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from relais.db import session_scope
+from relais.errors import InvalidInput
 from relais.keys.services import signing_key
+from relais.people import services as people
 from relais.settings import get_settings
 from relais.web import limits
 
@@ -124,8 +127,18 @@ def count(session: Session, request: Request, email: str | None) -> None:
 def _checks(request: Request, email: str | None) -> list[limits.Check]:
     checks = [per_ip.check(client_ip(request))]
     if email is not None:
-        checks.append(per_email.check(email.strip().lower()))
+        checks.append(per_email.check(address_key(email)))
     return checks
+
+
+def address_key(email: str) -> str:
+    """What an address is counted under: the address as the core keeps it, so that
+    ``nadia@ｅxemple.fr`` or ``nadia@exemple。fr`` (one mailbox for the mail server)
+    counts as ``nadia@exemple.fr``; text the core refuses, lower-cased as typed."""
+    try:
+        return people.normalize_email(email)
+    except InvalidInput:
+        return email.strip().lower()
 
 
 def is_bot(form: dict[str, str]) -> bool:
