@@ -4,15 +4,16 @@ CSRF is a signed double submit: a random cookie, and in each form an HMAC of
 it under the signing key. A page of another site can make the browser send
 the cookie but cannot read it, so it cannot compute the form's token.
 
-Rate limits are counted per client IP and per e-mail address (as the core
-normalises it) over a sliding hour, in the database, so that they hold however
-many processes serve the site.
+Rate limits are counted per client IP (an IPv6 client per /64) and per e-mail
+address (as the core normalises it) over a sliding hour, in the database, so
+that they hold however many processes serve the site.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import secrets
 from dataclasses import dataclass
 
@@ -108,7 +109,18 @@ def _passes(checks: list[limits.Check]) -> bool:
 
 
 def client_ip(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
+    """The key of the client's address: an IPv6 client by its /64, the block one line or
+    one host gets, so that rotating the addresses inside it gives no new allowance."""
+    host = request.client.host if request.client else "unknown"
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return host
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.IPv6Network((int(address), 64), strict=False))
+    return host
 
 
 def allowed(request: Request, email: str | None) -> bool:

@@ -129,3 +129,28 @@ def test_an_address_written_another_way_counts_as_the_same_address(
     assert registered == [409, 409, 429]
     assert managed == [200, 200, 429]
     assert signed == [200, 200, 429]
+
+
+def test_an_ipv6_client_is_counted_by_its_64_block(
+    live: Live, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each line or host gets a whole /64: rotating addresses inside it is one client. The
+    server trusts the loopback proxy's ``X-Forwarded-For``, as behind nginx or Caddy."""
+    from relais.settings import get_settings
+
+    monkeypatch.setenv("WEB_RATE_PER_IP", "3")
+    get_settings.cache_clear()
+    with httpx.Client(base_url=live.base) as client:
+        token = csrf_of(client.get("/mes-inscriptions").text)
+
+        def ask(n: int, client_address: str) -> int:
+            form = {"email": f"v6-{n}@exemple.fr", "csrf": token}
+            headers = {"X-Forwarded-For": client_address}
+            return client.post("/mes-inscriptions", data=form, headers=headers).status_code
+
+        rotating = [ask(n, f"2001:db8:1:2::{n + 1:x}") for n in range(4)]
+        other_block = ask(5, "2001:db8:1:3::1")
+        mapped = [ask(6 + n, "::ffff:203.0.113.9" if n % 2 else "203.0.113.9") for n in range(4)]
+    assert rotating == [200, 200, 200, 429]
+    assert other_block == 200
+    assert mapped == [200, 200, 200, 429]
