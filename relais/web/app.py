@@ -211,4 +211,4 @@ def create_app() -> guard.ASGIApp:
         middleware=[limit],
         exception_handlers={404: not_found, 405: not_found, 500: server_error},
     )
-    return guard.SecurityHeaders(app)
+    return guard.SecurityHeaders(app, https=settings.public_base_url.startswith("https://"))

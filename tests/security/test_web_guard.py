@@ -6,14 +6,16 @@ from __future__ import annotations
 
 import select
 import socket
+from pathlib import Path
 from urllib.parse import urlparse
 
 import httpx
+import pytest
 from sqlmodel import Session
 
 from relais.newsletter import services, tokens
 from relais.newsletter.models import Subscriber, SubscriberStatus
-from tests.security.conftest import RunningRelais
+from tests.security.conftest import RunningRelais, start_relais
 
 CHUNK = b"x" * 65_536
 TOTAL = 200 * 1024 * 1024
@@ -201,3 +203,25 @@ def test_only_the_upload_addresses_take_a_larger_body() -> None:
         "/gestion/evenements/42",
     ):
         assert limit._limit(other) == 100, other
+
+
+@pytest.mark.parametrize(
+    ("public", "expected"),
+    [("https://relais.crpv.example", "max-age=31536000"), ("http://127.0.0.1:8000", None)],
+    ids=["https", "plain-http"],
+)
+def test_strict_transport_security_only_when_the_site_is_https(
+    tmp_path: Path, db_url: str, public: str, expected: str | None
+) -> None:
+    """Behind the HTTPS proxy a browser is told to never use plain HTTP again; a site
+    served over plain HTTP sends no such promise (it would mean nothing there)."""
+    running = start_relais(tmp_path, DATABASE_URL=db_url, PUBLIC_BASE_URL=public)
+    try:
+        with httpx.Client(base_url=running.base_url) as http:
+            answers = [http.get("/healthz"), http.get("/nulle-part"),
+                       http.post("/desabonnement/1.x", content=b"x" * 100_000)]  # fmt: skip
+    finally:
+        running.stop()
+    assert [a.status_code for a in answers] == [200, 404, 413]
+    for answer in answers:
+        assert answer.headers.get("strict-transport-security") == expected, answer.url
