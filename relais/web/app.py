@@ -192,8 +192,8 @@ def _slash_twin(request: Request) -> str | None:
     Location, so anyone could make the site redirect to another host: this one is relative,
     and never to an address a browser would read as another host (``//evil.example``)."""
     path: str = request.scope["path"]
-    if path == "/":
-        return None
+    if path == "/" or request.scope.get("endpoint") is not None:
+        return None  # a page that answered 404 itself is not a missing address
     twin = path.rstrip("/") if path.endswith("/") else path + "/"
     if not twin.startswith("/") or twin[1:2] in ("/", "\\") or not _routes_matching(request, twin):
         return None
