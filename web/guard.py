@@ -4,14 +4,16 @@ CSRF is a signed double submit: a random cookie, and in each form an HMAC of
 it under the signing key. A page of another site can make the browser send
 the cookie but cannot read it, so it cannot compute the form's token.
 
-Rate limits are counted per client IP and per e-mail address over a sliding
-hour, in the database, so that they hold however many processes serve the site.
+Rate limits are counted per client IP (an IPv6 client per /64) and per e-mail
+address (as the core normalises it) over a sliding hour, in the database, so
+that they hold however many processes serve the site.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import secrets
 from dataclasses import dataclass
 
@@ -20,7 +22,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from relais.db import session_scope
+from relais.errors import InvalidInput
 from relais.keys.services import signing_key
+from relais.people import services as people
 from relais.settings import get_settings
 from relais.web import limits
 
@@ -59,6 +63,11 @@ class Csrf:
                 COOKIE, self.cookie, httponly=True, samesite="lax", secure=secure, path="/"
             )
         return response
+
+
+def has_csrf_cookie(request: Request) -> bool:
+    """Without the cookie no token can be right: a POST may be refused before its body is read."""
+    return bool(request.cookies.get(COOKIE, ""))
 
 
 def csrf_valid(request: Request, submitted: str) -> bool:
@@ -100,7 +109,18 @@ def _passes(checks: list[limits.Check]) -> bool:
 
 
 def client_ip(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
+    """The key of the client's address: an IPv6 client by its /64, the block one line or
+    one host gets, so that rotating the addresses inside it gives no new allowance."""
+    host = request.client.host if request.client else "unknown"
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return host
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.IPv6Network((int(address), 64), strict=False))
+    return host
 
 
 def allowed(request: Request, email: str | None) -> bool:
@@ -119,8 +139,18 @@ def count(session: Session, request: Request, email: str | None) -> None:
 def _checks(request: Request, email: str | None) -> list[limits.Check]:
     checks = [per_ip.check(client_ip(request))]
     if email is not None:
-        checks.append(per_email.check(email.strip().lower()))
+        checks.append(per_email.check(address_key(email)))
     return checks
+
+
+def address_key(email: str) -> str:
+    """What an address is counted under: the address as the core keeps it, so that
+    ``nadia@ｅxemple.fr`` or ``nadia@exemple。fr`` (one mailbox for the mail server)
+    counts as ``nadia@exemple.fr``; text the core refuses, lower-cased as typed."""
+    try:
+        return people.normalize_email(email)
+    except InvalidInput:
+        return email.strip().lower()
 
 
 def is_bot(form: dict[str, str]) -> bool:

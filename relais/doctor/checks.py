@@ -1,4 +1,5 @@
-"""The core's checks (database, secret, disk, public address, sender's DNS) and the runner.
+"""The core's checks (database, secret, disk, web listener, public address, sender's DNS)
+and the runner.
 
 Channels add theirs (SMTP, Telegram) with an async ``doctor(settings)`` function in
 their plugin module (see :mod:`relais.plugins`). A check never raises: whatever
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import enum
+import ipaddress
 import json
 import shutil
 import urllib.error
@@ -180,6 +182,27 @@ def backups(settings: Settings) -> list[Check]:
     return [(failure if production else warning)("backups", found, todo)]
 
 
+def web_listener(settings: Settings) -> list[Check]:
+    """The web server listens on loopback only, behind Caddy or nginx.
+
+    The embedded uvicorn (with ``httptools``) takes request headers of any size
+    and waits for slow ones without end: only the proxy limits them and times
+    them out, so the pages must not be reachable without it."""
+    where = f"{settings.web_host}:{settings.web_port}"
+    if _loopback(settings.web_host):
+        return [ok("web", t("doctor.web_loopback", where=where))]
+    return [warning("web", t("doctor.web_exposed", where=where), t("doctor.web_exposed_todo"))]
+
+
+def _loopback(host: str) -> bool:
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
 def public_address(settings: Settings) -> list[Check]:
     """``PUBLIC_BASE_URL/healthz`` answers, as the links in e-mails need it to."""
     url = f"{settings.public_base_url}/healthz"
@@ -293,6 +316,7 @@ async def run_all(settings: Settings, home: Path) -> list[Check]:
         if channel_check is not None:
             results += await _guarded(plugin.name, channel_check(settings))
     results += await _guarded("dns", asyncio.to_thread(sender_domain, settings))
+    results += await _guarded("web", asyncio.to_thread(web_listener, settings))
     results += await _guarded("public", asyncio.to_thread(public_address, settings))
     return results
 
@@ -309,4 +333,4 @@ async def _guarded(label_key: str, pending: Awaitable[list[Check]]) -> list[Chec
         ]
 
 
-_LABELS = {"database", "secret", "disk", "backups", "dns", "public"}
+_LABELS = {"database", "secret", "disk", "backups", "dns", "web", "public"}

@@ -16,8 +16,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, Response
-from starlette.routing import Route
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.routing import Match, Route
 
 from relais import identifiers, plugins
 from relais.db import get_engine, session_scope
@@ -161,10 +161,44 @@ def stylesheet(request: Request) -> Response:
     return Response(css, media_type="text/css", headers={"Cache-Control": "public, max-age=3600"})
 
 
-async def not_found(_request: Request, _error: Exception) -> Response:
-    if isinstance(_error, HTTPException) and _error.status_code == 405:
-        return notice("not_found", 405)
+async def not_found(request: Request, error: Exception) -> Response:
+    """404 and 405 pages; an address that answers with its trailing slash added or removed
+    is redirected there (see :func:`_slash_twin`)."""
+    if isinstance(error, HTTPException) and error.status_code == 405:
+        response = notice("not_found", 405)
+        response.headers["Allow"] = _allowed_methods(request)
+        return response
+    twin = _slash_twin(request)
+    if twin is not None:
+        return RedirectResponse(twin, status_code=307)
     return notice("not_found", 404)
+
+
+def _routes_matching(request: Request, path: str) -> list[Route]:
+    scope = {**request.scope, "path": path}
+    routes = request.app.router.routes
+    return [r for r in routes if isinstance(r, Route) and r.matches(scope)[0] is not Match.NONE]
+
+
+def _allowed_methods(request: Request) -> str:
+    """Every method some route takes at this path (Starlette's own 405 names only the first
+    route's, while a page and its form are two routes)."""
+    routes = _routes_matching(request, request.scope["path"])
+    return ", ".join(sorted({method for route in routes for method in route.methods or ()}))
+
+
+def _slash_twin(request: Request) -> str | None:
+    """Starlette's own redirect of a trailing slash wrote the ``Host`` header into the
+    Location, so anyone could make the site redirect to another host: this one is relative,
+    and never to an address a browser would read as another host (``//evil.example``)."""
+    path: str = request.scope["path"]
+    if path == "/" or request.scope.get("endpoint") is not None:
+        return None  # a page that answered 404 itself is not a missing address
+    twin = path.rstrip("/") if path.endswith("/") else path + "/"
+    if not twin.startswith("/") or twin[1:2] in ("/", "\\") or not _routes_matching(request, twin):
+        return None
+    query = request.scope.get("query_string", b"").decode("latin-1")
+    return f"{twin}?{query}" if query else twin
 
 
 async def server_error(_request: Request, error: Exception) -> Response:
@@ -211,4 +245,5 @@ def create_app() -> guard.ASGIApp:
         middleware=[limit],
         exception_handlers={404: not_found, 405: not_found, 500: server_error},
     )
-    return guard.SecurityHeaders(app)
+    app.router.redirect_slashes = False  # done by :func:`not_found`, without the Host header
+    return guard.SecurityHeaders(app, https=settings.public_base_url.startswith("https://"))

@@ -12,7 +12,9 @@ doing anything:
 * :class:`SecurityHeaders` adds the Content-Security-Policy (no script at
   all, styles only from our own stylesheet), ``nosniff``, no framing, no
   referrer, and ``Cache-Control: no-store`` unless the page chose otherwise
-  (pages show e-mail addresses and survey answers).
+  (pages show e-mail addresses and survey answers); when the site is served
+  over HTTPS (``PUBLIC_BASE_URL``), ``Strict-Transport-Security`` for a year,
+  so a browser never again tries plain HTTP, where a network could rewrite it.
 """
 
 from __future__ import annotations
@@ -45,6 +47,8 @@ HEADERS = {
     b"x-frame-options": b"DENY",
     b"referrer-policy": b"no-referrer",
 }
+#: Only sent when the site's address is https: over plain HTTP it would mean nothing.
+HSTS = (b"strict-transport-security", b"max-age=31536000")
 
 
 class BodyTooLarge(Exception):
@@ -131,8 +135,9 @@ class BodyLimit:
 
 
 class SecurityHeaders:
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, *, https: bool) -> None:
         self.app = app
+        self.https = https
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -141,16 +146,18 @@ class SecurityHeaders:
 
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                message["headers"] = secured(list(message.get("headers", [])))
+                message["headers"] = secured(list(message.get("headers", [])), https=self.https)
             await send(message)
 
         await self.app(scope, receive, with_headers)
 
 
-def secured(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+def secured(headers: list[tuple[bytes, bytes]], *, https: bool) -> list[tuple[bytes, bytes]]:
     """The response's headers plus ours; a page's own CSP or Cache-Control is kept."""
     present = {name.lower() for name, _value in headers}
     extra = [(name, value) for name, value in HEADERS.items() if name not in present]
+    if https:
+        extra.append(HSTS)
     if b"content-security-policy" not in present:
         extra.append((b"content-security-policy", POLICY.encode()))
     if b"cache-control" not in present:

@@ -101,6 +101,7 @@ async def test_good_configuration_is_green(
     assert f"✓ Relais SMTP : 127.0.0.1:{smtp_with_login} joignable, identifiants acceptés" in output
     assert "✓ Bot Telegram : jeton accepté (@RelaisTestBot)" in output
     assert "✓ Webhook Telegram : long polling" in output
+    assert "✓ Pages web : à l'écoute sur 127.0.0.1:" in output
     assert f"✓ Adresse publique : {public_site}/healthz répond" in output
     assert "! DNS de l'expéditeur" in output  # a local sender domain: a warning, not a failure
     assert "✗" not in output
@@ -174,3 +175,18 @@ def test_backup_advice_fits_where_relais_runs(tmp_path: Path) -> None:
     assert "« relais backup »" in clone[0].todo and "sudo" not in clone[0].todo
     server = backups(load_settings(ENVIRONMENT="production", BACKUP_DIR=str(tmp_path)))
     assert "sudo relais backup" in server[0].todo and "systemctl" in server[0].todo
+
+
+def test_web_pages_reachable_without_the_proxy_are_a_warning() -> None:
+    """uvicorn takes headers of any size and waits for slow ones: only the proxy limits them."""
+    from relais.doctor.checks import Status, web_listener
+    from relais.settings import load_settings
+
+    for host in ("127.0.0.1", "::1", "localhost", "127.0.0.2"):
+        [line] = web_listener(load_settings(WEB_HOST=host, WEB_PORT="8080"))
+        assert line.status == Status.OK, host
+    for host in ("0.0.0.0", "::", "192.0.2.10", "relais.mon-crpv.fr"):
+        [line] = web_listener(load_settings(WEB_HOST=host, WEB_PORT="8080"))
+        assert line.status == Status.WARNING, host
+        assert line.label == "Pages web" and f"à l'écoute sur {host}:8080" in line.found
+        assert "mettez WEB_HOST=127.0.0.1" in line.todo and "docs/production.md" in line.todo

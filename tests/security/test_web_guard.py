@@ -6,14 +6,16 @@ from __future__ import annotations
 
 import select
 import socket
+from pathlib import Path
 from urllib.parse import urlparse
 
 import httpx
+import pytest
 from sqlmodel import Session
 
 from relais.newsletter import services, tokens
 from relais.newsletter.models import Subscriber, SubscriberStatus
-from tests.security.conftest import RunningRelais
+from tests.security.conftest import RunningRelais, start_relais
 
 CHUNK = b"x" * 65_536
 TOTAL = 200 * 1024 * 1024
@@ -201,3 +203,66 @@ def test_only_the_upload_addresses_take_a_larger_body() -> None:
         "/gestion/evenements/42",
     ):
         assert limit._limit(other) == 100, other
+
+
+@pytest.mark.parametrize(
+    ("public", "expected"),
+    [("https://relais.crpv.example", "max-age=31536000"), ("http://127.0.0.1:8000", None)],
+    ids=["https", "plain-http"],
+)
+def test_strict_transport_security_only_when_the_site_is_https(
+    tmp_path: Path, db_url: str, public: str, expected: str | None
+) -> None:
+    """Behind the HTTPS proxy a browser is told to never use plain HTTP again; a site
+    served over plain HTTP sends no such promise (it would mean nothing there)."""
+    running = start_relais(tmp_path, DATABASE_URL=db_url, PUBLIC_BASE_URL=public)
+    try:
+        with httpx.Client(base_url=running.base_url) as http:
+            answers = [http.get("/healthz"), http.get("/nulle-part"),
+                       http.post("/desabonnement/1.x", content=b"x" * 100_000)]  # fmt: skip
+    finally:
+        running.stop()
+    assert [a.status_code for a in answers] == [200, 404, 413]
+    for answer in answers:
+        assert answer.headers.get("strict-transport-security") == expected, answer.url
+
+
+def _raw(running: RunningRelais, method: str, target: str, host: str = "relais.test") -> str:
+    """One request written by hand (a client library would tidy the target and the Host)."""
+    with _connect(running) as connection:
+        lines = [f"{method} {target} HTTP/1.1", f"Host: {host}", "Connection: close"]
+        connection.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
+        return _read_response(connection)
+
+
+def _header(response: str, name: str) -> str | None:
+    head = response.split("\r\n\r\n", 1)[0].split("\r\n")[1:]
+    found = [line.split(":", 1)[1].strip() for line in head if line.lower().startswith(name + ":")]
+    return found[0] if found else None
+
+
+def test_a_trailing_slash_redirect_never_names_the_host_it_was_sent(
+    relais_run: RunningRelais,
+) -> None:
+    """Starlette wrote the Host header into the Location (``Host: evil.example`` sent
+    the browser there): the redirect is relative, and never to ``//another.host``."""
+    for target, location in (("/e/x/", "/e/x"), ("/lettre", "/lettre/"),
+                             ("/mes-inscriptions/?de=lettre", "/mes-inscriptions?de=lettre")):  # fmt: skip
+        answer = _raw(relais_run, "GET", target, host="evil.example")
+        assert answer.startswith("HTTP/1.1 307"), (target, answer[:200])
+        assert _header(answer, "location") == location, (target, answer[:300])
+    for target in ("//evil.example/", "/\\evil.example/", "/nulle-part/"):
+        answer = _raw(relais_run, "GET", target, host="evil.example")
+        assert answer.startswith("HTTP/1.1 404"), (target, answer[:200])
+        assert _header(answer, "location") is None and "Page introuvable" in answer, target
+
+
+def test_a_method_not_allowed_names_every_method_the_address_takes(
+    relais_run: RunningRelais,
+) -> None:
+    """A page and its form are two routes: the Allow header names both."""
+    for target, allowed in (("/mes-inscriptions", "GET, HEAD, POST"), ("/healthz", "GET, HEAD"),
+                            ("/gestion/connexion", "GET, HEAD, POST")):  # fmt: skip
+        answer = _raw(relais_run, "DELETE", target)
+        assert answer.startswith("HTTP/1.1 405"), (target, answer[:200])
+        assert _header(answer, "allow") == allowed, (target, answer[:300])

@@ -14,7 +14,8 @@ from sqlmodel import Session, select
 
 from relais.web import limits
 from relais.web.limits import RateCount
-from tests.web.conftest import Live, post_form
+from tests.factories import make_event
+from tests.web.conftest import Live, csrf_of, post_form, profile_form
 
 #: Another process with its own application on the same database (the environment's).
 OTHER_PROCESS = textwrap.dedent(
@@ -90,3 +91,66 @@ def test_counts_leave_no_address_and_old_minutes_are_pruned(
     with pytest.raises(limits.Exceeded):
         for _ in range(6):
             limits.count(session, [limits.Check("email", "qui@exemple.fr", 5)])
+
+
+@pytest.mark.parametrize("variant", ["nadia@ｅxemple.fr", "nadia@exemple。fr"])
+def test_an_address_written_another_way_counts_as_the_same_address(
+    live: Live, session: Session, monkeypatch: pytest.MonkeyPatch, variant: str
+) -> None:
+    """Full-width letters or an ideographic full stop reach the same mailbox: the registration
+    form, the « Mes inscriptions » link and the back-office sign-in count them as one."""
+    from relais.settings import get_settings
+
+    full = make_event(session, title="Complet", capacity=1, waitlist_enabled=False)
+    session.commit()
+    monkeypatch.setenv("WEB_RATE_PER_EMAIL", "2")
+    get_settings.cache_clear()
+    with httpx.Client(base_url=live.base) as client:
+        post_form(client, f"/e/{full.code}", profile_form(email="premiere@exemple.fr"))
+        token = csrf_of(client.get("/mes-inscriptions").text)
+
+        def register(address: str) -> int:
+            form = {**profile_form(email=address), "csrf": token}
+            return client.post(f"/e/{full.code}", data=form).status_code
+
+        def ask(path: str, address: str) -> int:
+            form = {"email": address, "site_web": "", "csrf": token}
+            return client.post(path, data=form).status_code
+
+        registered = [register("nadia@exemple.fr"), register("nadia@exemple.fr"), register(variant)]
+        managed = [
+            ask("/mes-inscriptions", a)
+            for a in ("karim@exemple.fr",) * 2 + (variant.replace("nadia", "karim"),)
+        ]
+        signed = [
+            ask("/gestion/connexion", a)
+            for a in ("lea@exemple.fr",) * 2 + (variant.replace("nadia", "lea"),)
+        ]
+    assert registered == [409, 409, 429]
+    assert managed == [200, 200, 429]
+    assert signed == [200, 200, 429]
+
+
+def test_an_ipv6_client_is_counted_by_its_64_block(
+    live: Live, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each line or host gets a whole /64: rotating addresses inside it is one client. The
+    server trusts the loopback proxy's ``X-Forwarded-For``, as behind nginx or Caddy."""
+    from relais.settings import get_settings
+
+    monkeypatch.setenv("WEB_RATE_PER_IP", "3")
+    get_settings.cache_clear()
+    with httpx.Client(base_url=live.base) as client:
+        token = csrf_of(client.get("/mes-inscriptions").text)
+
+        def ask(n: int, client_address: str) -> int:
+            form = {"email": f"v6-{n}@exemple.fr", "csrf": token}
+            headers = {"X-Forwarded-For": client_address}
+            return client.post("/mes-inscriptions", data=form, headers=headers).status_code
+
+        rotating = [ask(n, f"2001:db8:1:2::{n + 1:x}") for n in range(4)]
+        other_block = ask(5, "2001:db8:1:3::1")
+        mapped = [ask(6 + n, "::ffff:203.0.113.9" if n % 2 else "203.0.113.9") for n in range(4)]
+    assert rotating == [200, 200, 200, 429]
+    assert other_block == 200
+    assert mapped == [200, 200, 200, 429]

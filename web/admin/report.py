@@ -9,8 +9,6 @@ the other lines show what the import would do, in a savepoint rolled back.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from email.parser import BytesParser
-from email.policy import default as default_policy
 
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
@@ -25,38 +23,11 @@ from relais.events.models import Event
 from relais.i18n import t
 from relais.roles.services import Action
 from relais.settings import get_settings
-from web import guard
-from web.admin.base import Form, Staff, notice, page, run, sentence
+from web.admin.base import Staff, page, run, sentence
 from web.admin.pages import checked_event
+from web.admin.upload import Upload, receive
 
 FILE_FIELD = "rapport"
-
-
-@dataclass(frozen=True)
-class Upload:
-    """A multipart form: its text fields, and the one file (name, bytes)."""
-
-    form: Form
-    filename: str
-    content: bytes
-
-
-def parse_multipart(content_type: str, body: bytes) -> Upload:
-    """The standard library's MIME parser reads ``multipart/form-data`` (no extra dependency)."""
-    head = f"Content-Type: {content_type}\r\nMIME-Version: 1.0\r\n\r\n".encode()
-    message = BytesParser(policy=default_policy).parsebytes(head + body)
-    pairs: list[tuple[str, str]] = []
-    filename, content = "", b""
-    if message.is_multipart():
-        for part in message.iter_parts():
-            name = str(part.get_param("name", header="content-disposition") or "")
-            payload = part.get_payload(decode=True)
-            data = payload if isinstance(payload, bytes) else b""
-            if part.get_filename() is not None and name == FILE_FIELD:
-                filename, content = str(part.get_filename())[:120], data
-            else:
-                pairs.append((name, data.decode("utf-8", errors="replace")))
-    return Upload(Form(pairs), filename, content)
 
 
 def form_page(request: Request, session: Session, staff: Staff) -> Response:
@@ -77,11 +48,10 @@ def _page(
 
 
 async def upload(request: Request) -> Response:
-    """The POST: the CSRF token of the multipart form first, then the work in a transaction."""
-    body = await request.body()
-    uploaded = parse_multipart(request.headers.get("content-type", ""), body)
-    if not guard.csrf_valid(request, uploaded.form.get(guard.FIELD)):
-        return notice(request, "csrf", 403)
+    """The POST: session and CSRF token checked by :func:`upload.receive`, then the work."""
+    uploaded = await receive(request, FILE_FIELD)
+    if isinstance(uploaded, Response):
+        return uploaded
     return await run_in_threadpool(
         run, request, lambda session, staff: _import(request, session, staff, uploaded), write=True
     )
@@ -113,9 +83,10 @@ def _import(request: Request, session: Session, staff: Staff, uploaded: Upload) 
         return _page(request, staff, event, values, errors, 422)
     if not uploaded.content:
         return _page(request, staff, event, values, {"rapport": t("admin.report.no_file")}, 422)
+    filename = (uploaded.filename or "rapport")[:120]
     bad: list[BadLine] = []
     try:
-        lines = importer.parse_report(uploaded.content, uploaded.filename or "rapport", bad)
+        lines = importer.parse_report(uploaded.content, filename, bad)
     except DomainError as error:
         return _page(request, staff, event, values, {"rapport": sentence(error.message)}, 422)
     before = {line.person.id for line in attendance.roster(session, event.id)}
@@ -133,7 +104,7 @@ def _import(request: Request, session: Session, staff: Staff, uploaded: Upload) 
     rows = _rows(lines, bad, result, before)
     return _page(
         request, staff, event, values, {}, 200 if keep else 422, rows=rows, saved=keep,
-        result=result, bad=bad, filename=uploaded.filename,
+        result=result, bad=bad, filename=filename,
     )  # fmt: skip
 
 

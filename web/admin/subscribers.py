@@ -5,9 +5,6 @@ checked in each request's transaction."""
 from __future__ import annotations
 
 import io
-from email.message import EmailMessage
-from email.parser import BytesParser
-from email.policy import HTTP
 from urllib.parse import urlencode
 
 from sqlmodel import Session
@@ -20,11 +17,10 @@ from relais.errors import InvalidInput
 from relais.i18n import t
 from relais.newsletter import directory, export, services
 from relais.newsletter.models import SubscriberStatus
-from relais.settings import get_settings
 from relais.timefmt import local, utcnow
-from web import guard
-from web.admin.base import Form, Staff, notice, page, redirect, run, sentence
+from web.admin.base import Form, Staff, page, redirect, run, sentence
 from web.admin.newsletter import allowed
+from web.admin.upload import receive
 
 HOME = "/gestion/abonnes"
 STATUSES = {status.value: status for status in SubscriberStatus}
@@ -96,65 +92,26 @@ def import_form(request: Request, session: Session, staff: Staff) -> Response:
     return page(request, "subscribers_import.html", staff=staff, errors={}, result=None)
 
 
-async def _body(request: Request, limit: int) -> bytes | None:
-    """The request's body, or None when it is larger than ``limit``."""
-    body = b""
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > limit:
-            return None
-    return body
-
-
-def _parts(content_type: str, body: bytes) -> dict[str, EmailMessage]:
-    """A ``multipart/form-data`` body, by field name (the standard library's MIME parser)."""
-    head = f"Content-Type: {content_type[:300]}\r\nMIME-Version: 1.0\r\n\r\n".encode()
-    message = BytesParser(policy=HTTP).parsebytes(head + body)
-    if not message.is_multipart():
-        return {}
-    found: dict[str, EmailMessage] = {}
-    for part in message.iter_parts():
-        name = part.get_param("name", header="content-disposition")
-        if isinstance(name, str) and isinstance(part, EmailMessage):
-            found.setdefault(name, part)
-    return found
-
-
-def _payload(parts: dict[str, EmailMessage], name: str) -> bytes:
-    part = parts.get(name)
-    data = part.get_payload(decode=True) if part is not None else None
-    return data if isinstance(data, bytes) else b""
-
-
 async def import_upload(request: Request) -> Response:
-    """The CSV sent from the form: CSRF first, then the role, then the import by chunks."""
-    limit = get_settings().web_max_upload_bytes
-    body = await _body(request, limit)
-    parts = _parts(request.headers.get("content-type", ""), body or b"")
-    token = _payload(parts, guard.FIELD).decode("ascii", errors="replace")
-    if body is not None and not guard.csrf_valid(request, token):
-        return notice(request, "csrf", 403)
-    file_part = parts.get("fichier")
-    filename = (file_part.get_filename() if file_part is not None else None) or "abonnes.csv"
-    raw = _payload(parts, "fichier")
+    """The CSV sent from the form: session and CSRF token checked by :func:`upload.receive`,
+    then the role, then the import by chunks."""
+    uploaded = await receive(request, "fichier")
+    if isinstance(uploaded, Response):
+        return uploaded
+    filename = uploaded.filename or "abonnes.csv"
     return await run_in_threadpool(
-        run, request, lambda session, staff: _import(request, session, staff, raw, filename,
-                                                     too_big=body is None),
+        run, request, lambda session, staff: _import(request, session, staff, uploaded.content,
+                                                     filename),
     )  # fmt: skip
 
 
 def _import(
-    request: Request, session: Session, staff: Staff, raw: bytes, filename: str, *,
-    too_big: bool,
-) -> Response:  # fmt: skip
+    request: Request, session: Session, staff: Staff, raw: bytes, filename: str
+) -> Response:
     """In the request's reading transaction: the role, then the chunks (each its own)."""
     allowed(session, staff)
     error: InvalidInput | None = None
-    if too_big:
-        error = InvalidInput(
-            "newsletter_web_file_too_big", limit=get_settings().web_max_upload_bytes // 1_000_000
-        )
-    elif not raw.strip():
+    if not raw.strip():
         error = InvalidInput("newsletter_web_no_file")
     if error is None:
         try:
