@@ -15,7 +15,7 @@ from sqlmodel import Session, select
 from relais.web import limits
 from relais.web.limits import RateCount
 from tests.factories import make_event
-from tests.web.conftest import Live, csrf_of, post_form, profile_form
+from tests.web.conftest import Live, csrf_of, post_form, profile_form, register_on_web
 
 #: Another process with its own application on the same database (the environment's).
 OTHER_PROCESS = textwrap.dedent(
@@ -106,7 +106,7 @@ def test_an_address_written_another_way_counts_as_the_same_address(
     monkeypatch.setenv("WEB_RATE_PER_EMAIL", "2")
     get_settings.cache_clear()
     with httpx.Client(base_url=live.base) as client:
-        post_form(client, f"/e/{full.code}", profile_form(email="premiere@exemple.fr"))
+        register_on_web(client, live, f"/e/{full.code}", profile_form(email="premiere@exemple.fr"))
         token = csrf_of(client.get("/mes-inscriptions").text)
 
         def register(address: str) -> int:
