@@ -69,8 +69,8 @@ def _registrants(session: Session, event_id: int) -> list[Person]:
 
 
 def on_event_changed(session: Session, changed: signals.EventChanged) -> None:
-    """Only what makes the invitation out of date is worth a message."""
-    if not (changed.moved or "title" in changed.changes):
+    """Only what makes the invitation out of date is worth a message: the e-mail's rule."""
+    if not changed.moved:
         return
     event = session.get(Event, changed.event_id)
     if event is None:

@@ -33,7 +33,7 @@ REMINDER = "reminder"
 THANKS = "thanks"
 
 #: Order in which changed fields are named in the "event changed" e-mail.
-CHANGE_ORDER = ("starts_at", "ends_at", "venue", "visio_url")
+CHANGE_ORDER = ("starts_at", "ends_at", "format", "venue", "visio_url")
 
 
 class Unrenderable(Exception):

@@ -27,21 +27,34 @@ Method = Literal["REQUEST", "CANCEL"]
 PRODID = "-//Relais//Invitations CRPV//FR"
 
 
+def common_name(name: str) -> icalendar.vText:
+    """A CN parameter every client shows as typed.
+
+    A double quote can only be written with RFC 6868's caret (``^'``), which
+    Outlook and others show literally: it becomes an apostrophe. Line breaks
+    become spaces. Commas and semicolons stay, the value being quoted.
+    """
+    return icalendar.vText(" ".join(name.replace('"', "'").split()))
+
+
 def organizer() -> icalendar.vCalAddress:
+    """The CRPV (``MAIL_FROM``), the ORGANIZER of invitations and published files alike."""
     settings = get_settings()
     address = parseaddr(settings.mail_from)[1] or "relais@localhost"
     value = icalendar.vCalAddress(f"mailto:{address}")
-    value.params["CN"] = icalendar.vText(settings.organisation_name)
+    value.params["CN"] = common_name(settings.organisation_name)
     return value
 
 
-def attendee(person: Person) -> icalendar.vCalAddress:
+def attendee(person: Person, method: Method = "REQUEST") -> icalendar.vCalAddress:
+    """The person; RSVP only on a REQUEST (nobody answers a CANCEL, RFC 5546 §3.2.5)."""
     value = icalendar.vCalAddress(f"mailto:{person.email}")
-    value.params["CN"] = icalendar.vText(person.full_name or str(person.email))
+    value.params["CN"] = common_name(person.full_name or str(person.email))
     value.params["CUTYPE"] = icalendar.vText("INDIVIDUAL")
     value.params["ROLE"] = icalendar.vText("REQ-PARTICIPANT")
     value.params["PARTSTAT"] = icalendar.vText("NEEDS-ACTION")
-    value.params["RSVP"] = icalendar.vText("TRUE")
+    if method == "REQUEST":
+        value.params["RSVP"] = icalendar.vText("TRUE")
     return value
 
 
@@ -69,7 +82,7 @@ def invitation_ics(
     if not person.email:
         return calendar
     head, _, tail = calendar.rpartition(b"END:VEVENT\r\n")
-    return head + _attendee_line(person) + b"END:VEVENT\r\n" + tail
+    return head + _attendee_line(person, method) + b"END:VEVENT\r\n" + tail
 
 
 def _cache_key(event: Event, method: Method, sequence: int) -> tuple[Any, ...]:
@@ -112,14 +125,17 @@ def _build_shared(event: Event, method: Method, sequence: int) -> bytes:
     component.pop("SEQUENCE")
     component.add("sequence", sequence)
     if method == "CANCEL":
+        # RFC 5546 §3.2.5: STATUS:CANCELLED cancels the event for everyone; a person
+        # removed from an event that still takes place gets a CANCEL without STATUS.
         component.pop("STATUS")
-        component.add("status", "CANCELLED")
+        if event.status == EventStatus.CANCELLED:
+            component.add("status", "CANCELLED")
     component.add("organizer", organizer())
     calendar.add_component(component)
     return bytes(calendar.to_ical())
 
 
-def _attendee_line(person: Person) -> bytes:
-    value = attendee(person)
+def _attendee_line(person: Person, method: Method) -> bytes:
+    value = attendee(person, method)
     line = Contentline.from_parts("ATTENDEE", value.params, str(value), sorted=True)
     return bytes(line.to_ical()) + b"\r\n"

@@ -78,22 +78,43 @@ def test_registered_people_get_the_visio_link_the_public_feed_does_not() -> None
     assert str(public["URL"]) == "https://t.me/RelaisCRPVBot?start=ab12cd"
 
 
-def test_personal_cancel_raises_sequence_and_says_cancelled() -> None:
+def test_personal_cancel_raises_sequence_and_leaves_the_event_status_out() -> None:
+    """RFC 5546 §3.2.5: removing one attendee from an event that goes on has no STATUS."""
     data = invitation_ics(webinar(), person(), method="CANCEL")
     ical, vcal = parse_both(data)
     ical_event = ical.walk("VEVENT")[0]
     assert str(ical["METHOD"]) == vcal.method.value == "CANCEL"
     assert int(ical_event["SEQUENCE"]) == int(vcal.vevent.sequence.value) == 3
-    assert str(ical_event["STATUS"]) == vcal.vevent.status.value == "CANCELLED"
+    assert "STATUS" not in ical_event and b"STATUS:" not in data
+    assert "RSVP" not in ical_event["ATTENDEE"].params and b"RSVP" not in data
+    assert str(ical_event["ATTENDEE"]) == "mailto:amina@exemple.fr"
     assert vcal.vevent.uid.value == event_uid(webinar())
     assert "salle-42" not in data.decode()
 
 
 def test_event_cancellation_keeps_the_already_raised_sequence() -> None:
     event = webinar(status=EventStatus.CANCELLED, sequence=3)
-    _, vcal = parse_both(invitation_ics(event, person(), method="CANCEL"))
+    data = invitation_ics(event, person(), method="CANCEL")
+    _, vcal = parse_both(data)
     assert int(vcal.vevent.sequence.value) == 3
     assert vcal.vevent.status.value == "CANCELLED"
+    assert b"\r\nSTATUS:CANCELLED\r\n" in data and b"RSVP" not in data
+
+
+def test_a_double_quote_in_a_name_becomes_an_apostrophe_commas_stay_quoted() -> None:
+    """RFC 6868's ``^'`` is shown literally by most clients: no double quote is written."""
+    named = Person(
+        id=4, first_name='Zoé-Élise "Le Grand"', last_name="Dupont; Jr, fils",
+        email="zoe@exemple.fr",
+    )  # fmt: skip
+    data = invitation_ics(webinar(), named)
+    ical, vcal = parse_both(data)
+    unfolded = data.replace(b"\r\n ", b"").decode()
+    assert "^'" not in unfolded and 'Le Grand"' not in unfolded
+    assert "ATTENDEE;CN=\"Zoé-Élise 'Le Grand' Dupont; Jr, fils\";" in unfolded
+    expected = "Zoé-Élise 'Le Grand' Dupont; Jr, fils"
+    assert ical.walk("VEVENT")[0]["ATTENDEE"].params["CN"] == expected
+    assert vcal.vevent.attendee.params["CN"] == [expected]
 
 
 @pytest.mark.parametrize("sequence", [0, 5])

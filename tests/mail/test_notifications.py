@@ -107,7 +107,7 @@ async def test_waiting_list_promotion_and_cancellation(
     invitation = by_method["REQUEST"][1]
     cancelled, cancellation = by_method["CANCEL"]
     assert cancellation.method.value == "CANCEL"
-    assert cancellation.vevent.status.value == "CANCELLED"
+    assert not hasattr(cancellation.vevent, "status")  # the event itself goes on
     assert cancellation.vevent.uid.value == invitation.vevent.uid.value
     assert int(cancellation.vevent.sequence.value) == int(invitation.vevent.sequence.value) + 1
     assert LINK not in part_of(cancelled, "text/plain").get_content()
@@ -151,6 +151,8 @@ async def test_a_move_sends_updated_invitations_a_title_change_does_not(
     events.update(session, event.id, {"title": "Nouveau titre du webinaire"}, "test")
     session.commit()
     assert [kind for kind, _ in kinds_queued(session)] == [kinds.REGISTERED, kinds.WAITLISTED]
+    session.refresh(event)
+    assert event.sequence == 0  # not significant (RFC 5546): nothing sent, nothing raised
     events.move(session, event.id, event.starts_at + timedelta(days=1), "test")
     session.commit()
     await dispatch()
@@ -160,11 +162,39 @@ async def test_a_move_sends_updated_invitations_a_title_change_does_not(
     [for_confirmed] = [m for m in changed if m["To"] == "inscrite@exemple.fr"]
     update = calendar_of(for_confirmed)
     assert update is not None and update.method.value == "REQUEST"
-    assert int(update.vevent.sequence.value) == 2
+    assert int(update.vevent.sequence.value) == 1
+    assert update.vevent.summary.value == "Nouveau titre du webinaire"
     assert "la date ou l'heure a changé" in part_of(for_confirmed, "text/plain").get_content()
     [for_waiting] = [m for m in changed if m["To"] == "attente@exemple.fr"]
     assert calendar_of(for_waiting) is None
     assert LINK not in part_of(for_waiting, "text/plain").get_content()
+
+
+async def test_a_change_of_format_sends_the_updated_invitation(
+    session: Session, smtp_server: SmtpRecorder
+) -> None:
+    event = make_event(session, format=EventFormat.PRESENTIEL, venue="Maison des associations")
+    person = make_person(session, email="format@exemple.fr")
+    assert event.id and person.id
+    registrations.register(session, event.id, person.id, source="t")
+    session.commit()
+    await dispatch()
+    changed = events.update(
+        session, event.id, {"format": EventFormat.DISTANCIEL, "visio_url": ""}, "test"
+    )
+    session.commit()
+    assert changed.moved
+    await dispatch()
+    [first, update] = mails_to(smtp_server, "format@exemple.fr")
+    before, after = calendar_of(first), calendar_of(update)
+    assert before is not None and after is not None and after.method.value == "REQUEST"
+    assert before.vevent.location.value == "Maison des associations"
+    assert after.vevent.location.value == "webinaire"
+    assert after.vevent.uid.value == before.vevent.uid.value
+    assert int(after.vevent.sequence.value) == int(before.vevent.sequence.value) + 1
+    assert "la modalité (sur place ou à distance)" in part_of(update, "text/plain").get_content()
+    raw = next(p for p in update.walk() if p.get_content_type() == "text/calendar")
+    assert b"SEQUENCE:1\r\n" in raw.get_payload(decode=True)
 
 
 async def test_cancelling_the_event_tells_everyone(
