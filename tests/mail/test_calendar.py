@@ -8,10 +8,11 @@ import icalendar
 import pytest
 import vobject
 
-from relais.events.ical import event_uid, vevent
+from relais.events.ical import event_id_from_uid, event_uid, vevent
 from relais.events.invitation import invitation_ics
 from relais.events.models import Event, EventFormat, EventStatus
 from relais.people.models import Person
+from relais.settings import get_settings
 
 START = datetime(2025, 4, 8, 7, 30, tzinfo=UTC)
 END = datetime(2025, 4, 8, 10, 0, tzinfo=UTC)
@@ -45,7 +46,7 @@ def test_request_has_organizer_attendee_and_stable_uid() -> None:
 
     assert str(ical["METHOD"]) == vcal.method.value == "REQUEST"
     assert str(ical_event["UID"]) == v_event.uid.value == event_uid(event)
-    assert event_uid(event) == "event-12-ab12cd@localhost"
+    assert event_uid(event) == "event-12-ab12cd@relais"
     assert int(ical_event["SEQUENCE"]) == int(v_event.sequence.value) == 2
     assert str(ical_event["STATUS"]) == v_event.status.value == "CONFIRMED"
     assert ical_event.decoded("DTSTART") == v_event.dtstart.value == START
@@ -75,7 +76,64 @@ def test_registered_people_get_the_visio_link_the_public_feed_does_not() -> None
 
     public = vevent(event, with_private_link=False)
     assert "salle-42" not in public.to_ical().decode()
-    assert str(public["URL"]) == "https://t.me/RelaisCRPVBot?start=ab12cd"
+    assert str(public["URL"]) == "http://localhost:8080/e/ab12cd"
+    assert "Inscription : http://localhost:8080/e/ab12cd" in str(public["DESCRIPTION"])
+
+
+def test_the_registration_link_is_the_web_page_unless_telegram_is_chosen(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``REGISTER_LINK=web`` (the default) may have no bot at all: no t.me link then."""
+    monkeypatch.setenv("PUBLIC_BASE_URL", "https://relais.crpv.example")
+    get_settings.cache_clear()
+    try:
+        web = invitation_ics(webinar(visio_url=""), person()).replace(b"\r\n ", b"")
+        assert b"t.me" not in web
+        assert b"\r\nURL:https://relais.crpv.example/e/ab12cd\r\n" in web
+        monkeypatch.setenv("REGISTER_LINK", "telegram")
+        get_settings.cache_clear()
+        bot = invitation_ics(webinar(visio_url=""), person()).replace(b"\r\n ", b"")
+        assert b"\r\nURL:https://t.me/RelaisCRPVBot?start=ab12cd\r\n" in bot
+    finally:
+        get_settings.cache_clear()
+
+
+def test_the_uid_does_not_follow_the_public_address(monkeypatch: pytest.MonkeyPatch) -> None:
+    before = event_uid(webinar())
+    monkeypatch.setenv("PUBLIC_BASE_URL", "https://relais.crpv.example")
+    get_settings.cache_clear()
+    try:
+        data = invitation_ics(webinar(), person())
+        assert event_uid(webinar()) == before == "event-12-ab12cd@relais"
+        assert b"\r\nUID:event-12-ab12cd@relais\r\n" in data
+    finally:
+        get_settings.cache_clear()
+
+
+@pytest.mark.parametrize(
+    ("uid", "expected"),
+    [
+        ("event-12-ab12cd@relais", (12, "ab12cd")),
+        ("event-12-ab12cd@localhost", (12, "ab12cd")),  # sent before the UID was constant
+        (" event-12-ab12cd@relais.crpv.example ", (12, "ab12cd")),
+        ("event-12-ab12cd", None),
+        ("event-x-ab12cd@relais", None),
+        ("event-12-@relais", None),
+        ("rdv-12-ab12cd@relais", None),
+        ("040000008200E00074C5B7101A82E008@outlook", None),
+    ],
+)
+def test_both_forms_of_uid_name_the_event(uid: str, expected: tuple[int, str] | None) -> None:
+    assert event_id_from_uid(uid) == expected
+
+
+@pytest.mark.parametrize("fmt", [EventFormat.DISTANCIEL, EventFormat.HYBRIDE])
+def test_an_online_event_does_not_say_its_old_venue(fmt: EventFormat) -> None:
+    """A venue typed before the event went online stays in the row, not in the calendar."""
+    event = webinar(format=fmt, venue="Salle Agora")
+    description = str(vevent(event, with_private_link=True)["DESCRIPTION"])
+    assert ("Lieu : Salle Agora" in description) == (fmt == EventFormat.HYBRIDE)
+    assert "Lien de connexion : https://visio.exemple.fr/salle-42" in description
 
 
 def test_personal_cancel_raises_sequence_and_leaves_the_event_status_out() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from email.message import EmailMessage
 
+import pytest
 import vobject
 from sqlmodel import Session, select
 
@@ -195,6 +196,40 @@ async def test_a_change_of_format_sends_the_updated_invitation(
     assert "la modalité (sur place ou à distance)" in part_of(update, "text/plain").get_content()
     raw = next(p for p in update.walk() if p.get_content_type() == "text/calendar")
     assert b"SEQUENCE:1\r\n" in raw.get_payload(decode=True)
+
+
+async def test_a_new_public_address_keeps_the_uid_and_old_replies_still_match(
+    session: Session, smtp_server: SmtpRecorder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PUBLIC_BASE_URL set to the real domain after invitations left: same calendar entry."""
+    from relais.registrations import answers
+
+    event = webinar(session)
+    person = make_person(session, email="domaine@exemple.fr")
+    assert event.id and person.id
+    registrations.register(session, event.id, person.id, source="t")
+    session.commit()
+    await dispatch()
+    monkeypatch.setenv("PUBLIC_BASE_URL", "https://relais.crpv.example")
+    get_settings.cache_clear()
+    events.move(session, event.id, event.starts_at + timedelta(hours=1), "test")
+    session.commit()
+    await dispatch()
+    [first, update] = [calendar_of(m) for m in mails_to(smtp_server, "domaine@exemple.fr")]
+    assert first is not None and update is not None
+    assert (
+        first.vevent.uid.value == update.vevent.uid.value == f"event-{event.id}-{event.code}@relais"
+    )
+    assert "https://relais.crpv.example/e/" in update.vevent.description.value
+    old_form = f"event-{event.id}-{event.code}@localhost"  # invitations sent before
+    for uid in (update.vevent.uid.value, old_form):
+        found = answers.registration_for(session, uid, "domaine@exemple.fr")
+        assert found is not None and found.person_id == person.id
+    assert (
+        answers.registration_for(session, f"event-{event.id}-zzzzzz@relais", "domaine@exemple.fr")
+        is None
+    )
+    session.rollback()
 
 
 async def test_cancelling_the_event_tells_everyone(
