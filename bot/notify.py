@@ -49,7 +49,7 @@ def on_promoted(session: Session, promoted: signals.Promoted) -> None:
         person_id=person.id,
         text_html=say("ics_caption", title=event.title),
         idempotency_key=key + ":ics",
-        document=invitation(event, person),
+        document=invitation(session, registration, event),
     )
 
 

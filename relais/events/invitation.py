@@ -65,6 +65,13 @@ def default_sequence(event: Event, method: Method) -> int:
     return event.sequence
 
 
+def person_sequence(event: Event, cancellation_round: int, method: Method) -> int:
+    """SEQUENCE for one person: each earlier personal cancellation added two, so a new
+    registration after a cancellation (event sequence + 1) still outranks it in the
+    person's calendar. Every channel uses it (see :mod:`relais.registrations.calendar`)."""
+    return default_sequence(event, method) + 2 * cancellation_round
+
+
 def invitation_ics(
     event: Event,
     person: Person,
@@ -74,8 +81,8 @@ def invitation_ics(
 ) -> bytes:
     """The ``.ics`` for ``person``: the visio link is included (they are registered).
 
-    ``sequence`` lets the mailer keep a person's sequence rising across a
-    cancellation followed by a new registration.
+    ``sequence`` is the person's (:func:`person_sequence`), so that it keeps rising
+    across a cancellation followed by a new registration.
     """
     chosen = default_sequence(event, method) if sequence is None else sequence
     calendar = _shared_calendar(event, method, chosen)

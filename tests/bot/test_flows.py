@@ -355,3 +355,32 @@ async def test_a_known_address_needs_the_code_sent_to_it(
     linked = session.get(Person, owner.id)
     assert linked is not None and linked.telegram_id is None  # linked only once consent is given
     session.commit()
+
+
+async def test_the_bots_invitation_has_the_persons_sequence_after_a_cancellation(
+    api: BotAPI, bot: BotComponent, session: Session
+) -> None:
+    """Registering again after cancelling: the document outranks the CANCEL as the e-mail does."""
+    import icalendar
+
+    from relais.events.ical import event_uid
+
+    event = make_event(session, title="Atelier revenu", starts_at=FIXED_START)
+    user, person = known_user(api, session, "Revient")
+    assert event.id and person.id
+    first = registrations.register(session, event.id, person.id, source="t").registration
+    session.commit()
+    registrations.cancel(session, first.id or 0, "test")
+    session.commit()
+    await user.send(f"/start {event.code}")
+    await user.expect("Atelier revenu")
+    await user.tap("✅ S'inscrire")
+    await user.expect("Inscription confirmée")
+    document = (await user.next_document()).message.document
+    assert document is not None and document[0] == f"{event.code}.ics"
+    calendar = icalendar.Calendar.from_ical(document[1])
+    [vevent] = calendar.walk("VEVENT")
+    assert str(calendar["METHOD"]) == "REQUEST" and str(vevent["UID"]) == event_uid(event)
+    assert int(vevent["SEQUENCE"]) == 2  # the personal CANCEL had 1
+    assert str(vevent["ATTENDEE"]) == f"mailto:{person.email}"
+    assert b"\r\nSEQUENCE:2\r\n" in document[1]
