@@ -41,8 +41,12 @@ def cancellation_round(session: Session, registration: Registration) -> int:
     """How many earlier placements of this registration were cancelled.
 
     The current placement's own cancellation (a cancelled registration) is not
-    counted: its CANCEL answers the REQUEST of the same round.
+    counted: its CANCEL answers the REQUEST of the same round. A registration still in
+    its first placement (``queued_at`` is its ``created_at``, as set when it is created)
+    has no earlier one, and most are: the audit log is read only for the others.
     """
+    if registration.queued_at == registration.created_at:
+        return 0
     params = {"registration_id": registration.id, "since": registration.created_at}
     count = int(db.execute(session, _CANCELLATIONS, params).scalar_one())
     if registration.status == RegistrationStatus.CANCELLED:
