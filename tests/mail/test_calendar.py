@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import icalendar
 import pytest
@@ -13,6 +14,7 @@ from relais.events.invitation import invitation_ics
 from relais.events.models import Event, EventFormat, EventStatus
 from relais.people.models import Person
 from relais.settings import get_settings
+from relais.timefmt import parse_local
 
 START = datetime(2025, 4, 8, 7, 30, tzinfo=UTC)
 END = datetime(2025, 4, 8, 10, 0, tzinfo=UTC)
@@ -192,3 +194,46 @@ def test_in_person_event_has_its_venue_as_location_and_accents_survive() -> None
         == vcal.vevent.summary.value
         == ("Webinaire médiation sociale")
     )
+
+
+def test_long_lines_fold_at_75_octets_between_characters_with_crlf() -> None:
+    """RFC 5545 §3.1: at most 75 octets a line, CRLF, never inside a UTF-8 character."""
+    title = "Atelier « égalité » " + "é" * 40 + "€" * 20 + "😀" * 12 + " fin"
+    name = "Zoé " + "Ñ" * 50
+    data = invitation_ics(
+        webinar(title=title, description="ligne\nsuivante " + "à" * 90),
+        Person(id=5, first_name=name, last_name="Éluard", email="zoe@exemple.fr"),
+    )
+    assert b"\n" not in data.replace(b"\r\n", b"") and data.endswith(b"\r\n")
+    lines = data.split(b"\r\n")[:-1]
+    assert all(len(line) <= 75 for line in lines)
+    for line in lines:
+        line.decode("utf-8")  # a fold that splits a character raises here
+    folded = [line for line in lines if line.startswith(b" ")]
+    assert len(folded) >= 6
+    summary_start = next(i for i, line in enumerate(lines) if line.startswith(b"SUMMARY:"))
+    assert lines[summary_start + 1].startswith(b" ")
+    assert len(lines[summary_start]) > 70  # filled up to the limit, not folded early
+    ical, vcal = parse_both(data)
+    assert str(ical.walk("VEVENT")[0]["SUMMARY"]) == vcal.vevent.summary.value == title
+    assert vcal.vevent.attendee.params["CN"] == [f"{name} Éluard"]
+    assert str(ical.walk("VEVENT")[0]["DESCRIPTION"]).startswith("ligne\nsuivante àà")
+
+
+@pytest.mark.parametrize(
+    ("typed", "utc"),
+    [
+        ("26/03/2027 10:00", "20270326T090000Z"),  # still winter time: UTC+1
+        ("28/03/2027 10:00", "20270328T080000Z"),  # the morning clocks went forward: UTC+2
+        ("31/10/2027 10:00", "20271031T090000Z"),  # back to winter time
+    ],
+)
+def test_a_time_typed_in_paris_is_written_in_utc_across_the_clock_change(
+    typed: str, utc: str
+) -> None:
+    start = parse_local(typed, ZoneInfo("Europe/Paris"))
+    data = invitation_ics(webinar(starts_at=start, ends_at=start + timedelta(hours=1)), person())
+    assert f"\r\nDTSTART:{utc}\r\n".encode() in data
+    assert b"VTIMEZONE" not in data and b"TZID" not in data
+    vevent = icalendar.Calendar.from_ical(data).walk("VEVENT")[0]
+    assert vevent.decoded("DTSTART").astimezone(ZoneInfo("Europe/Paris")).hour == 10

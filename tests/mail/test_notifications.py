@@ -17,6 +17,7 @@ from relais.events.models import Event, EventFormat
 from relais.people.erasure import erase
 from relais.registrations import services as registrations
 from relais.settings import get_settings
+from relais.timefmt import utcnow
 from tests.factories import make_event, make_person
 from tests.mail.conftest import SmtpRecorder, part_of
 
@@ -230,6 +231,36 @@ async def test_a_new_public_address_keeps_the_uid_and_old_replies_still_match(
         is None
     )
     session.rollback()
+
+
+async def test_each_session_of_a_cycle_is_its_own_entry_and_its_cancel_names_it(
+    session: Session, smtp_server: SmtpRecorder
+) -> None:
+    from relais.events.ical import event_uid
+    from relais.events.schemas import EventInput
+
+    start = utcnow() + timedelta(days=5)
+    inputs = [
+        EventInput(title=f"Séance {n}", starts_at=start + timedelta(days=7 * n)) for n in range(3)
+    ]
+    _series, sessions = events.create_series(session, "Cycle numérique", inputs, "test")
+    person = make_person(session, email="cycle@exemple.fr")
+    assert person.id and _series.id
+    registrations.register_series(session, _series.id, person.id, source="t")
+    session.commit()
+    await dispatch()
+    second = sessions[1]
+    assert second.id is not None
+    events.cancel(session, second.id, "Salle indisponible", "test")
+    session.commit()
+    await dispatch()
+    received = [calendar_of(m) for m in mails_to(smtp_server, "cycle@exemple.fr")]
+    requests = [c for c in received if c is not None and c.method.value == "REQUEST"]
+    assert sorted(c.vevent.uid.value for c in requests) == sorted(map(event_uid, sessions))
+    assert len({c.vevent.uid.value for c in requests}) == 3
+    [cancel] = [c for c in received if c is not None and c.method.value == "CANCEL"]
+    assert cancel.vevent.uid.value == event_uid(second)
+    assert cancel.vevent.status.value == "CANCELLED" and int(cancel.vevent.sequence.value) == 1
 
 
 async def test_cancelling_the_event_tells_everyone(
