@@ -99,6 +99,7 @@ def _cache_key(event: Event, method: Method, sequence: int) -> tuple[Any, ...]:
         tuple(event.model_dump().items()), method, sequence,
         utcnow().replace(second=0, microsecond=0), settings.mail_from,
         settings.organisation_name, settings.public_base_url, settings.telegram_bot_username,
+        settings.register_link,
     )  # fmt: skip
 
 
