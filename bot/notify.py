@@ -16,6 +16,7 @@ from bot.outbox import queue_message, wake
 from bot.texts import label, page, say
 from relais import signals
 from relais.events import services as events
+from relais.events.invitation import Method
 from relais.events.models import Event
 from relais.people.models import Person
 from relais.registrations.models import Registration, RegistrationStatus
@@ -49,13 +50,13 @@ def on_promoted(session: Session, promoted: signals.Promoted) -> None:
         person_id=person.id,
         text_html=say("ics_caption", title=event.title),
         idempotency_key=key + ":ics",
-        document=invitation(event, person),
+        document=invitation(session, registration, event),
     )
 
 
-def _registrants(session: Session, event_id: int) -> list[Person]:
+def _registrants(session: Session, event_id: int) -> list[tuple[Registration, Person]]:
     return [
-        person
+        (registration, person)
         for registration, person in session.exec(
             select(Registration, Person)
             .join(Person, col(Person.id) == Registration.person_id)
@@ -68,21 +69,35 @@ def _registrants(session: Session, event_id: int) -> list[Person]:
     ]
 
 
+def _queue_invitation(
+    session: Session, registration: Registration, event: Event, method: Method, key: str
+) -> None:
+    """The updated REQUEST or the CANCEL for a confirmed person, so that the entry added
+    from Telegram changes too (same UID and person SEQUENCE as the e-mail's)."""
+    if registration.status != RegistrationStatus.CONFIRMED:
+        return
+    caption = "ics_update_caption" if method == "REQUEST" else "ics_cancel_caption"
+    queue_message(
+        session,
+        person_id=registration.person_id,
+        text_html=say(caption, title=event.title),
+        idempotency_key=key + ":ics",
+        document=invitation(session, registration, event, method),
+    )
+
+
 def on_event_changed(session: Session, changed: signals.EventChanged) -> None:
-    """Only what makes the invitation out of date is worth a message."""
-    if not (changed.moved or "title" in changed.changes):
+    """Only what makes the invitation out of date is worth a message: the e-mail's rule."""
+    if not changed.moved:
         return
     event = session.get(Event, changed.event_id)
     if event is None:
         return
     text = page("event_changed.html", event=event, place=events.place_label(event))
-    for person in _registrants(session, changed.event_id):
-        queue_message(
-            session,
-            person_id=person.id,
-            text_html=text,
-            idempotency_key=f"bot:changed:{event.id}:{event.sequence}:{person.id}",
-        )
+    for registration, person in _registrants(session, changed.event_id):
+        key = f"bot:changed:{event.id}:{event.sequence}:{person.id}"
+        queue_message(session, person_id=person.id, text_html=text, idempotency_key=key)
+        _queue_invitation(session, registration, event, "REQUEST", key)
 
 
 def on_event_cancelled(session: Session, cancelled: signals.EventCancelled) -> None:
@@ -95,13 +110,10 @@ def on_event_cancelled(session: Session, cancelled: signals.EventCancelled) -> N
         when=format_range(event.starts_at, event.ends_at),
         reason=cancelled.reason,
     )
-    for person in _registrants(session, cancelled.event_id):
-        queue_message(
-            session,
-            person_id=person.id,
-            text_html=text,
-            idempotency_key=f"bot:cancelled:{event.id}:{person.id}",
-        )
+    for registration, person in _registrants(session, cancelled.event_id):
+        key = f"bot:cancelled:{event.id}:{person.id}"
+        queue_message(session, person_id=person.id, text_html=text, idempotency_key=key)
+        _queue_invitation(session, registration, event, "CANCEL", key)
 
 
 def on_person_erased(session: Session, erased: signals.PersonErased) -> None:

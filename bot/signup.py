@@ -411,12 +411,13 @@ def register_event(actor: Actor, event_id: int) -> list[Reply]:
             outcome = registrations.register(
                 session, event_id, person.id, source="telegram", actor=actor.audit
             )
-            return [*_outcome_replies(outcome, person), *structure.ask_once(session, person)]
+            replies = _outcome_replies(session, outcome, person)
+            return [*replies, *structure.ask_once(session, person)]
     except DomainError as error:
         return [Reply(problem(error), [_events_and_menu()])]
 
 
-def _outcome_replies(outcome: Outcome, person: Person) -> list[Reply]:
+def _outcome_replies(session: Session, outcome: Outcome, person: Person) -> list[Reply]:
     event = outcome.event
     if not outcome.confirmed:
         text = say("waitlisted", title=event.title, position=outcome.position or 0)
@@ -424,7 +425,10 @@ def _outcome_replies(outcome: Outcome, person: Person) -> list[Reply]:
     text = page("confirmation.html", event=event, place=events.place_label(event), person=person)
     return [
         Reply(text, _after_buttons()),
-        Reply(say("ics_caption", title=event.title), document=invitation(event, person)),
+        Reply(
+            say("ics_caption", title=event.title),
+            document=invitation(session, outcome.registration, event),
+        ),
     ]
 
 
@@ -454,7 +458,10 @@ def register_cycle(actor: Actor, series_id: int) -> list[Reply]:
             ]
             text = page("series_confirmation.html", series=series, lines=lines, person=person)
             documents = [
-                Reply(say("ics_caption", title=o.event.title), document=invitation(o.event, person))
+                Reply(
+                    say("ics_caption", title=o.event.title),
+                    document=invitation(session, o.registration, o.event),
+                )
                 for o in outcomes
                 if o.confirmed
             ]

@@ -16,6 +16,7 @@ from mailer.models import EventResource, OutboxMessage
 from mailer.outbox import register_renderer
 from relais.access import links
 from relais.access.services import manage_url
+from relais.events import invitation
 from relais.events.invitation import Method, invitation_ics
 from relais.events.models import Event
 from relais.events.services import place_label
@@ -33,7 +34,7 @@ REMINDER = "reminder"
 THANKS = "thanks"
 
 #: Order in which changed fields are named in the "event changed" e-mail.
-CHANGE_ORDER = ("starts_at", "ends_at", "venue", "visio_url")
+CHANGE_ORDER = ("starts_at", "ends_at", "format", "venue", "visio_url")
 
 
 class Unrenderable(Exception):
@@ -62,10 +63,8 @@ def _context(event: Event, person: Person, *, with_link: bool, **extra: Any) -> 
 
 
 def person_sequence(event: Event, row: OutboxMessage, method: Method) -> int:
-    """SEQUENCE for this person: each earlier personal cancellation added two, so a
-    new registration after a cancellation still outranks it in the person's calendar."""
-    base = event.sequence + 2 * int(row.payload.get("round", 0))
-    return base + 1 if method == "CANCEL" and row.kind == REGISTRATION_CANCELLED else base
+    """The core's person SEQUENCE, with the cancellation round counted when the row was queued."""
+    return invitation.person_sequence(event, int(row.payload.get("round", 0)), method)
 
 
 def _build(

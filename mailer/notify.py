@@ -9,18 +9,18 @@ from __future__ import annotations
 
 from typing import Any
 
-import sqlalchemy as sa
 from sqlmodel import Session, col, delete, select
 
 from mailer import kinds
 from mailer.delivery import FILE_REPLY, LEGACY_FILE_REPLY
 from mailer.models import OutboxMessage, OutboxState
 from mailer.outbox import enqueue
-from relais import db, signals
+from relais import signals
 from relais.events.models import Event, EventStatus
 from relais.i18n import has, t
 from relais.people import export as data_export
 from relais.people.models import Person
+from relais.registrations import calendar
 from relais.registrations.models import Registration, RegistrationStatus
 
 
@@ -29,27 +29,6 @@ def mail_address(person: Person | None) -> str | None:
     if person is None or not person.email or person.email_invalid or person.erased_at:
         return None
     return person.email
-
-
-_OUTBOX = OutboxMessage.__table__  # type: ignore[attr-defined]
-#: Built once: every registration asks it, under the write lock (see relais.db.execute).
-_CANCELLATIONS = (
-    sa.select(sa.func.count())
-    .select_from(_OUTBOX)
-    .where(
-        _OUTBOX.c.person_id == sa.bindparam("person_id"),
-        _OUTBOX.c.idempotency_key.startswith(sa.bindparam("prefix")),
-    )
-)
-
-
-def cancellation_round(session: Session, registration: Registration) -> int:
-    """How many personal cancellations this registration already had (see person_sequence).
-
-    Looked up among the person's own rows (indexed): a key prefix alone scans the outbox."""
-    prefix = f"{kinds.REGISTRATION_CANCELLED}:{registration.id}:"
-    params = {"person_id": registration.person_id, "prefix": prefix}
-    return int(db.execute(session, _CANCELLATIONS, params).scalar_one())
 
 
 def _queue(
@@ -73,7 +52,7 @@ def _queue(
         payload={
             "event_id": registration.event_id,
             "registration_id": registration.id,
-            "round": cancellation_round(session, registration),
+            "round": calendar.cancellation_round(session, registration),
             **payload,
         },
     )

@@ -68,8 +68,10 @@ class EventChanged(DomainEvent):
 
     @property
     def moved(self) -> bool:
-        """True when the time, the place or the link changed: invitations must be updated."""
-        return bool({"starts_at", "ends_at", "venue", "visio_url"} & self.changes.keys())
+        """True when the time, the place, the link or the format (in person, online, hybrid)
+        changed: invitations must be updated (the fields of
+        ``relais.events.services.INVITATION_FIELDS``)."""
+        return bool({"starts_at", "ends_at", "venue", "visio_url", "format"} & self.changes.keys())
 
 
 @dataclass(frozen=True)

@@ -22,16 +22,17 @@ from relais.access import tokens
 from relais.db import read_scope, session_scope
 from relais.errors import DomainError
 from relais.events import services as events
-from relais.events.models import Event
+from relais.events.models import Event, EventStatus
 from relais.people import erasure
 from relais.people import export as data_export
 from relais.people import services as people
 from relais.people.models import Person
+from relais.registrations import calendar
 from relais.registrations import services as registrations
 from relais.registrations.models import Registration, RegistrationStatus
 from web import agenda, choices, forms, guard
 from web.pages import form_data
-from web.render import calendar_file, notice, page
+from web.render import ics_response, notice, page
 
 
 def request_form(request: Request) -> Response:
@@ -146,6 +147,9 @@ def _cancel_sync(request: Request) -> Response:
 
 
 def invitation(request: Request) -> Response:
+    """The person's own REQUEST, the very entry of their confirmation e-mail (same UID,
+    ORGANIZER, ATTENDEE and SEQUENCE): downloading it again updates that entry rather
+    than adding an anonymous copy. None for a cancelled event (its CANCEL was sent)."""
     with read_scope() as session:
         person = _person(request, session)
         if isinstance(person, Response):
@@ -153,7 +157,10 @@ def invitation(request: Request) -> Response:
         registration = _own(session, person, request)
         if registration is None or registration.status != RegistrationStatus.CONFIRMED:
             return notice(request, "not_found", 404)
-        return calendar_file(_event_of(session, registration), with_private_link=True)
+        event = _event_of(session, registration)
+        if event.status == EventStatus.CANCELLED:
+            return notice(request, "not_found", 404)
+        return ics_response(event.code, calendar.invitation(session, registration))
 
 
 def export(request: Request) -> Response:

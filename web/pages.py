@@ -125,7 +125,7 @@ def event_ics(request: Request) -> Response:
         event = _event(session, request.path_params["code"])
         if event is None:
             return notice(request, "event_not_found", 404)
-        return calendar_file(event, with_private_link=False)
+        return calendar_file(event)
 
 
 def _series(session: Session, code: str) -> tuple[Series, list[agenda.Card]] | None:

@@ -10,6 +10,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
 from relais.events.ical import vevent
+from relais.events.invitation import organizer
 from relais.events.models import Event
 from relais.settings import get_settings
 from relais.templating import render_html, render_text
@@ -40,14 +41,23 @@ def page(request: Request, template: str, status_code: int = 200, **context: obj
 def page_html(template: str, **context: object) -> str:
     """A page as anybody sees it, :data:`TOKEN_SLOT` standing for the visitor's CSRF token."""
     settings = get_settings()
+    feed_url = f"{settings.public_base_url}/agenda.ics"
     return render_html(
         f"web/public/{template}",
+        feed_url=feed_url,
+        feed_webcal=webcal(feed_url),
         organisation=settings.organisation_name,
         logo_url=settings.organisation_logo_url,
         privacy_url=settings.privacy_url,
         csrf=TOKEN_SLOT,
         **context,
     )
+
+
+def webcal(url: str) -> str:
+    """The ``webcal://`` form of an ``http(s)://`` address: a click subscribes (Outlook, Apple
+    Calendar, Thunderbird) instead of downloading a copy that never updates."""
+    return "webcal://" + url.split("://", 1)[-1]
 
 
 def respond(request: Request, html: str, status_code: int = 200) -> Response:
@@ -77,18 +87,29 @@ def stylesheet(_request: Request) -> Response:
     )
 
 
-def calendar_file(event: Event, *, with_private_link: bool) -> Response:
-    """One event as an ``.ics`` file to add to one's calendar (PUBLISH: not an invitation)."""
+def calendar_file(event: Event) -> Response:
+    """One event as an ``.ics`` file to add to one's calendar (PUBLISH: not an invitation,
+    so without the visio link, kept for the invitations of registered people).
+
+    RFC 5546 §3.2.1 wants an ORGANIZER in a PUBLISH: the CRPV, as in the invitations.
+    """
     calendar = icalendar.Calendar()
     calendar.add("prodid", "-//Relais//Evenement//FR")
     calendar.add("version", "2.0")
     calendar.add("method", "PUBLISH")
-    calendar.add_component(vevent(event, with_private_link=with_private_link))
+    component = vevent(event, with_private_link=False)
+    component.add("organizer", organizer())
+    calendar.add_component(component)
+    return ics_response(event.code, calendar.to_ical())
+
+
+def ics_response(code: str, content: bytes) -> Response:
+    """An ``.ics`` to download, named after the event's code."""
     return Response(
-        calendar.to_ical(),
+        content,
         media_type="text/calendar; charset=utf-8",
         headers={
-            "Content-Disposition": f'attachment; filename="{event.code}.ics"',
+            "Content-Disposition": f'attachment; filename="{code}.ics"',
             "Cache-Control": "no-store",
         },
     )

@@ -7,13 +7,10 @@ when SEQUENCE rises; times are written in UTC so no VTIMEZONE is needed.
 
 from __future__ import annotations
 
-from urllib.parse import urlparse
-
 import icalendar
 
 from relais.access import links
 from relais.events.models import Event, EventStatus
-from relais.settings import get_settings
 from relais.templating import render_text
 from relais.timefmt import as_utc, utcnow
 
@@ -24,26 +21,38 @@ _STATUS = {
 }
 
 
+#: The domain part of every UID Relais writes. Constant on purpose: a UID made from
+#: ``PUBLIC_BASE_URL`` changed with it (from the default to the real domain), which
+#: orphaned every calendar entry and every answer. The id and the random event code
+#: make the UID unique; nothing secret goes into it.
+UID_DOMAIN = "relais"
+
+
 def event_uid(event: Event) -> str:
-    """``event-{id}-{code}@{host}``: the same for every message about this event."""
-    host = urlparse(get_settings().public_base_url).hostname or "relais.invalid"
-    return f"event-{event.id}-{event.code}@{host}"
+    """``event-{id}-{code}@relais``: the same for every message about this event, whatever
+    the settings say."""
+    return f"event-{event.id}-{event.code}@{UID_DOMAIN}"
 
 
 def event_id_from_uid(uid: str) -> tuple[int, str] | None:
-    """The event id and code an invitation UID names, or None when it is not one of ours."""
-    local, _, host = uid.strip().partition("@")
-    ours = urlparse(get_settings().public_base_url).hostname or "relais.invalid"
+    """The event id and code an invitation UID names, or None when it is not one of ours.
+
+    Invitations sent before the UID became constant end in the host of the
+    ``PUBLIC_BASE_URL`` of the time (``@localhost``, ``@relais.invalid``…), perhaps
+    not today's: any host is accepted, as the caller checks the code against the event.
+    """
+    local, at, host = uid.strip().partition("@")
     prefix, _, rest = local.partition("-")
     number, _, code = rest.partition("-")
-    if prefix != "event" or host.lower() != ours.lower() or not number.isdigit() or not code:
+    if prefix != "event" or not at or not host or not number.isdigit() or not code:
         return None
     return int(number), code
 
 
 def public_link(event: Event) -> str:
-    """The bot deep link that registers to this event."""
-    return links.event_telegram_link(event)
+    """Where the calendar entry leads to register: the event's page (or the bot, with
+    ``REGISTER_LINK=telegram``), as in the e-mails."""
+    return links.register_link(event)
 
 
 def location(event: Event) -> str:

@@ -28,8 +28,13 @@ from relais.reference import services as reference
 from relais.registrations.models import Registration, RegistrationStatus
 from relais.timefmt import utcnow
 
-#: Fields whose change makes calendar invitations out of date (SEQUENCE is raised).
-INVITATION_FIELDS = ("starts_at", "ends_at", "venue", "visio_url", "title")
+#: Fields whose change makes calendar invitations out of date: SEQUENCE is raised and the
+#: updated REQUEST is sent (:attr:`relais.signals.EventChanged.moved`). Only the time and
+#: the place (venue, link, in-person or online) count, as RFC 5546 (§2.1.4) calls a change
+#: significant: a new title alone neither raises SEQUENCE nor sends anything, since a
+#: raised SEQUENCE nobody receives would make later REQUESTs and replies disagree; the
+#: next significant update carries the new title.
+INVITATION_FIELDS = ("starts_at", "ends_at", "venue", "visio_url", "format")
 EDITABLE_FIELDS = (
     "title", "description", "starts_at", "ends_at", "venue", "visio_url", "capacity",
     "registration_deadline", "waitlist_enabled", "members_only", "format", "theme_id",
@@ -277,8 +282,8 @@ def update(
 ) -> signals.EventChanged:
     """Apply changes and say what changed, so the mailer can send updated invitations.
 
-    A change of time, place, link or title raises SEQUENCE (RFC 5545); more
-    seats promote people from the waiting list.
+    A change of time, place, link or format raises SEQUENCE (RFC 5545, see
+    :data:`INVITATION_FIELDS`); more seats promote people from the waiting list.
     """
     from relais.registrations import services as registrations
 

@@ -196,6 +196,10 @@ def _place(session: Session, event: Event, person: Person, source: str) -> Outco
     registration.status = status
     registration.source = source[:24]
     registration.queued_at = utcnow()  # taken under the lock: the queue's true order
+    if registration.id is None:
+        # Equal only while the first placement is the current one: the person's calendar
+        # SEQUENCE then needs no count of cancellations (relais.registrations.calendar).
+        registration.created_at = registration.queued_at
     registration.cancelled_at = None
     registration.confirmed_at = registration.queued_at if seat_free else None
     session.add(registration)

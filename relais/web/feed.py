@@ -13,6 +13,7 @@ from sqlmodel import Session
 
 from relais.events import services as events
 from relais.events.ical import vevent
+from relais.events.invitation import organizer
 from relais.i18n import t
 from relais.settings import get_settings
 
@@ -32,6 +33,9 @@ def calendar_feed(session: Session) -> bytes:
     calendar.add("x-wr-timezone", settings.timezone)
     calendar.add("refresh-interval", REFRESH, parameters={"VALUE": "DURATION"})
     calendar.add("x-published-ttl", "PT6H")
+    crpv = organizer()  # RFC 5546 §3.2.1: each VEVENT of a PUBLISH has one
     for event in events.upcoming(session, limit=MAX_EVENTS):
-        calendar.add_component(vevent(event, with_private_link=False))
+        component = vevent(event, with_private_link=False)
+        component.add("organizer", crpv)
+        calendar.add_component(component)
     return calendar.to_ical()

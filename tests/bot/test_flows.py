@@ -358,3 +358,75 @@ async def test_a_known_address_needs_the_code_sent_to_it(
     linked = session.get(Person, owner.id)
     assert linked is not None and linked.telegram_id is None  # linked only once consent is given
     session.commit()
+
+
+async def test_the_bots_invitation_has_the_persons_sequence_after_a_cancellation(
+    api: BotAPI, bot: BotComponent, session: Session
+) -> None:
+    """Registering again after cancelling: the document outranks the CANCEL as the e-mail does."""
+    import icalendar
+
+    from relais.events.ical import event_uid
+
+    event = make_event(session, title="Atelier revenu", starts_at=FIXED_START)
+    user, person = known_user(api, session, "Revient")
+    assert event.id and person.id
+    first = registrations.register(session, event.id, person.id, source="t").registration
+    session.commit()
+    registrations.cancel(session, first.id or 0, "test")
+    session.commit()
+    await user.send(f"/start {event.code}")
+    await user.expect("Atelier revenu")
+    await user.tap("✅ S'inscrire")
+    await user.expect("Inscription confirmée")
+    document = (await user.next_document()).message.document
+    assert document is not None and document[0] == f"{event.code}.ics"
+    calendar = icalendar.Calendar.from_ical(document[1])
+    [vevent] = calendar.walk("VEVENT")
+    assert str(calendar["METHOD"]) == "REQUEST" and str(vevent["UID"]) == event_uid(event)
+    assert int(vevent["SEQUENCE"]) == 2  # the personal CANCEL had 1
+    assert str(vevent["ATTENDEE"]) == f"mailto:{person.email}"
+    assert b"\r\nSEQUENCE:2\r\n" in document[1]
+
+
+async def test_a_change_and_a_cancellation_update_the_entry_added_from_telegram(
+    api: BotAPI, bot: BotComponent, session: Session
+) -> None:
+    import icalendar
+
+    from relais.events.ical import event_uid
+
+    event = make_event(session, title="Rencontre qui change", venue="Évry", starts_at=FIXED_START)
+    user, person = known_user(api, session, "Suivi")
+    waiting_user, waiting = known_user(api, session, "Attend")
+    assert event.id and person.id and waiting.id
+    registrations.register(session, event.id, person.id, source="t")
+    session.commit()
+    events.update(session, event.id, {"capacity": 1}, "test")
+    registrations.register(session, event.id, waiting.id, source="t")
+    session.commit()
+    events.update(session, event.id, {"venue": "Corbeil-Essonnes"}, "test")
+    session.commit()
+    await user.expect("Changement")
+    update = (await user.next_document()).message.document
+    events.cancel(session, event.id, "grève des transports", "test")
+    session.commit()
+    await user.expect("est annulé")
+    cancel = (await user.next_document()).message.document
+    await waiting_user.expect("est annulé")
+    assert update is not None and cancel is not None
+    sent = {}
+    for name, data in (update, cancel):
+        assert name == f"{event.code}.ics"
+        calendar = icalendar.Calendar.from_ical(data)
+        [vevent] = calendar.walk("VEVENT")
+        assert str(vevent["UID"]) == event_uid(event)
+        assert str(vevent["ATTENDEE"]) == f"mailto:{person.email}"
+        sent[str(calendar["METHOD"])] = vevent
+    assert str(sent["REQUEST"]["LOCATION"]) == "Corbeil-Essonnes"
+    assert int(sent["REQUEST"]["SEQUENCE"]) == 1 and int(sent["CANCEL"]["SEQUENCE"]) == 2
+    assert str(sent["CANCEL"]["STATUS"]) == "CANCELLED"
+    documents = [
+        m for m in api.messages.values() if m.chat_id == waiting_user.id and m.document is not None
+    ]
+    assert documents == []  # on the waiting list: no invitation was ever added

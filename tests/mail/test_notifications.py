@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from email.message import EmailMessage
 
+import pytest
 import vobject
 from sqlmodel import Session, select
 
@@ -16,6 +17,7 @@ from relais.events.models import Event, EventFormat
 from relais.people.erasure import erase
 from relais.registrations import services as registrations
 from relais.settings import get_settings
+from relais.timefmt import utcnow
 from tests.factories import make_event, make_person
 from tests.mail.conftest import SmtpRecorder, part_of
 
@@ -107,7 +109,7 @@ async def test_waiting_list_promotion_and_cancellation(
     invitation = by_method["REQUEST"][1]
     cancelled, cancellation = by_method["CANCEL"]
     assert cancellation.method.value == "CANCEL"
-    assert cancellation.vevent.status.value == "CANCELLED"
+    assert not hasattr(cancellation.vevent, "status")  # the event itself goes on
     assert cancellation.vevent.uid.value == invitation.vevent.uid.value
     assert int(cancellation.vevent.sequence.value) == int(invitation.vevent.sequence.value) + 1
     assert LINK not in part_of(cancelled, "text/plain").get_content()
@@ -151,6 +153,8 @@ async def test_a_move_sends_updated_invitations_a_title_change_does_not(
     events.update(session, event.id, {"title": "Nouveau titre du webinaire"}, "test")
     session.commit()
     assert [kind for kind, _ in kinds_queued(session)] == [kinds.REGISTERED, kinds.WAITLISTED]
+    session.refresh(event)
+    assert event.sequence == 0  # not significant (RFC 5546): nothing sent, nothing raised
     events.move(session, event.id, event.starts_at + timedelta(days=1), "test")
     session.commit()
     await dispatch()
@@ -160,11 +164,103 @@ async def test_a_move_sends_updated_invitations_a_title_change_does_not(
     [for_confirmed] = [m for m in changed if m["To"] == "inscrite@exemple.fr"]
     update = calendar_of(for_confirmed)
     assert update is not None and update.method.value == "REQUEST"
-    assert int(update.vevent.sequence.value) == 2
+    assert int(update.vevent.sequence.value) == 1
+    assert update.vevent.summary.value == "Nouveau titre du webinaire"
     assert "la date ou l'heure a changé" in part_of(for_confirmed, "text/plain").get_content()
     [for_waiting] = [m for m in changed if m["To"] == "attente@exemple.fr"]
     assert calendar_of(for_waiting) is None
     assert LINK not in part_of(for_waiting, "text/plain").get_content()
+
+
+async def test_a_change_of_format_sends_the_updated_invitation(
+    session: Session, smtp_server: SmtpRecorder
+) -> None:
+    event = make_event(session, format=EventFormat.PRESENTIEL, venue="Maison des associations")
+    person = make_person(session, email="format@exemple.fr")
+    assert event.id and person.id
+    registrations.register(session, event.id, person.id, source="t")
+    session.commit()
+    await dispatch()
+    changed = events.update(
+        session, event.id, {"format": EventFormat.DISTANCIEL, "visio_url": ""}, "test"
+    )
+    session.commit()
+    assert changed.moved
+    await dispatch()
+    [first, update] = mails_to(smtp_server, "format@exemple.fr")
+    before, after = calendar_of(first), calendar_of(update)
+    assert before is not None and after is not None and after.method.value == "REQUEST"
+    assert before.vevent.location.value == "Maison des associations"
+    assert after.vevent.location.value == "webinaire"
+    assert after.vevent.uid.value == before.vevent.uid.value
+    assert int(after.vevent.sequence.value) == int(before.vevent.sequence.value) + 1
+    assert "la modalité (sur place ou à distance)" in part_of(update, "text/plain").get_content()
+    raw = next(p for p in update.walk() if p.get_content_type() == "text/calendar")
+    assert b"SEQUENCE:1\r\n" in raw.get_payload(decode=True)
+
+
+async def test_a_new_public_address_keeps_the_uid_and_old_replies_still_match(
+    session: Session, smtp_server: SmtpRecorder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PUBLIC_BASE_URL set to the real domain after invitations left: same calendar entry."""
+    from relais.registrations import answers
+
+    event = webinar(session)
+    person = make_person(session, email="domaine@exemple.fr")
+    assert event.id and person.id
+    registrations.register(session, event.id, person.id, source="t")
+    session.commit()
+    await dispatch()
+    monkeypatch.setenv("PUBLIC_BASE_URL", "https://relais.crpv.example")
+    get_settings.cache_clear()
+    events.move(session, event.id, event.starts_at + timedelta(hours=1), "test")
+    session.commit()
+    await dispatch()
+    [first, update] = [calendar_of(m) for m in mails_to(smtp_server, "domaine@exemple.fr")]
+    assert first is not None and update is not None
+    assert (
+        first.vevent.uid.value == update.vevent.uid.value == f"event-{event.id}-{event.code}@relais"
+    )
+    assert "https://relais.crpv.example/e/" in update.vevent.description.value
+    old_form = f"event-{event.id}-{event.code}@localhost"  # invitations sent before
+    for uid in (update.vevent.uid.value, old_form):
+        found = answers.registration_for(session, uid, "domaine@exemple.fr")
+        assert found is not None and found.person_id == person.id
+    assert (
+        answers.registration_for(session, f"event-{event.id}-zzzzzz@relais", "domaine@exemple.fr")
+        is None
+    )
+    session.rollback()
+
+
+async def test_each_session_of_a_cycle_is_its_own_entry_and_its_cancel_names_it(
+    session: Session, smtp_server: SmtpRecorder
+) -> None:
+    from relais.events.ical import event_uid
+    from relais.events.schemas import EventInput
+
+    start = utcnow() + timedelta(days=5)
+    inputs = [
+        EventInput(title=f"Séance {n}", starts_at=start + timedelta(days=7 * n)) for n in range(3)
+    ]
+    _series, sessions = events.create_series(session, "Cycle numérique", inputs, "test")
+    person = make_person(session, email="cycle@exemple.fr")
+    assert person.id and _series.id
+    registrations.register_series(session, _series.id, person.id, source="t")
+    session.commit()
+    await dispatch()
+    second = sessions[1]
+    assert second.id is not None
+    events.cancel(session, second.id, "Salle indisponible", "test")
+    session.commit()
+    await dispatch()
+    received = [calendar_of(m) for m in mails_to(smtp_server, "cycle@exemple.fr")]
+    requests = [c for c in received if c is not None and c.method.value == "REQUEST"]
+    assert sorted(c.vevent.uid.value for c in requests) == sorted(map(event_uid, sessions))
+    assert len({c.vevent.uid.value for c in requests}) == 3
+    [cancel] = [c for c in received if c is not None and c.method.value == "CANCEL"]
+    assert cancel.vevent.uid.value == event_uid(second)
+    assert cancel.vevent.status.value == "CANCELLED" and int(cancel.vevent.sequence.value) == 1
 
 
 async def test_cancelling_the_event_tells_everyone(

@@ -214,4 +214,4 @@ async def test_public_calendar_feed_has_upcoming_events_without_visio_links(
     found = [component for component in calendar.walk("VEVENT")]
     assert [str(component["SUMMARY"]) for component in found] == ["Webinaire santé mentale"]
     assert str(found[0]["UID"]).startswith(f"event-{webinar.id}-{webinar.code}@")
-    assert str(found[0]["URL"]) == f"https://t.me/RelaisCRPVBot?start={webinar.code}"
+    assert str(found[0]["URL"]) == f"{get_settings().public_base_url}/e/{webinar.code}"
