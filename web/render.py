@@ -9,6 +9,7 @@ import icalendar
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
+from relais.access import links
 from relais.events.ical import vevent
 from relais.events.models import Event
 from relais.settings import get_settings
@@ -45,6 +46,8 @@ def page_html(template: str, **context: object) -> str:
         organisation=settings.organisation_name,
         logo_url=settings.organisation_logo_url,
         privacy_url=settings.privacy_url,
+        contact_email=settings.contact_email,
+        telegram=links.telegram_enabled(),
         csrf=TOKEN_SLOT,
         **context,
     )

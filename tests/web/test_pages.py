@@ -74,6 +74,28 @@ def test_event_page_offers_telegram_ics_and_hides_drafts(live: Live, session: Se
         assert "Rencontre introuvable" in client.get("/e/zzzzzz").text
 
 
+def test_without_a_bot_no_page_offers_telegram(
+    live: Live, session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A fresh install names no bot: no button, no t.me link, no « avec Telegram » anywhere."""
+    from relais.events import services as events
+    from relais.events.schemas import EventInput
+    from relais.settings import get_settings
+
+    event = make_event(session, title="Webinaire santé")
+    series, _created = events.create_series(
+        session, "Cycle GUSP", [EventInput(title="Séance 1", starts_at=event.starts_at)], "test"
+    )
+    session.commit()
+    monkeypatch.delenv("TELEGRAM_BOT_USERNAME")
+    get_settings.cache_clear()
+    with httpx.Client(base_url=live.base) as client:
+        pages = [client.get(path).text for path in ("/", f"/e/{event.code}", f"/c/{series.code}")]
+    for text in pages:
+        assert "t.me" not in text and "Telegram" not in text
+    assert "Remplissez ce formulaire, sans compte." in pages[1]
+
+
 def test_new_address_registers_at_once_and_gets_the_invitation(
     live: Live, session: Session
 ) -> None:
