@@ -156,20 +156,26 @@ def stylesheet(request: Request) -> Response:
     """The pages' CSS as a file: the CSP allows no inline style."""
     name = STYLESHEETS.get(request.path_params["name"])
     if name is None:
-        return notice("not_found", 404)
+        return error_page("not_found", 404)
     css = (TEMPLATES_DIR / name).read_text(encoding="utf-8")
     return Response(css, media_type="text/css", headers={"Cache-Control": "public, max-age=3600"})
 
 
+def error_page(kind: str, status_code: int) -> HTMLResponse:
+    """The site-wide error pages, in the public site's look (not the newsletter's)."""
+    headers = {**HEADERS, "Content-Security-Policy": guard.policy()}
+    return HTMLResponse(guard.error_html(kind), status_code, headers=headers)
+
+
 async def not_found(_request: Request, _error: Exception) -> Response:
     if isinstance(_error, HTTPException) and _error.status_code == 405:
-        return notice("not_found", 405)
-    return notice("not_found", 404)
+        return error_page("method", 405)
+    return error_page("not_found", 404)
 
 
 async def server_error(_request: Request, error: Exception) -> Response:
     log.error(t("logs.web_failed", error=type(error).__name__), exc_info=error)
-    return notice("server_error", 500)
+    return error_page("server_error", 500)
 
 
 def channel_routes() -> list[Route]:

@@ -477,3 +477,29 @@ def test_pages_keep_the_strict_policy_and_let_only_the_logo_in(
         page = client.get("/")
     assert "img-src 'self' https://crpv.example data:" in page.headers["content-security-policy"]
     assert '<img src="https://crpv.example/logo.png"' in page.text
+
+
+def test_site_wide_errors_wear_the_public_site_look(
+    live: Live, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """404, 405 and 500 on any address: the CRPV's name and stylesheet, a way back to the
+    agenda, and for a 500 words that make sense to someone who used the form."""
+    from web import pages
+
+    def broken(*_args: object) -> object:
+        raise RuntimeError("base cassée")
+
+    with httpx.Client(base_url=live.base) as client:
+        missing = client.get("/nulle-part")
+        wrong_method = client.delete("/")
+        monkeypatch.setattr(pages, "_agenda", broken)
+        failure = client.get("/")
+    assert missing.status_code == 404 and "Page introuvable" in missing.text
+    assert wrong_method.status_code == 405 and "Action impossible" in wrong_method.text
+    assert failure.status_code == 500 and "Un problème technique est survenu" in failure.text
+    for response in (missing, wrong_method, failure):
+        assert 'href="/relais.css"' in response.text and 'class="brand" href="/"' in response.text
+        assert "CRPV Île-de-France" in response.text
+        assert 'class="brand">Ressources Info' not in response.text
+    assert "lettres" not in failure.text and "base cassée" not in failure.text
+    assert "relais@crpv.example" in failure.text  # whom to write to
