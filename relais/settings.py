@@ -256,10 +256,13 @@ class Settings(BaseSettings):
 
     @property
     def contact_email(self) -> str:
-        """Where people reach the centre: ORGANISATION_CONTACT_EMAIL, MAIL_REPLY_TO or MAIL_FROM."""
+        """Where people reach the centre: ORGANISATION_CONTACT_EMAIL, MAIL_REPLY_TO or MAIL_FROM.
+
+        Empty when that is a trial's ``…@localhost``: nobody outside could write to it."""
         for value in (self.organisation_contact_email, self.mail_reply_to, self.mail_from):
             if value:
-                return parseaddr(value)[1]
+                address = parseaddr(value)[1]
+                return "" if address.lower().endswith("@localhost") else address
         return ""
 
     @property

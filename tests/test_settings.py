@@ -152,6 +152,8 @@ def test_the_organisation_name_with_a_comma_is_quoted(monkeypatch: pytest.Monkey
 def test_contact_address_falls_back_to_reply_to_then_sender(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    monkeypatch.delenv("MAIL_FROM", raising=False)
+    assert load_settings().contact_email == ""  # relais@localhost: nobody could write to it
     monkeypatch.setenv("MAIL_FROM", "CRPV <relais@crpv.example>")
     assert load_settings().contact_email == "relais@crpv.example"
     monkeypatch.setenv("MAIL_REPLY_TO", "equipe@crpv.example")

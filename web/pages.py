@@ -91,10 +91,13 @@ def _closed_reason(session: Session, target: Target) -> str:
 
 def _event_context(session: Session, event: Event) -> dict[str, Any]:
     closed = _closed_reason(session, Target("e", event.id or 0))
+    card = agenda.cards(session, [event])[0]
     return {
-        "card": agenda.cards(session, [event])[0],
+        "card": card,
         "event": event,
         "audience": agenda.audience(session, event),
+        "members_only": event.members_only,
+        "reserved_networks": card.networks,
         "telegram_link": links.event_telegram_link(event),
         "open_now": not closed,
         "closed_reason": closed,
@@ -139,9 +142,13 @@ def _series(session: Session, code: str) -> tuple[Series, list[agenda.Card]] | N
 
 def _series_context(session: Session, series: Series, cards: list[agenda.Card]) -> dict[str, Any]:
     closed = _closed_reason(session, Target("s", series.id or 0))
+    first = cards[0] if cards else None  # a cycle's sessions share one audience and rule
     return {
         "series": series,
         "cards": cards,
+        "reserved_networks": first.networks if first else [],
+        "audience": agenda.audience(session, first.event) if first else [],
+        "members_only": bool(first and first.event.members_only),
         "telegram_link": links.series_telegram_link(series),
         "open_now": not closed,
         "closed_reason": closed,

@@ -289,7 +289,7 @@ def test_refusals_are_precise_and_write_nothing(live: Live, session: Session) ->
         )
         assert second.status_code == 409 and "complet" in second.text
         refused = post_form(client, f"/e/{reserved.code}", profile_form(email="x@exemple.fr"))
-        assert refused.status_code == 409 and "réservé aux profils" in refused.text
+        assert refused.status_code == 409 and "réservée aux profils" in refused.text
         assert "date limite" in client.get(f"/e/{late.code}").text
     with _fresh(session) as fresh:
         assert people.by_email(fresh, "second@exemple.fr") is None
@@ -503,3 +503,30 @@ def test_site_wide_errors_wear_the_public_site_look(
         assert 'class="brand">Ressources Info' not in response.text
     assert "lettres" not in failure.text and "base cassée" not in failure.text
     assert "relais@crpv.example" in failure.text  # whom to write to
+
+
+def test_a_reserved_event_says_so_above_the_form_with_whom_to_contact(
+    live: Live, session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Before typing nine fields, a newcomer reads who may register and whom to write to."""
+    from relais.networks import services as networks
+    from relais.settings import get_settings
+
+    network = networks.create(session, "Réseau des médiateurs 93", "test", code="MED93")
+    session.commit()
+    members = make_event(
+        session, title="Rencontre du réseau", networks=[network.code], members_only=True
+    )
+    pre = make_event(session, title="Entre PRE", audience_profiles=["Référent de parcours PRE"])
+    open_to_all = make_event(session, title="Pour tous")
+    monkeypatch.setenv("ORGANISATION_CONTACT_EMAIL", "accueil@crpv.example")
+    get_settings.cache_clear()
+    with httpx.Client(base_url=live.base) as client:
+        members_page, pre_page, open_page = (
+            client.get(f"/e/{e.code}").text for e in (members, pre, open_to_all)
+        )
+    note = members_page.split('id="reserve"')[1].split("<form")[0]
+    assert "Inscription réservée aux membres du réseau Réseau des médiateurs 93" in note
+    assert 'href="mailto:accueil@crpv.example"' in note
+    assert "aux profils suivants : Référent de parcours PRE" in pre_page.split("<form")[0]
+    assert 'id="reserve"' not in open_page
