@@ -182,10 +182,25 @@ async def register_series(request: Request) -> Response:
 
 async def _register(request: Request, kind: str) -> Response:
     form = await form_data(request)
-    if not guard.csrf_valid(request, form.get(guard.FIELD, "")):
-        return notice(request, "csrf", 403)
     code = request.path_params["code"]
+    if not guard.csrf_valid(request, form.get(guard.FIELD, "")):
+        return await run_in_threadpool(_expired_form, request, kind, code, form)
     return await run_in_threadpool(_register_sync, request, kind, code, form)
+
+
+def _expired_form(request: Request, kind: str, code: str, form: dict[str, str]) -> Response:
+    """A form whose token no longer matches (tab left open overnight, cookie gone): the same
+    form again with what was typed, a fresh token, and why, rather than a page that loses
+    it all. Nothing is recorded, so this is no more than showing the page."""
+    with read_scope() as session:
+        wanted = _form_for(session, kind, code)
+        if wanted is None:
+            return notice(request, "event_not_found", 404)
+        values = {name: form.get(name, "")[:400] for name in forms.FIELDS}
+        return page(
+            request, wanted.template, 403, **wanted.context(),
+            values=values, errors={}, expired=True,
+        )  # fmt: skip
 
 
 @dataclass(frozen=True)

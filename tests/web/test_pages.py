@@ -530,3 +530,33 @@ def test_a_reserved_event_says_so_above_the_form_with_whom_to_contact(
     assert 'href="mailto:accueil@crpv.example"' in note
     assert "aux profils suivants : Référent de parcours PRE" in pre_page.split("<form")[0]
     assert 'id="reserve"' not in open_page
+
+
+def test_an_expired_form_comes_back_filled_with_a_fresh_token(live: Live, session: Session) -> None:
+    """A tab left open until the cookie went: the form again, what was typed kept (the
+    honeypot not), a new token that works, and nothing recorded before it is sent again."""
+    event = make_event(session, capacity=10)
+    typed = profile_form(nom="Benali-Duval", site_web="rempli", telephone="01 23 45 67 89")
+    with httpx.Client(base_url=live.base) as stale:
+        expired = stale.post(f"/e/{event.code}", data={**typed, "csrf": "0" * 64})
+        assert expired.status_code == 403 and "Le formulaire a expiré" in expired.text
+        assert "vérifiez-le et renvoyez-le" in expired.text
+        for kept in ('value="Benali-Duval"', 'value="01 23 45 67 89"', 'value="93" selected'):
+            assert kept in expired.text
+        assert 'value="rempli"' not in expired.text and "0" * 64 not in expired.text
+        assert _registrations(session, event.id) == []
+        again = stale.post(
+            f"/e/{event.code}", data={**typed, "site_web": "", "csrf": csrf_of(expired.text)}
+        )
+    assert again.status_code == 200 and "Regardez votre messagerie" in again.text
+
+
+def test_a_too_long_field_is_said_plainly(live: Live, session: Session) -> None:
+    event = make_event(session)
+    with httpx.Client(base_url=live.base) as client:
+        page = post_form(
+            client, f"/e/{event.code}", profile_form(nom="N" * 101, structure="S" * 201)
+        )
+    assert page.status_code == 422
+    assert "Le nom est trop long : 100 caractères au plus." in page.text
+    assert "Le nom de la structure est trop long : 200 caractères au plus." in page.text
