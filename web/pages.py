@@ -57,10 +57,12 @@ def agenda_page(request: Request) -> Response:
 
 def _agenda(filters: agenda.Filters) -> pagecache.Rendered:
     with read_scope() as session:
-        months = agenda.by_month(agenda.upcoming_cards(session, filters))
+        found = agenda.upcoming_cards(session, filters)
+        offered = agenda.choices(session)
         html = page_html(
-            "agenda.html", months=months, filters=filters, choices=agenda.choices(session)
-        )
+            "agenda.html", months=agenda.by_month(found), count=len(found), filters=filters,
+            choices=offered, filter_names=agenda.FILTERS, active=filters.described(offered),
+        )  # fmt: skip
     return pagecache.Rendered(html, 200, frozenset({pagecache.EVERY_EVENT}))
 
 

@@ -12,7 +12,7 @@ from relais.access import links
 from relais.events.ical import vevent
 from relais.events.models import Event
 from relais.settings import get_settings
-from relais.templating import render_html, render_text
+from relais.templating import french_spacing_html, render_html, render_text
 from relais.web import guard as web_guard
 from web.guard import Csrf
 
@@ -37,7 +37,7 @@ def page(request: Request, template: str, status_code: int = 200, **context: obj
 def page_html(template: str, **context: object) -> str:
     """A page as anybody sees it, :data:`TOKEN_SLOT` standing for the visitor's CSRF token."""
     settings = get_settings()
-    return render_html(
+    html = render_html(
         f"web/public/{template}",
         organisation=settings.organisation_name,
         logo_url=settings.organisation_logo_url,
@@ -47,6 +47,7 @@ def page_html(template: str, **context: object) -> str:
         csrf=TOKEN_SLOT,
         **context,
     )
+    return french_spacing_html(html)
 
 
 def respond(request: Request, html: str, status_code: int = 200) -> Response:

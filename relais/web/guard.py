@@ -23,7 +23,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from relais.settings import get_settings
-from relais.templating import render_html
+from relais.templating import french_spacing_html, render_html
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -66,7 +66,7 @@ def error_html(kind: str) -> str:
     """A site-wide error page (``templates/web/error.html``): the public site's look, its
     name, logo and a way back to the agenda, whichever address went wrong."""
     settings = get_settings()
-    return render_html(
+    html = render_html(
         "web/error.html",
         kind=kind,
         organisation=settings.organisation_name,
@@ -74,6 +74,7 @@ def error_html(kind: str) -> str:
         privacy_url=settings.privacy_url,
         contact_email=settings.contact_email,
     )
+    return french_spacing_html(html)
 
 
 def too_large_page() -> bytes:

@@ -3,6 +3,7 @@ registration rules, the known-address design, « Mes inscriptions », and the gu
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import timedelta
 
@@ -340,7 +341,7 @@ def test_manage_link_request_profile_export_and_erase(live: Live, session: Sessi
             p.split('"')[0] for p in overview.text.split('href="') if "/invitation/" in p
         ))  # fmt: skip
         assert b"BEGIN:VEVENT" in invitation.content
-        assert "Non renseigné : vous pouvez l&#39;indiquer" in overview.text
+        assert "Non renseigné\u00a0: vous pouvez l&#39;indiquer" in overview.text
         exported = client.get(f"{base}/donnees.json").json()
         assert exported["personne"]["email"] == "moi@exemple.fr"
         assert exported["type_de_structure"] is None
@@ -526,9 +527,9 @@ def test_a_reserved_event_says_so_above_the_form_with_whom_to_contact(
             client.get(f"/e/{e.code}").text for e in (members, pre, open_to_all)
         )
     note = members_page.split('id="reserve"')[1].split("<form")[0]
-    assert "Inscription réservée aux membres du réseau Réseau des médiateurs 93" in note
+    assert "Inscription réservée aux membres du réseau\u00a0: Réseau des médiateurs 93" in note
     assert 'href="mailto:accueil@crpv.example"' in note
-    assert "aux profils suivants : Référent de parcours PRE" in pre_page.split("<form")[0]
+    assert "aux profils suivants\u00a0: Référent de parcours PRE" in pre_page.split("<form")[0]
     assert 'id="reserve"' not in open_page
 
 
@@ -558,5 +559,43 @@ def test_a_too_long_field_is_said_plainly(live: Live, session: Session) -> None:
             client, f"/e/{event.code}", profile_form(nom="N" * 101, structure="S" * 201)
         )
     assert page.status_code == 422
-    assert "Le nom est trop long : 100 caractères au plus." in page.text
-    assert "Le nom de la structure est trop long : 200 caractères au plus." in page.text
+    assert "Le nom est trop long\u00a0: 100 caractères au plus." in page.text
+    assert "Le nom de la structure est trop long\u00a0: 200 caractères au plus." in page.text
+
+
+def test_french_spacing_keeps_guillemets_and_colons_with_their_words(
+    live: Live, session: Session
+) -> None:
+    """At 375 px « à « » or a lone « : » must never end or begin a line: the spaces inside
+    « » and before : ; ! ? do not break. What a person typed comes back untouched."""
+    event = make_event(session, title="Webinaire : « santé » et quartiers ?")
+    with httpx.Client(base_url=live.base) as client:
+        page = client.get(f"/e/{event.code}").text
+        typed = post_form(client, f"/e/{event.code}", profile_form(structure="A : B « C »", nom=""))
+    assert "<h1>Webinaire\u00a0: «\u202fsanté\u202f» et quartiers\u202f?</h1>" in page
+    assert "Tous les champs sont obligatoires" in page and "Exemple\u00a0: prenom.nom" in page
+    words = re.sub(r"<[^>]+>", "", page.split("<body>", 1)[1])
+    assert re.findall(r"« | [:;!?»]", words) == []
+    assert 'value="A : B « C »"' in typed.text.replace("&#34;", '"')
+
+
+def test_filtered_agenda_shows_the_count_and_filters_first_with_the_panel_closed(
+    live: Live, session: Session
+) -> None:
+    """On a phone the results must come right after the filters: the panel folds, the count,
+    the filters in use and « Tout afficher » come first. The département of the venue counts."""
+    make_event(session, title="À Montreuil", venue="12 rue Diderot, 93100 Montreuil", theme="Santé")
+    make_event(session, title="À Dijon", venue="Salle des fêtes, 21000 Dijon", theme="Santé")
+    make_event(session, title="En ligne", format="distanciel", theme="Culture")
+    with httpx.Client(base_url=live.base) as client:
+        everything = client.get("/").text
+        filtered = client.get("/?departement=93").text
+    assert "<strong>3 événements</strong>" in everything and "Tout afficher" not in everything
+    assert ">Toutes</a>" in everything and ">Webinaire</a>" in everything
+    assert 'href="/?departement=93"' in everything  # offered: a venue is there
+    assert '<details class="filters">' in filtered  # folded, filters or not
+    assert "<strong>1 événement</strong> avec ces filtres" in filtered
+    assert "<li>Département\u00a0: 93 Seine-Saint-Denis</li>" in filtered
+    assert '<a href="/">Tout afficher</a>' in filtered
+    assert "À Montreuil" in filtered and "À Dijon" not in filtered
+    assert filtered.index("Tout afficher") < filtered.index("À Montreuil")
