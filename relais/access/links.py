@@ -12,6 +12,7 @@ fall back to the web pages (never a bot the centre does not own).
 
 from __future__ import annotations
 
+from relais.errors import InvalidInput
 from relais.events.models import Event, Series
 from relais.settings import get_settings
 
@@ -45,7 +46,12 @@ def series_telegram_link(series: Series) -> str:
 
 
 def checkin_link(event: Event) -> str:
-    """One tap in Telegram checks the person in at ``event``."""
+    """One tap in Telegram checks the person in at ``event``.
+
+    Check-in happens only in the bot: without one named, a QR code would lead nowhere,
+    so the poster is refused in French (:class:`InvalidInput`)."""
+    if not telegram_enabled():
+        raise InvalidInput("checkin_needs_bot")
     return telegram_link(f"{CHECKIN_PREFIX}{event.code}")
 
 
