@@ -41,6 +41,7 @@ def render(session: Session, row: OutboxMessage) -> EmailMessage:
         "place": event.venue or place_label(event),
         "link": "",
         "register_link": links.register_link(event),
+        "telegram": links.telegram_enabled(),
         "network": str(row.payload.get("network", "")),
     }
     text, html = compose.render_parts(KIND, **context)

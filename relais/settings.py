@@ -7,6 +7,7 @@ so :func:`load_settings` turns pydantic's errors into :class:`SettingsError`.
 
 from __future__ import annotations
 
+from email.headerregistry import Address
 from email.utils import parseaddr
 from functools import lru_cache
 from pathlib import Path
@@ -41,7 +42,9 @@ class Settings(BaseSettings):
 
     telegram_bot_token: str = ""
     telegram_api_base_url: str = ""
-    telegram_bot_username: str = "RelaisCRPVBot"
+    #: The bot's name without @. Empty (the default): no Telegram link or button is shown
+    #: anywhere, so a fresh install never sends people to a bot the centre does not own.
+    telegram_bot_username: str = ""
     telegram_webhook_url: str = ""
     #: Show Telegram's login button on the back office's sign-in page. Off by default: it
     #: loads a script from telegram.org, and the bot's domain must be set with BotFather.
@@ -56,7 +59,8 @@ class Settings(BaseSettings):
     smtp_password: str = ""
     smtp_security: Literal["none", "starttls", "tls"] = "none"
     smtp_timeout: float = Field(default=30.0, gt=0)
-    mail_from: str = "Relais <relais@localhost>"
+    #: Without a display name, ORGANISATION_NAME is shown (see ``_named_sender``).
+    mail_from: str = "relais@localhost"
     mail_reply_to: str = ""
     mail_outbox_dir: Path = Path("outbox")
     mail_concurrency: int = Field(default=3, ge=1, le=50)
@@ -91,7 +95,8 @@ class Settings(BaseSettings):
     newsletter_confirmations_per_account: int = Field(default=5, ge=1, le=100)
     import_chunk_lines: int = Field(default=500, ge=1, le=100_000)
 
-    public_base_url: str = "http://localhost:8080"
+    #: Empty: derived from WEB_HOST and WEB_PORT (see ``_derived_public_url``).
+    public_base_url: str = ""
     web_host: str = "127.0.0.1"
     web_port: int = Field(default=8080, ge=0, le=65535)
     web_max_body_bytes: int = Field(default=32_768, ge=1024, le=10_000_000)
@@ -104,6 +109,9 @@ class Settings(BaseSettings):
     privacy_url: str = ""
     organisation_logo_url: str = ""
     organisation_colour: str = "#1d4e89"
+    #: The address shown to people who need to reach the centre (a members-only event…);
+    #: empty: MAIL_REPLY_TO, else MAIL_FROM (see :attr:`contact_email`).
+    organisation_contact_email: str = ""
 
     register_link: Literal["web", "telegram"] = "web"
     manage_link_days: int = Field(default=7, ge=1, le=90)
@@ -146,7 +154,11 @@ class Settings(BaseSettings):
         return value
 
     @field_validator(
-        "mail_from", "mail_reply_to", "newsletter_unsubscribe_mailto", "mail_bounce_address"
+        "mail_from",
+        "mail_reply_to",
+        "newsletter_unsubscribe_mailto",
+        "mail_bounce_address",
+        "organisation_contact_email",
     )
     @classmethod
     def _mail_address(cls, value: str) -> str:
@@ -225,6 +237,34 @@ class Settings(BaseSettings):
             raise ValueError("SECRET_KEY")
         return self
 
+    @model_validator(mode="after")
+    def _derived_public_url(self) -> Settings:
+        """Without PUBLIC_BASE_URL, the address ``relais run`` really listens on, so that the
+        links in e-mails still work after ``WEB_PORT=8099 make run``. A host listening on
+        every interface or on loopback is reached as 127.0.0.1 (what the docs tell to open)."""
+        if not self.public_base_url:
+            self.public_base_url = local_url(self.web_host, self.web_port)
+        return self
+
+    @model_validator(mode="after")
+    def _named_sender(self) -> Settings:
+        """A bare MAIL_FROM address is shown under the organisation's name, not as « relais »."""
+        name, address = parseaddr(self.mail_from)
+        if not name and self.organisation_name.strip():
+            self.mail_from = str(Address(self.organisation_name.strip(), addr_spec=address))
+        return self
+
+    @property
+    def contact_email(self) -> str:
+        """Where people reach the centre: ORGANISATION_CONTACT_EMAIL, MAIL_REPLY_TO or MAIL_FROM.
+
+        Empty when that is a trial's ``…@localhost``: nobody outside could write to it."""
+        for value in (self.organisation_contact_email, self.mail_reply_to, self.mail_from):
+            if value:
+                address = parseaddr(value)[1]
+                return "" if address.lower().endswith("@localhost") else address
+        return ""
+
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
@@ -232,6 +272,18 @@ class Settings(BaseSettings):
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+
+#: Hosts that mean « this machine » for someone opening the pages on it.
+LOCAL_HOSTS = {"", "0.0.0.0", "::", "127.0.0.1", "::1", "localhost"}
+
+
+def local_url(host: str, port: int) -> str:
+    """``http://host:port`` as a browser on this machine opens it (127.0.0.1 for 0.0.0.0)."""
+    shown = "127.0.0.1" if host.strip() in LOCAL_HOSTS else host.strip()
+    if ":" in shown:
+        shown = f"[{shown}]"
+    return f"http://{shown}:{port}"
 
 
 def without_password(url: str) -> str:

@@ -8,6 +8,7 @@ Telegram's HTML mode escape, plain-text parts do not.
 from __future__ import annotations
 
 import os
+import re
 import time
 from collections.abc import Callable
 from functools import lru_cache
@@ -47,6 +48,33 @@ class _Loader(FileSystemLoader):
             return bool(uptodate())
 
         return source, filename, fresh
+
+
+NBSP = "\u00a0"
+NNBSP = "\u202f"
+#: French typography: a space that may not break inside « » and before : ; ! ?
+#: (narrow for guillemets and ; ! ?, a full one before a colon).
+_SPACING = [
+    (re.compile(r"« +"), "«" + NNBSP),
+    (re.compile(r" +»"), NNBSP + "»"),
+    (re.compile(r" +:(?=\s|$|<)"), NBSP + ":"),
+    (re.compile(r" +([;!?])(?=\s|$|[»<.)])"), NNBSP + r"\1"),
+]
+_TEXT_NODE = re.compile(r">([^<]+)<")
+
+
+def french_spacing(text: str) -> str:
+    """Plain text with non-breaking spaces where French typography wants them, so that
+    « à « », a lone « : » or « ? » never end or begin a line on a narrow screen."""
+    for pattern, replacement in _SPACING:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+def french_spacing_html(html: str) -> str:
+    """:func:`french_spacing` in the text between tags only: attributes, and so the values
+    typed back into a form, are left exactly as they are."""
+    return _TEXT_NODE.sub(lambda found: ">" + french_spacing(found.group(1)) + "<", html)
 
 
 def _add_filters(env: Environment) -> Environment:

@@ -39,6 +39,10 @@ def _own_settings() -> None:
     Settings.model_config["env_file"] = None
     os.environ["ENVIRONMENT"] = "test"
     os.environ["TIMEZONE"] = "Europe/Paris"
+    # Not the defaults (no bot; an address derived from WEB_PORT): the bot and the address
+    # the links of the golden files were written with. Tests of the defaults remove them.
+    os.environ["TELEGRAM_BOT_USERNAME"] = "RelaisCRPVBot"
+    os.environ["PUBLIC_BASE_URL"] = "http://localhost:8080"
     # Nor the checkout's .env or /etc/relais (see relais.location): a home of their own.
     os.environ["RELAIS_HOME"] = tempfile.mkdtemp(prefix="relais-tests-home-")
 

@@ -62,6 +62,7 @@ def test_second_instance_on_a_busy_port_is_refused(tmp_path: Path) -> None:
         f"Le port {port} (127.0.0.1) est déjà occupé : Relais tourne sans doute déjà"
         in result.stderr
     )
+    assert "PUBLIC_BASE_URL" in result.stderr  # the e-mails' links must follow the new port
 
 
 def _migrated(database: Path) -> bool:

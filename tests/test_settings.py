@@ -89,3 +89,74 @@ def test_sender_address_must_be_an_address(monkeypatch: pytest.MonkeyPatch, valu
     with pytest.raises(SettingsError) as caught:
         load_settings()
     assert str(caught.value).startswith("Réglage MAIL_FROM invalide")
+
+
+@pytest.mark.parametrize(
+    ("host", "port", "expected"),
+    [
+        ("127.0.0.1", "8080", "http://127.0.0.1:8080"),
+        ("0.0.0.0", "8099", "http://127.0.0.1:8099"),
+        ("::", "8099", "http://127.0.0.1:8099"),
+        ("localhost", "9000", "http://127.0.0.1:9000"),
+        ("192.0.2.7", "8080", "http://192.0.2.7:8080"),
+        ("2001:db8::7", "8080", "http://[2001:db8::7]:8080"),
+    ],
+)
+def test_public_address_follows_the_listening_port_when_unset(
+    monkeypatch: pytest.MonkeyPatch, host: str, port: str, expected: str
+) -> None:
+    """``WEB_PORT=8099 make run`` without PUBLIC_BASE_URL: e-mail links point to port 8099."""
+    monkeypatch.delenv("PUBLIC_BASE_URL", raising=False)
+    monkeypatch.setenv("WEB_HOST", host)
+    monkeypatch.setenv("WEB_PORT", port)
+    assert load_settings().public_base_url == expected
+
+
+def test_a_public_address_that_is_set_wins(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PUBLIC_BASE_URL", "https://relais.crpv.example/")
+    monkeypatch.setenv("WEB_PORT", "8099")
+    assert load_settings().public_base_url == "https://relais.crpv.example"
+
+
+def test_no_bot_is_named_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A fresh install must not send people to a bot the centre does not own."""
+    monkeypatch.delenv("TELEGRAM_BOT_USERNAME", raising=False)
+    assert load_settings().telegram_bot_username == ""
+
+
+@pytest.mark.parametrize(
+    ("mail_from", "expected"),
+    [
+        (None, "CRPV Île-de-France <relais@localhost>"),
+        ("relais@crpv.example", "CRPV Île-de-France <relais@crpv.example>"),
+        ("Équipe CRPV <relais@crpv.example>", "Équipe CRPV <relais@crpv.example>"),
+    ],
+)
+def test_a_bare_sender_is_shown_under_the_organisation_name(
+    monkeypatch: pytest.MonkeyPatch, mail_from: str | None, expected: str
+) -> None:
+    monkeypatch.setenv("ORGANISATION_NAME", "CRPV Île-de-France")
+    if mail_from is None:
+        monkeypatch.delenv("MAIL_FROM", raising=False)
+    else:
+        monkeypatch.setenv("MAIL_FROM", mail_from)
+    assert load_settings().mail_from == expected
+
+
+def test_the_organisation_name_with_a_comma_is_quoted(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ORGANISATION_NAME", "CRPV, Pays de la Loire")
+    monkeypatch.delenv("MAIL_FROM", raising=False)
+    assert load_settings().mail_from == '"CRPV, Pays de la Loire" <relais@localhost>'
+
+
+def test_contact_address_falls_back_to_reply_to_then_sender(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("MAIL_FROM", raising=False)
+    assert load_settings().contact_email == ""  # relais@localhost: nobody could write to it
+    monkeypatch.setenv("MAIL_FROM", "CRPV <relais@crpv.example>")
+    assert load_settings().contact_email == "relais@crpv.example"
+    monkeypatch.setenv("MAIL_REPLY_TO", "equipe@crpv.example")
+    assert load_settings().contact_email == "equipe@crpv.example"
+    monkeypatch.setenv("ORGANISATION_CONTACT_EMAIL", "Accueil <accueil@crpv.example>")
+    assert load_settings().contact_email == "accueil@crpv.example"

@@ -15,6 +15,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from relais import identifiers
+from relais.events import places
 from relais.events import services as events
 from relais.events.models import (
     Event,
@@ -28,7 +29,14 @@ from relais.reference.models import Departement, Profile, Theme
 from relais.registrations.models import Registration, RegistrationStatus
 from relais.timefmt import MONTHS, local
 
-FORMATS = {"presentiel": "présentiel", "distanciel": "webinaire", "hybride": "hybride"}
+FORMATS = {"presentiel": "Présentiel", "distanciel": "Webinaire", "hybride": "Hybride"}
+#: The filters in the order the agenda shows them, with what « all » is called for each.
+FILTERS = (
+    ("thematique", "Thématique", "Toutes"),
+    ("reseau", "Réseau", "Tous"),
+    ("departement", "Département", "Tous"),
+    ("format", "Format", "Tous"),
+)
 
 
 @dataclass
@@ -57,6 +65,11 @@ class Card:
         return events.place_label(self.event)
 
     @property
+    def place_shown(self) -> str:
+        """The place with a capital letter (« Webinaire », a venue typed in lower case)."""
+        return self.place[:1].upper() + self.place[1:]
+
+    @property
     def format_label(self) -> str:
         return FORMATS[self.event.format.value]
 
@@ -74,7 +87,7 @@ class Filters:
             value = query.get(name, "")
             return identifiers.parse(value)
 
-        departement = query.get("departement", "")[:3] or None
+        departement = query.get("departement", "")[:3].upper() or None
         wanted_format = query.get("format", "")
         return cls(
             theme=number("thematique"),
@@ -98,6 +111,26 @@ class Filters:
     @property
     def active(self) -> bool:
         return any(v is not None for v in (self.theme, self.network, self.departement, self.format))
+
+    def current(self, name: str) -> str | None:
+        """The value chosen for the filter ``name`` (its query parameter), as text."""
+        value = {
+            "thematique": self.theme,
+            "reseau": self.network,
+            "departement": self.departement,
+            "format": self.format,
+        }[name]
+        return None if value is None else str(value)
+
+    def described(self, offered: dict[str, list[tuple[str, str]]]) -> list[tuple[str, str]]:
+        """(« Thématique », « Santé »)… for the filters in use, named as their chips are."""
+        shown = []
+        for name, label, _all in FILTERS:
+            value = self.current(name)
+            if value is not None:
+                text = dict(offered.get(name, [])).get(value, value)
+                shown.append((label, text))
+        return shown
 
 
 def cards(session: Session, found: list[Event]) -> list[Card]:
@@ -187,6 +220,7 @@ def choices(session: Session) -> dict[str, list[tuple[str, str]]]:
         else []
     )
     dep_codes = {n.departement_code for n in network_rows if n.departement_code}
+    dep_codes |= {code for e in upcoming if (code := places.departement_of(e.venue))}
     departements: Any = (
         session.exec(
             select(Departement)

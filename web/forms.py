@@ -51,7 +51,7 @@ def _one(session: Session, name: str, value: str) -> str:
     """The cleaned value of one field, or InvalidInput with the French reason."""
     limit = LIMITS.get(name)
     if limit is not None and len(value.strip()) > limit:
-        raise InvalidInput("field_too_long", field=FIELDS[name], limit=limit)
+        raise InvalidInput(f"too_long.{name}", limit=limit)
     if name in ("nom", "prenom", "structure"):
         return people.clean_name(value, FIELDS[name], limit or 100)
     if name == "email":

@@ -58,10 +58,12 @@ def agenda_page(request: Request) -> Response:
 
 def _agenda(filters: agenda.Filters) -> pagecache.Rendered:
     with read_scope() as session:
-        months = agenda.by_month(agenda.upcoming_cards(session, filters))
+        found = agenda.upcoming_cards(session, filters)
+        offered = agenda.choices(session)
         html = page_html(
-            "agenda.html", months=months, filters=filters, choices=agenda.choices(session)
-        )
+            "agenda.html", months=agenda.by_month(found), count=len(found), filters=filters,
+            choices=offered, filter_names=agenda.FILTERS, active=filters.described(offered),
+        )  # fmt: skip
     return pagecache.Rendered(html, 200, frozenset({pagecache.EVERY_EVENT}))
 
 
@@ -92,10 +94,13 @@ def _closed_reason(session: Session, target: Target) -> str:
 
 def _event_context(session: Session, event: Event) -> dict[str, Any]:
     closed = _closed_reason(session, Target("e", event.id or 0))
+    card = agenda.cards(session, [event])[0]
     return {
-        "card": agenda.cards(session, [event])[0],
+        "card": card,
         "event": event,
         "audience": agenda.audience(session, event),
+        "members_only": event.members_only,
+        "reserved_networks": card.networks,
         "telegram_link": links.event_telegram_link(event),
         "open_now": not closed,
         "closed_reason": closed,
@@ -140,9 +145,13 @@ def _series(session: Session, code: str) -> tuple[Series, list[agenda.Card]] | N
 
 def _series_context(session: Session, series: Series, cards: list[agenda.Card]) -> dict[str, Any]:
     closed = _closed_reason(session, Target("s", series.id or 0))
+    first = cards[0] if cards else None  # a cycle's sessions share one audience and rule
     return {
         "series": series,
         "cards": cards,
+        "reserved_networks": first.networks if first else [],
+        "audience": agenda.audience(session, first.event) if first else [],
+        "members_only": bool(first and first.event.members_only),
         "telegram_link": links.series_telegram_link(series),
         "open_now": not closed,
         "closed_reason": closed,
@@ -176,10 +185,25 @@ async def register_series(request: Request) -> Response:
 
 async def _register(request: Request, kind: str) -> Response:
     form = await form_data(request)
-    if not guard.csrf_valid(request, form.get(guard.FIELD, "")):
-        return notice(request, "csrf", 403)
     code = request.path_params["code"]
+    if not guard.csrf_valid(request, form.get(guard.FIELD, "")):
+        return await run_in_threadpool(_expired_form, request, kind, code, form)
     return await run_in_threadpool(_register_sync, request, kind, code, form)
+
+
+def _expired_form(request: Request, kind: str, code: str, form: dict[str, str]) -> Response:
+    """A form whose token no longer matches (tab left open overnight, cookie gone): the same
+    form again with what was typed, a fresh token, and why, rather than a page that loses
+    it all. Nothing is recorded, so this is no more than showing the page."""
+    with read_scope() as session:
+        wanted = _form_for(session, kind, code)
+        if wanted is None:
+            return notice(request, "event_not_found", 404)
+        values = {name: form.get(name, "")[:400] for name in forms.FIELDS}
+        return page(
+            request, wanted.template, 403, **wanted.context(),
+            values=values, errors={}, expired=True,
+        )  # fmt: skip
 
 
 @dataclass(frozen=True)

@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import secrets
-from urllib.parse import urlparse
 
 import icalendar
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
+from relais.access import links
 from relais.events.ical import vevent
 from relais.events.invitation import organizer
 from relais.events.models import Event
 from relais.settings import get_settings
-from relais.templating import render_html, render_text
+from relais.templating import french_spacing_html, render_html, render_text
 from relais.web import guard as web_guard
 from web.guard import Csrf
 
@@ -25,12 +25,9 @@ TOKEN_SLOT = f"csrf-slot-{secrets.token_hex(12)}"
 
 def _headers() -> dict[str, str]:
     """The usual headers; with a logo, the policy lets the CRPV's logo (and only it) load."""
-    logo = get_settings().organisation_logo_url
-    if not logo:
+    if not get_settings().organisation_logo_url:
         return HEADERS
-    origin = "{0.scheme}://{0.netloc}".format(urlparse(logo))
-    policy = web_guard.POLICY.replace("img-src 'self'", f"img-src 'self' {origin}", 1)
-    return {**HEADERS, "Content-Security-Policy": policy}
+    return {**HEADERS, "Content-Security-Policy": web_guard.policy()}
 
 
 def page(request: Request, template: str, status_code: int = 200, **context: object) -> Response:
@@ -42,16 +39,19 @@ def page_html(template: str, **context: object) -> str:
     """A page as anybody sees it, :data:`TOKEN_SLOT` standing for the visitor's CSRF token."""
     settings = get_settings()
     feed_url = f"{settings.public_base_url}/agenda.ics"
-    return render_html(
+    html = render_html(
         f"web/public/{template}",
         feed_url=feed_url,
         feed_webcal=webcal(feed_url),
         organisation=settings.organisation_name,
         logo_url=settings.organisation_logo_url,
         privacy_url=settings.privacy_url,
+        contact_email=settings.contact_email,
+        telegram=links.telegram_enabled(),
         csrf=TOKEN_SLOT,
         **context,
     )
+    return french_spacing_html(html)
 
 
 def webcal(url: str) -> str:

@@ -365,7 +365,7 @@ def _save(session: Session, actor: Actor, answers: dict[str, Any], status: Event
         series, created = events.create_series(session, answers["title"], inputs, who)
         conversation.clear(session, actor.telegram_id)
         text = say("cycle_created", title=series.title, count=len(created),
-                   link=links.series_telegram_link(series))  # fmt: skip
+                   link=links.series_telegram_link(series) or links.series_page(series))  # fmt: skip
         return [Reply(text), card_reply(session, created[0])]
     event = events.create(session, inputs[0], who)
     conversation.clear(session, actor.telegram_id)

@@ -84,7 +84,7 @@ def invitation_text(event: Event) -> str:
         "invitation.html",
         event=event,
         place=events.place_label(event),
-        link=links.event_telegram_link(event),
+        link=links.event_telegram_link(event) or links.event_page(event),
     )
 
 

@@ -94,7 +94,7 @@ def card(session: Session, event: Event) -> str:
         status=say(f"statuses.{event.status.value}"),
         invited_email=invited.get(invitations.EMAIL, 0),
         invited_telegram=invited.get(invitations.TELEGRAM, 0),
-        link=links.event_telegram_link(event),
+        link=links.event_telegram_link(event) or links.event_page(event),
     )
 
 

@@ -113,7 +113,7 @@ def show(
                 "cli/series_show.txt",
                 series=series,
                 sessions=events.series_sessions(session, series.id or 0),
-                link=links.series_telegram_link(series),
+                link=links.series_register_link(series),
             )
             console.print(text, markup=False, end="")
             return

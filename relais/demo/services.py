@@ -154,7 +154,7 @@ def load_demo(session: Session) -> list[str]:
                 code=series.code,
                 title=series.title,
                 count=count,
-                link=links.series_telegram_link(series),
+                link=links.series_register_link(series),
             )
         )
     return lines

@@ -12,7 +12,7 @@ from sqlmodel import Session, col, select
 
 from relais import audit, db, identifiers, signals
 from relais.errors import InvalidInput, NotFound
-from relais.events import codes
+from relais.events import codes, places
 from relais.events.models import (
     Event,
     EventAudience,
@@ -236,7 +236,10 @@ def upcoming(
     limit: int | None = None,
     offset: int = 0,
 ) -> list[Event]:
-    """Events not yet finished, soonest first, optionally filtered."""
+    """Events not yet finished, soonest first, optionally filtered.
+
+    ``departement_code`` keeps events of a network of that département and events whose
+    venue has a postcode there (:mod:`relais.events.places`), in the same one query."""
     query = select(Event).where(Event.ends_at > (now or utcnow()))
     if include_drafts:
         query = query.where(Event.status != EventStatus.CANCELLED)
@@ -244,19 +247,29 @@ def upcoming(
         query = query.where(Event.status == EventStatus.PUBLISHED)
     if theme_id is not None:
         query = query.where(Event.theme_id == theme_id)
-    if network_id is not None or departement_code is not None:
-        query = query.join(EventNetwork, col(EventNetwork.event_id) == Event.id).join(
-            Network, col(Network.id) == EventNetwork.network_id
-        )
-        if network_id is not None:
-            query = query.where(Network.id == network_id)
-        if departement_code is not None:
-            query = query.where(Network.departement_code == departement_code)
-        query = query.distinct()
+    if network_id is not None:
+        targeted = select(EventNetwork.event_id).where(EventNetwork.network_id == network_id)
+        query = query.where(col(Event.id).in_(targeted))
+    if departement_code is not None:
+        query = query.where(_in_departement(departement_code))
     query = query.order_by(col(Event.starts_at), col(Event.id)).offset(offset)
     if limit is not None:
         query = query.limit(limit)
     return list(session.exec(query))
+
+
+def _in_departement(code: str) -> sa.ColumnElement[bool]:
+    """An event of a network of département ``code``, or whose venue's postcode is there."""
+    of_network = (
+        select(EventNetwork.event_id)
+        .join(Network, col(Network.id) == EventNetwork.network_id)
+        .where(Network.departement_code == code)
+    )
+    condition: sa.ColumnElement[bool] = col(Event.id).in_(of_network)
+    pattern = places.venue_pattern(code)
+    if pattern is not None:
+        condition = sa.or_(condition, col(Event.venue).regexp_match(pattern))
+    return condition
 
 
 def network_ids(session: Session, event_id: int) -> list[int]:

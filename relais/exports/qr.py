@@ -33,8 +33,8 @@ def _code(event: Event) -> segno.QRCode:
 
 def write_qr(event: Event, folder: Path) -> QrFiles:
     """PNG (for slides), SVG (for print shops) and the A4 PDF poster of a session."""
-    folder.mkdir(parents=True, exist_ok=True)
     code = _code(event)
+    folder.mkdir(parents=True, exist_ok=True)
     files = QrFiles(
         png=folder / f"{event.code}-emargement.png",
         svg=folder / f"{event.code}-emargement.svg",

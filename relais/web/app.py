@@ -156,22 +156,28 @@ def stylesheet(request: Request) -> Response:
     """The pages' CSS as a file: the CSP allows no inline style."""
     name = STYLESHEETS.get(request.path_params["name"])
     if name is None:
-        return notice("not_found", 404)
+        return error_page("not_found", 404)
     css = (TEMPLATES_DIR / name).read_text(encoding="utf-8")
     return Response(css, media_type="text/css", headers={"Cache-Control": "public, max-age=3600"})
+
+
+def error_page(kind: str, status_code: int) -> HTMLResponse:
+    """The site-wide error pages, in the public site's look (not the newsletter's)."""
+    headers = {**HEADERS, "Content-Security-Policy": guard.policy()}
+    return HTMLResponse(guard.error_html(kind), status_code, headers=headers)
 
 
 async def not_found(request: Request, error: Exception) -> Response:
     """404 and 405 pages; an address that answers with its trailing slash added or removed
     is redirected there (see :func:`_slash_twin`)."""
     if isinstance(error, HTTPException) and error.status_code == 405:
-        response = notice("not_found", 405)
+        response = error_page("method", 405)
         response.headers["Allow"] = _allowed_methods(request)
         return response
     twin = _slash_twin(request)
     if twin is not None:
         return RedirectResponse(twin, status_code=307)
-    return notice("not_found", 404)
+    return error_page("not_found", 404)
 
 
 def _routes_matching(request: Request, path: str) -> list[Route]:
@@ -203,7 +209,7 @@ def _slash_twin(request: Request) -> str | None:
 
 async def server_error(_request: Request, error: Exception) -> Response:
     log.error(t("logs.web_failed", error=type(error).__name__), exc_info=error)
-    return notice("server_error", 500)
+    return error_page("server_error", 500)
 
 
 def channel_routes() -> list[Route]:

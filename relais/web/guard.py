@@ -22,8 +22,10 @@ from __future__ import annotations
 import re
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
+from urllib.parse import urlparse
 
-from relais.templating import render_html
+from relais.settings import get_settings
+from relais.templating import french_spacing_html, render_html
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -55,8 +57,32 @@ class BodyTooLarge(Exception):
     """Raised from ``receive`` when the streamed body passes the limit."""
 
 
+def policy() -> str:
+    """:data:`POLICY`, letting the CRPV's logo (and only it) load when one is set."""
+    logo = get_settings().organisation_logo_url
+    if not logo:
+        return POLICY
+    origin = "{0.scheme}://{0.netloc}".format(urlparse(logo))
+    return POLICY.replace("img-src 'self'", f"img-src 'self' {origin}", 1)
+
+
+def error_html(kind: str) -> str:
+    """A site-wide error page (``templates/web/error.html``): the public site's look, its
+    name, logo and a way back to the agenda, whichever address went wrong."""
+    settings = get_settings()
+    html = render_html(
+        "web/error.html",
+        kind=kind,
+        organisation=settings.organisation_name,
+        logo_url=settings.organisation_logo_url,
+        privacy_url=settings.privacy_url,
+        contact_email=settings.contact_email,
+    )
+    return french_spacing_html(html)
+
+
 def too_large_page() -> bytes:
-    return render_html("web/notice.html", kind="too_large").encode()
+    return error_html("too_large").encode()
 
 
 async def _send_too_large(send: Send) -> None:
@@ -68,6 +94,7 @@ async def _send_too_large(send: Send) -> None:
             "headers": [
                 (b"content-type", b"text/html; charset=utf-8"),
                 (b"content-length", str(len(body)).encode()),
+                (b"content-security-policy", policy().encode()),
                 (b"connection", b"close"),
             ],
         }

@@ -63,8 +63,8 @@ async def test_every_refusal_reason_is_told(
         (full, "est complet et n'a pas de liste d'attente"),
         (closed, "sont closes"),
         (deadline, "La date limite d'inscription"),
-        (reserved, "est réservé aux profils suivants : Délégué du préfet"),
-        (members, "réservé aux membres du réseau"),
+        (reserved, "est réservée aux profils suivants : Délégué du préfet"),
+        (members, "est réservée aux membres du réseau"),
         (twice, "Vous êtes déjà inscrit·e"),
         (waiting, "déjà sur la liste d'attente"),
     ]

@@ -76,6 +76,20 @@ def test_qr_files_encode_the_checkin_link(session: Session, tmp_path: Path) -> N
     assert "Atelier participation citoyenne" in text and f"/start p_{event.code}" in text
 
 
+def test_no_checkin_poster_without_a_bot(
+    session: Session, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Check-in is done in the bot: with none named, a QR code would lead nowhere."""
+    from relais.settings import get_settings
+
+    event = make_event(session, title="Atelier")
+    monkeypatch.delenv("TELEGRAM_BOT_USERNAME")
+    get_settings.cache_clear()
+    result = CliRunner().invoke(app, ["export", "qr", event.code, "--out", str(tmp_path / "qr")])
+    assert result.exit_code != 0 and "TELEGRAM_BOT_USERNAME" in result.output
+    assert not (tmp_path / "qr").exists()
+
+
 def test_emargement_pdf_lists_confirmed_people_and_blank_rows(
     session: Session, tmp_path: Path, db_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:

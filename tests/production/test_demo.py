@@ -16,8 +16,12 @@ def _minus(
 def test_demo_removal_keeps_real_rows(db_url: str, tmp_path: Path) -> None:
     env = {"DATABASE_URL": db_url, "RELAIS_HOME": str(tmp_path)}
     empty = snapshot(db_url)
-    loaded = relais("demo", cwd=tmp_path, env=env)
+    # As after a fresh clone: no bot named, no public address set.
+    fresh = {**env, "TELEGRAM_BOT_USERNAME": "", "PUBLIC_BASE_URL": ""}
+    loaded = relais("demo", cwd=tmp_path, env=fresh)
     assert loaded.returncode == 0, loaded.stderr
+    assert "t.me" not in loaded.stdout
+    assert "lien d'inscription : http://127.0.0.1:8080/c/" in loaded.stdout
     with_demo = snapshot(db_url)
     demo_rows = _minus(with_demo, empty)
     assert demo_rows["attendance"] and demo_rows["satisfaction_answer"]

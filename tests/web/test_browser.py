@@ -197,7 +197,7 @@ def test_every_field_wrong_in_the_browser(live: Live, session: Session, page: Pa
     page.get_by_label("Adresse e-mail").fill("pas-une-adresse")
     page.get_by_label("Téléphone").fill("12")
     page.get_by_role("button", name="Envoyer mon inscription").click()
-    assert page.title().startswith("Erreur : ")
+    assert page.title().startswith("Erreur\u00a0: ")
     summary = page.get_by_role("alert")
     assert "9 champs à corriger" in summary.inner_text()
     email = page.get_by_label("Adresse e-mail")

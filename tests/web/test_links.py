@@ -37,3 +37,26 @@ def test_tokens_are_scoped_to_a_purpose_an_address_and_a_time(db_url: str) -> No
 def test_a_colour_too_light_or_malformed_stops_start_up(colour: str) -> None:
     with pytest.raises(SettingsError, match="ORGANISATION_COLOUR"):
         load_settings(organisation_colour=colour)
+
+
+def test_without_a_bot_no_telegram_link_is_made(
+    session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No TELEGRAM_BOT_USERNAME (the default): even REGISTER_LINK=telegram leads to the page."""
+    from relais.events import services as events
+    from relais.events.schemas import EventInput
+
+    event = make_event(session)
+    series, _sessions = events.create_series(
+        session, "Cycle", [EventInput(title="Séance", starts_at=event.starts_at)], "test"
+    )
+    monkeypatch.delenv("TELEGRAM_BOT_USERNAME")
+    monkeypatch.setenv("REGISTER_LINK", "telegram")
+    get_settings.cache_clear()
+    assert not links.telegram_enabled()
+    assert links.event_telegram_link(event) == ""
+    assert links.register_link(event) == f"http://localhost:8080/e/{event.code}"
+    assert links.series_register_link(series) == f"http://localhost:8080/c/{series.code}"
+    monkeypatch.setenv("TELEGRAM_BOT_USERNAME", "CrpvOuestBot")
+    get_settings.cache_clear()
+    assert links.series_register_link(series) == f"https://t.me/CrpvOuestBot?start=c_{series.code}"

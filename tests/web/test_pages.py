@@ -84,6 +84,28 @@ def test_event_page_offers_telegram_ics_and_hides_drafts(live: Live, session: Se
         assert "Rencontre introuvable" in client.get("/e/zzzzzz").text
 
 
+def test_without_a_bot_no_page_offers_telegram(
+    live: Live, session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A fresh install names no bot: no button, no t.me link, no « avec Telegram » anywhere."""
+    from relais.events import services as events
+    from relais.events.schemas import EventInput
+    from relais.settings import get_settings
+
+    event = make_event(session, title="Webinaire santé")
+    series, _created = events.create_series(
+        session, "Cycle GUSP", [EventInput(title="Séance 1", starts_at=event.starts_at)], "test"
+    )
+    session.commit()
+    monkeypatch.delenv("TELEGRAM_BOT_USERNAME")
+    get_settings.cache_clear()
+    with httpx.Client(base_url=live.base) as client:
+        pages = [client.get(path).text for path in ("/", f"/e/{event.code}", f"/c/{series.code}")]
+    for text in pages:
+        assert "t.me" not in text and "Telegram" not in text
+    assert "Remplissez ce formulaire, sans compte." in pages[1]
+
+
 def _asked_link(live: Live, address: str) -> str:
     """The link of the last « Confirmez » mail to ``address`` (mails of one delivery round
     may reach the SMTP server in any order)."""
@@ -357,7 +379,7 @@ def test_refusals_are_precise_and_write_nothing(live: Live, session: Session) ->
         )
         assert second.status_code == 409 and "complet" in second.text
         refused = post_form(client, f"/e/{reserved.code}", profile_form(email="x@exemple.fr"))
-        assert refused.status_code == 409 and "réservé aux profils" in refused.text
+        assert refused.status_code == 409 and "réservée aux profils" in refused.text
         assert "date limite" in client.get(f"/e/{late.code}").text
     with _fresh(session) as fresh:
         assert people.by_email(fresh, "second@exemple.fr") is None
@@ -417,7 +439,7 @@ def test_manage_link_request_profile_export_and_erase(live: Live, session: Sessi
             p.split('"')[0] for p in overview.text.split('href="') if "/invitation/" in p
         ))  # fmt: skip
         assert b"BEGIN:VEVENT" in invitation.content
-        assert "Non renseigné : vous pouvez l&#39;indiquer" in overview.text
+        assert "Non renseigné\u00a0: vous pouvez l&#39;indiquer" in overview.text
         exported = client.get(f"{base}/donnees.json").json()
         assert exported["personne"]["adresse_e_mail"] == "moi@exemple.fr"
         assert exported["personne"]["type_de_structure"] is None
@@ -676,3 +698,124 @@ def test_pages_keep_the_strict_policy_and_let_only_the_logo_in(
         page = client.get("/")
     assert "img-src 'self' https://crpv.example data:" in page.headers["content-security-policy"]
     assert '<img src="https://crpv.example/logo.png"' in page.text
+
+
+def test_site_wide_errors_wear_the_public_site_look(
+    live: Live, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """404, 405 and 500 on any address: the CRPV's name and stylesheet, a way back to the
+    agenda, and for a 500 words that make sense to someone who used the form."""
+    from web import pages
+
+    def broken(*_args: object) -> object:
+        raise RuntimeError("base cassée")
+
+    with httpx.Client(base_url=live.base) as client:
+        missing = client.get("/nulle-part")
+        wrong_method = client.delete("/")
+        monkeypatch.setattr(pages, "_agenda", broken)
+        failure = client.get("/")
+    assert missing.status_code == 404 and "Page introuvable" in missing.text
+    assert wrong_method.status_code == 405 and "Action impossible" in wrong_method.text
+    assert failure.status_code == 500 and "Un problème technique est survenu" in failure.text
+    for response in (missing, wrong_method, failure):
+        assert 'href="/relais.css"' in response.text and 'class="brand" href="/"' in response.text
+        assert "CRPV Île-de-France" in response.text
+        assert 'class="brand">Ressources Info' not in response.text
+    assert "lettres" not in failure.text and "base cassée" not in failure.text
+    assert "relais@crpv.example" in failure.text  # whom to write to
+
+
+def test_a_reserved_event_says_so_above_the_form_with_whom_to_contact(
+    live: Live, session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Before typing nine fields, a newcomer reads who may register and whom to write to."""
+    from relais.networks import services as networks
+    from relais.settings import get_settings
+
+    network = networks.create(session, "Réseau des médiateurs 93", "test", code="MED93")
+    session.commit()
+    members = make_event(
+        session, title="Rencontre du réseau", networks=[network.code], members_only=True
+    )
+    pre = make_event(session, title="Entre PRE", audience_profiles=["Référent de parcours PRE"])
+    open_to_all = make_event(session, title="Pour tous")
+    monkeypatch.setenv("ORGANISATION_CONTACT_EMAIL", "accueil@crpv.example")
+    get_settings.cache_clear()
+    with httpx.Client(base_url=live.base) as client:
+        members_page, pre_page, open_page = (
+            client.get(f"/e/{e.code}").text for e in (members, pre, open_to_all)
+        )
+    note = members_page.split('id="reserve"')[1].split("<form")[0]
+    assert "Inscription réservée aux membres du réseau\u00a0: Réseau des médiateurs 93" in note
+    assert 'href="mailto:accueil@crpv.example"' in note
+    assert "aux profils suivants\u00a0: Référent de parcours PRE" in pre_page.split("<form")[0]
+    assert 'id="reserve"' not in open_page
+
+
+def test_an_expired_form_comes_back_filled_with_a_fresh_token(live: Live, session: Session) -> None:
+    """A tab left open until the cookie went: the form again, what was typed kept (the
+    honeypot not), a new token that works, and nothing recorded before it is sent again."""
+    event = make_event(session, capacity=10)
+    typed = profile_form(nom="Benali-Duval", site_web="rempli", telephone="01 23 45 67 89")
+    with httpx.Client(base_url=live.base) as stale:
+        expired = stale.post(f"/e/{event.code}", data={**typed, "csrf": "0" * 64})
+        assert expired.status_code == 403 and "Le formulaire a expiré" in expired.text
+        assert "vérifiez-le et renvoyez-le" in expired.text
+        for kept in ('value="Benali-Duval"', 'value="01 23 45 67 89"', 'value="93" selected'):
+            assert kept in expired.text
+        assert 'value="rempli"' not in expired.text and "0" * 64 not in expired.text
+        assert _registrations(session, event.id) == []
+        again = stale.post(
+            f"/e/{event.code}", data={**typed, "site_web": "", "csrf": csrf_of(expired.text)}
+        )
+    assert again.status_code == 200 and "Regardez votre messagerie" in again.text
+
+
+def test_a_too_long_field_is_said_plainly(live: Live, session: Session) -> None:
+    event = make_event(session)
+    with httpx.Client(base_url=live.base) as client:
+        page = post_form(
+            client, f"/e/{event.code}", profile_form(nom="N" * 101, structure="S" * 201)
+        )
+    assert page.status_code == 422
+    assert "Le nom est trop long\u00a0: 100 caractères au plus." in page.text
+    assert "Le nom de la structure est trop long\u00a0: 200 caractères au plus." in page.text
+
+
+def test_french_spacing_keeps_guillemets_and_colons_with_their_words(
+    live: Live, session: Session
+) -> None:
+    """At 375 px « à « » or a lone « : » must never end or begin a line: the spaces inside
+    « » and before : ; ! ? do not break. What a person typed comes back untouched."""
+    event = make_event(session, title="Webinaire : « santé » et quartiers ?")
+    with httpx.Client(base_url=live.base) as client:
+        page = client.get(f"/e/{event.code}").text
+        typed = post_form(client, f"/e/{event.code}", profile_form(structure="A : B « C »", nom=""))
+    assert "<h1>Webinaire\u00a0: «\u202fsanté\u202f» et quartiers\u202f?</h1>" in page
+    assert "Tous les champs sont obligatoires" in page and "Exemple\u00a0: prenom.nom" in page
+    words = re.sub(r"<[^>]+>", "", page.split("<body>", 1)[1])
+    assert re.findall(r"« | [:;!?»]", words) == []
+    assert 'value="A : B « C »"' in typed.text.replace("&#34;", '"')
+
+
+def test_filtered_agenda_shows_the_count_and_filters_first_with_the_panel_closed(
+    live: Live, session: Session
+) -> None:
+    """On a phone the results must come right after the filters: the panel folds, the count,
+    the filters in use and « Tout afficher » come first. The département of the venue counts."""
+    make_event(session, title="À Montreuil", venue="12 rue Diderot, 93100 Montreuil", theme="Santé")
+    make_event(session, title="À Dijon", venue="Salle des fêtes, 21000 Dijon", theme="Santé")
+    make_event(session, title="En ligne", format="distanciel", theme="Culture")
+    with httpx.Client(base_url=live.base) as client:
+        everything = client.get("/").text
+        filtered = client.get("/?departement=93").text
+    assert "<strong>3 événements</strong>" in everything and "Tout afficher" not in everything
+    assert ">Toutes</a>" in everything and ">Webinaire</a>" in everything
+    assert 'href="/?departement=93"' in everything  # offered: a venue is there
+    assert '<details class="filters">' in filtered  # folded, filters or not
+    assert "<strong>1 événement</strong> avec ces filtres" in filtered
+    assert "<li>Département\u00a0: 93 Seine-Saint-Denis</li>" in filtered
+    assert '<a href="/">Tout afficher</a>' in filtered
+    assert "À Montreuil" in filtered and "À Dijon" not in filtered
+    assert filtered.index("Tout afficher") < filtered.index("À Montreuil")
