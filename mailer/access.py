@@ -128,8 +128,8 @@ def render_access_link(session: Session, row: OutboxMessage) -> EmailMessage:
 
 
 def render_registration_link(session: Session, row: OutboxMessage) -> EmailMessage:
-    """The known person is greeted by their stored name; a new address by the name typed
-    (the mail goes to that address only, so it reveals nothing to whoever typed it). Its
+    """The known person is greeted by their stored name; a new address by no name at all,
+    since a stranger may have typed one to put words in the organisation's mail. Its
     footer says why it came, since the owner may have asked for nothing."""
     if "series_id" in row.payload:
         series = session.get(Series, row.payload["series_id"])
@@ -145,7 +145,7 @@ def render_registration_link(session: Session, row: OutboxMessage) -> EmailMessa
         from mailer.kinds import Unrenderable
 
         raise Unrenderable(f"{row.kind} #{row.id}: registration no longer waiting")
-    return _build(REGISTRATION_LINK, first_name=pending.first_name, known=False,
+    return _build(REGISTRATION_LINK, first_name="", known=False,
                   url=row.payload["url"], title=title, why_sent=t("mail.why_sent_typed"))  # fmt: skip
 
 

@@ -2,7 +2,8 @@
 
 The mail outbox's delivery loop (:class:`mailer.dispatch.Dispatcher` on the
 core engine), and the periodic jobs handed to the scheduler: the loop's
-wake-up every ``mail_poll_seconds`` and the reminder sweep every minute.
+wake-up every ``mail_poll_seconds``, the reminder sweep every minute, and the
+hourly deletion of web registrations whose link expired unconfirmed.
 Committed domain events that queue an e-mail wake the loop at once.
 """
 
@@ -13,6 +14,8 @@ import asyncio
 from mailer import newsletter_jobs, reminders
 from mailer.dispatch import Dispatcher
 from relais import signals
+from relais.access import services as access
+from relais.db import session_scope
 from relais.delivery import DeliveryLoop, Job, Periodic, run_now, wake
 from relais.delivery.chat import wake_sender
 from relais.newsletter import editing
@@ -26,8 +29,12 @@ NEWSLETTER_EVERY_SECONDS = 30
 #: Domain events after which an e-mail is waiting: wake the dispatcher at once.
 WAKING_EVENTS = (
     signals.Registered, signals.Waitlisted, signals.Promoted, signals.RegistrationCancelled,
-    signals.EventChanged, signals.EventCancelled,
+    signals.EventChanged, signals.EventCancelled, signals.RegistrationLinkRequested,
+    signals.AccessLinkRequested, signals.SignInLinkRequested,
 )  # fmt: skip
+#: Typed web registrations nobody confirmed: deleted once their link has expired.
+FORGET_JOB = "access.forget"
+FORGET_EVERY_SECONDS = 3600
 
 
 def _poke(_event: signals.DomainEvent) -> None:
@@ -40,6 +47,16 @@ async def queue_reminders() -> None:
     if await asyncio.to_thread(reminders.queue_due):
         wake(DISPATCH_JOB)
         wake_sender()
+
+
+async def forget_expired() -> None:
+    """The web forms whose link expired unconfirmed are deleted (RGPD)."""
+    await asyncio.to_thread(_forget_expired)
+
+
+def _forget_expired() -> None:
+    with session_scope() as session:
+        access.forget_expired(session)
 
 
 async def queue_newsletters() -> None:
@@ -66,7 +83,9 @@ class MailComponent:
         newsletter_job = Job(
             NEWSLETTER_JOB, NEWSLETTER_EVERY_SECONDS, queue_newsletters, grace=300, at_start=False
         )
-        self.periodic = Periodic(self.name, [self.loop.job, reminders_job, newsletter_job])
+        forget_job = Job(FORGET_JOB, FORGET_EVERY_SECONDS, forget_expired, grace=600)
+        jobs = [self.loop.job, reminders_job, newsletter_job, forget_job]
+        self.periodic = Periodic(self.name, jobs)
         await self.periodic.start()
         self._thread_loop = asyncio.get_running_loop()
         for kind in WAKING_EVENTS:

@@ -146,11 +146,14 @@ def _checks(request: Request, email: str | None) -> list[limits.Check]:
 def address_key(email: str) -> str:
     """What an address is counted under: the address as the core keeps it, so that
     ``nadia@ｅxemple.fr`` or ``nadia@exemple。fr`` (one mailbox for the mail server)
-    counts as ``nadia@exemple.fr``; text the core refuses, lower-cased as typed."""
+    counts as ``nadia@exemple.fr``; text the core refuses, lower-cased as typed. A
+    ``+tag`` reaches the same mailbox at most providers: it is left out of the count."""
     try:
-        return people.normalize_email(email)
+        address = people.normalize_email(email)
     except InvalidInput:
-        return email.strip().lower()
+        address = email.strip().lower()
+    local, at, domain = address.rpartition("@")
+    return f"{local.split('+', 1)[0]}{at}{domain}" if at and local else address
 
 
 def is_bot(form: dict[str, str]) -> bool:

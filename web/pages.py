@@ -286,17 +286,11 @@ def confirm_form(request: Request) -> Response:
             return found
         who, target = found
         if isinstance(who, PendingRegistration) and who.confirmed_at is not None:
-            return _already_confirmed(request, session, who)
-        return _confirm_page(request, session, who, target, {})
-
-
-def _already_confirmed(
-    request: Request, session: Session, pending: PendingRegistration
-) -> Response:
-    """A second click on a followed link: say so, and lead to « Mes inscriptions »."""
-    person = access.confirmed_person(session, pending)
-    manage = access.manage_url(person) if person is not None else ""
-    return page(request, "already_confirmed.html", manage_url=manage)
+            return page(request, "already_confirmed.html")
+        try:
+            return _confirm_page(request, session, who, target, {})
+        except DomainError as error:  # nothing left to register to (cycle emptied, event gone)
+            return page(request, "refused.html", 409, reason=error.message, title="", back="")
 
 
 def _confirm_page(
@@ -309,12 +303,29 @@ def _confirm_page(
     ask = isinstance(who, Person) and people.needs_structure_type(who)
     offered = choices.form_choices(session)["structure_type_options"] if ask else []
     full = {e.id for e in access.full_sessions(session, target)}
+    typed = _typed(session, who) if isinstance(who, PendingRegistration) else {}
     return page(
         request, "confirm.html", 422 if errors else 200, title=access.title_of(session, target),
         sessions=access.sessions_of(session, target), full=full, action=request.url.path,
-        known=isinstance(who, Person), ask_structure_type=ask, errors=errors,
+        known=isinstance(who, Person), typed=typed, ask_structure_type=ask, errors=errors,
         structure_type_options=offered,
     )  # fmt: skip
+
+
+def _typed(session: Session, pending: PendingRegistration) -> dict[str, str]:
+    """What the form held, shown before it is saved: the owner of the address sees what
+    somebody typed in their name and can walk away (« pas vous ? »)."""
+    lists = choices.form_choices(session)
+    return {
+        "name": f"{pending.first_name} {pending.last_name}",
+        "organisation": pending.organisation,
+        "structure_type": dict(lists["structure_type_options"]).get(
+            str(pending.structure_type_id), ""
+        ),
+        "profile": dict(lists["profile_options"]).get(str(pending.profile_id), ""),
+        "departement": dict(lists["departement_options"]).get(pending.departement_code, ""),
+        "phone": pending.phone,
+    }
 
 
 def _confirmation(
@@ -347,7 +358,7 @@ def _confirm_sync(request: Request, token: str, typed_type: str) -> Response:
             who, target = found
             if isinstance(who, PendingRegistration):
                 if who.confirmed_at is not None:
-                    return _already_confirmed(request, session, who)
+                    return page(request, "already_confirmed.html")
                 person, outcomes = access.confirm_pending(session, who, target)
             else:
                 error = forms.keep_structure_type(session, who, typed_type)

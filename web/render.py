@@ -38,11 +38,10 @@ def page(request: Request, template: str, status_code: int = 200, **context: obj
 def page_html(template: str, **context: object) -> str:
     """A page as anybody sees it, :data:`TOKEN_SLOT` standing for the visitor's CSRF token."""
     settings = get_settings()
-    feed_url = f"{settings.public_base_url}/agenda.ics"
     html = render_html(
         f"web/public/{template}",
-        feed_url=feed_url,
-        feed_webcal=webcal(feed_url),
+        feed_url=links.feed_url(),
+        feed_webcal=links.feed_webcal(),
         organisation=settings.organisation_name,
         logo_url=settings.organisation_logo_url,
         privacy_url=settings.privacy_url,
@@ -52,12 +51,6 @@ def page_html(template: str, **context: object) -> str:
         **context,
     )
     return french_spacing_html(html)
-
-
-def webcal(url: str) -> str:
-    """The ``webcal://`` form of an ``http(s)://`` address: a click subscribes (Outlook, Apple
-    Calendar, Thunderbird) instead of downloading a copy that never updates."""
-    return "webcal://" + url.split("://", 1)[-1]
 
 
 def respond(request: Request, html: str, status_code: int = 200) -> Response:

@@ -80,3 +80,14 @@ def series_register_link(series: Series) -> str:
 
 def _telegram_first() -> bool:
     return get_settings().register_link == "telegram" and telegram_enabled()
+
+
+def feed_url() -> str:
+    """The whole agenda as a calendar (``/agenda.ics``), to paste in Google Agenda."""
+    return f"{get_settings().public_base_url}/agenda.ics"
+
+
+def feed_webcal() -> str:
+    """The same address as ``webcal://``: a click subscribes (Outlook, Apple Calendar,
+    Thunderbird) instead of downloading a copy that never updates."""
+    return "webcal://" + feed_url().split("://", 1)[-1]

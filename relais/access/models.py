@@ -23,6 +23,9 @@ class PendingRegistration(SQLModel, table=True):
     __tablename__ = "pending_registration"
 
     id: int | None = Field(default=None, primary_key=True)
+    #: What the link names, random: a sequential id would tell whoever types two forms
+    #: whether the address typed in between took a row (was new) or not (was known).
+    key: str = Field(max_length=24, unique=True)
     email: str = Field(max_length=254, index=True)
     first_name: str = Field(default="", max_length=100)
     last_name: str = Field(default="", max_length=100)

@@ -20,7 +20,7 @@ for everybody.
 
 from __future__ import annotations
 
-import time
+import secrets
 from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import timedelta
@@ -28,7 +28,7 @@ from typing import Literal
 
 from sqlalchemy import bindparam, delete
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col
+from sqlmodel import Session, col, select
 
 from relais import db, identifiers, signals
 from relais.access import tokens
@@ -167,16 +167,15 @@ def register_by_address(
         _mail_link(session, target, url, person_id=known)
         return
     pending = PendingRegistration(
-        email=profile.email, first_name=profile.first_name, last_name=profile.last_name,
+        key=secrets.token_hex(8), email=profile.email, first_name=profile.first_name, last_name=profile.last_name,
         organisation=profile.organisation, profile_id=profile.profile_id,
         structure_type_id=profile.structure_type_id, departement_code=profile.departement_code,
         phone=profile.phone or "", target=target.key, channel=channel,
     )  # fmt: skip
     session.add(pending)
     session.flush()
-    url = confirm_url(f"n{pending.id}-{target.key}", pending.email)
+    url = confirm_url(f"n{pending.key}-{target.key}", pending.email)
     _mail_link(session, target, url, pending_id=pending.id)
-    _forget_expired(session)
 
 
 def _mail_link(
@@ -189,22 +188,17 @@ def _mail_link(
         person_id, url, event_id, series_id, pending_id=pending_id))  # fmt: skip
 
 
-_last_sweep = 0.0
-
-
-def _forget_expired(session: Session) -> None:
+def forget_expired(session: Session) -> int:
     """Typed registrations nobody confirmed in time are deleted (RGPD: kept no longer than
-    the link lives); swept at most every ten minutes by each process."""
-    global _last_sweep
-    if time.monotonic() - _last_sweep < 600:
-        return
-    _last_sweep = time.monotonic()
-    db.execute(session, _EXPIRED, {"before": utcnow() - CONFIRM_VALIDITY})
+    the link lives); the mailer's scheduler calls this every hour."""
+    result = db.execute(session, _EXPIRED, {"before": utcnow() - CONFIRM_VALIDITY})
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 _EXPIRED = delete(PendingRegistration).where(
     col(PendingRegistration.created_at) < bindparam("before")
 )
+_BY_KEY = select(PendingRegistration).where(col(PendingRegistration.key) == bindparam("key"))
 
 
 def confirming(session: Session, token: str) -> Person | PendingRegistration | None:
@@ -213,11 +207,11 @@ def confirming(session: Session, token: str) -> Person | PendingRegistration | N
     claimed = tokens.subject(token) or ""
     if not claimed.startswith("n"):
         return person_from(session, "confirm", token)
-    number = identifiers.parse(claimed[1:].split("-", 1)[0])
-    pending = session.get(PendingRegistration, number) if number is not None else None
-    if pending is None or not tokens.verify("confirm", token, pending.email):
+    key, _, target = claimed[1:].partition("-")
+    pending = session.exec(_BY_KEY, params={"key": key}).first()
+    if pending is None or pending.target != target:
         return None
-    return pending
+    return pending if tokens.verify("confirm", token, pending.email) else None
 
 
 def confirm_pending(
@@ -248,11 +242,6 @@ def confirm_pending(
     session.add(pending)
     session.flush()
     return person, outcomes
-
-
-def confirmed_person(session: Session, pending: PendingRegistration) -> Person | None:
-    """The person an already followed link registered (for the page of a second click)."""
-    return people.by_email(session, pending.email) if pending.confirmed_at else None
 
 
 def _create(session: Session, pending: PendingRegistration) -> Person | None:

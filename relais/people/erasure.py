@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlmodel import Session, col, delete
 
 from relais import audit, signals
+from relais.access.models import PendingRegistration
 from relais.networks.models import NetworkMember
 from relais.people.models import Consent
 from relais.people.services import get
@@ -23,6 +24,10 @@ def erase(session: Session, person_id: int, actor: str) -> None:
     person = get(session, person_id)
     registrations.cancel_upcoming_for_person(session, person_id, actor)
     signals.emit(session, signals.PersonErased(person_id=person_id))
+    if person.email:  # forms typed with the address, confirmed or waiting for their link
+        session.exec(
+            delete(PendingRegistration).where(col(PendingRegistration.email) == person.email)
+        )  # type: ignore[call-overload]
     person.first_name = ""
     person.last_name = ""
     person.email = None

@@ -24,6 +24,7 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 from urllib.parse import urlparse
 
+from relais.access import links
 from relais.settings import get_settings
 from relais.templating import french_spacing_html, render_html
 
@@ -77,6 +78,8 @@ def error_html(kind: str) -> str:
         logo_url=settings.organisation_logo_url,
         privacy_url=settings.privacy_url,
         contact_email=settings.contact_email,
+        feed_url=links.feed_url(),
+        feed_webcal=links.feed_webcal(),
     )
     return french_spacing_html(html)
 

@@ -93,11 +93,13 @@ def test_counts_leave_no_address_and_old_minutes_are_pruned(
             limits.count(session, [limits.Check("email", "qui@exemple.fr", 5)])
 
 
-@pytest.mark.parametrize("variant", ["nadia@ｅxemple.fr", "nadia@exemple。fr"])
+@pytest.mark.parametrize(
+    "variant", ["nadia@ｅxemple.fr", "nadia@exemple。fr", "nadia+spam@exemple.fr"]
+)
 def test_an_address_written_another_way_counts_as_the_same_address(
     live: Live, session: Session, monkeypatch: pytest.MonkeyPatch, variant: str
 ) -> None:
-    """Full-width letters or an ideographic full stop reach the same mailbox: the registration
+    """Full-width letters, an ideographic full stop or a +tag reach the same mailbox: the registration
     form, the « Mes inscriptions » link and the back-office sign-in count them as one."""
     from relais.settings import get_settings
 

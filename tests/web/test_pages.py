@@ -3,6 +3,7 @@ registration rules, the known-address design, « Mes inscriptions », and the gu
 
 from __future__ import annotations
 
+import asyncio
 import html
 import re
 from collections.abc import Iterator
@@ -12,10 +13,12 @@ import httpx
 import pytest
 from sqlmodel import Session, select
 
+from mailer.component import forget_expired
 from relais.access import services as access
 from relais.access import tokens
 from relais.access.models import PendingRegistration
 from relais.events.models import EventStatus
+from relais.people import erasure
 from relais.people import services as people
 from relais.people.models import Person
 from relais.reference import services as reference
@@ -31,6 +34,7 @@ from tests.web.conftest import (
     post_form,
     profile_form,
     register_on_web,
+    text_of,
 )
 
 
@@ -136,17 +140,22 @@ def test_new_address_holds_nothing_until_the_link_then_gets_the_invitation(
         assert asked["To"] == "amina.benali@exemple.fr"
         assert "Confirmez votre inscription" in str(asked["Subject"])
         text = asked.get_body(("plain",)).get_content()
-        assert "Bonjour Amina" in text and "adresse a été saisie dans le formulaire" in text
+        assert text.startswith("Bonjour,")  # not the name typed: a stranger may have typed it
+        assert "adresse a été saisie dans le formulaire" in text
         link = link_in(asked).replace(live.base, "")
+        with _fresh(session) as fresh:
+            [waiting] = fresh.exec(select(PendingRegistration)).all()
+        assert f"/n{waiting.key}-e{event.id}." in link  # a random key, not a row number
         confirm_page = client.get(link)
-        assert "Les informations saisies dans le formulaire seront enregistrées" in (
-            html.unescape(confirm_page.text)
-        )
-        assert "Type de structure" not in confirm_page.text  # typed in the form already
+        shown = text_of(confirm_page.text)
+        assert "seront alors enregistrées" in shown and "Amina Benali" in shown
+        assert "Collectivité territoriale" in shown and "Ce n'est pas vous" in shown
+        assert 'id="type_structure"' not in confirm_page.text  # typed in the form already
         registered = client.post(link, data={"csrf": csrf_of(confirm_page.text)})
         assert registered.status_code == 200 and "Inscription confirmée" in registered.text
         second = client.get(link)
-        assert "Inscription déjà confirmée" in second.text and "/mes-inscriptions/" in second.text
+        assert "Inscription déjà confirmée" in second.text
+        assert "/mes-inscriptions/" not in second.text  # a forwarded link opens no account
         again = client.post(link, data={"csrf": csrf_of(confirm_page.text)})
         assert "Inscription déjà confirmée" in again.text
     [registration] = _registrations(session, event.id)
@@ -180,8 +189,8 @@ def test_an_unconfirmed_registration_expires_then_is_swept(
             waiting.created_at = utcnow() - access.CONFIRM_VALIDITY - timedelta(minutes=1)
             fresh.add(waiting)
             fresh.commit()
-        monkeypatch.setattr(access, "_last_sweep", 0.0)
         post_form(client, f"/e/{event.code}", profile_form(email="autre@exemple.fr"))
+        asyncio.run(forget_expired())  # the mailer's hourly job
         assert client.get(link).status_code == 404
     with _fresh(session) as fresh:
         assert [p.email for p in fresh.exec(select(PendingRegistration))] == ["autre@exemple.fr"]
@@ -197,12 +206,47 @@ def test_a_refusal_at_the_link_saves_nobody(live: Live, session: Session) -> Non
     event = make_event(session, title="Entre membres", members_only=True, networks=[club.code])
     with httpx.Client(base_url=live.base, follow_redirects=True) as client:
         refused = register_on_web(client, live, f"/e/{event.code}", profile_form())
-    assert refused.status_code == 409 and "réservé aux membres" in refused.text
+    assert refused.status_code == 409 and "réservée aux membres" in refused.text
     with _fresh(session) as fresh:
         assert people.id_by_email(fresh, "amina.benali@exemple.fr") is None
         [waiting] = fresh.exec(select(PendingRegistration)).all()
         assert waiting.confirmed_at is None and waiting.first_name == "Amina"
     assert _registrations(session, event.id) == []
+
+
+def test_erasure_forgets_the_forms_typed_with_the_address(session: Session) -> None:
+    first, second = make_event(session), make_event(session)
+    typed = access.ProfileInput(
+        email="efface@exemple.fr", first_name="Inès", last_name="Martin",
+        organisation="Ville de Bondy", profile_id=1, departement_code="93",
+    )  # fmt: skip
+    for event in (first, second):
+        access.register_by_address(session, access.Target("e", event.id or 0), typed, channel="web")
+    pending = session.exec(select(PendingRegistration)).all()
+    person, _outcomes = access.confirm_pending(
+        session, pending[0], access.Target("e", first.id or 0)
+    )
+    erasure.erase(session, person.id or 0, "test")
+    session.commit()
+    assert session.exec(select(PendingRegistration)).all() == []
+
+
+def test_a_link_to_a_cycle_with_nothing_left_gets_a_page(live: Live, session: Session) -> None:
+    from relais.events import services as events
+    from relais.events.schemas import EventInput
+
+    start = utcnow() + timedelta(days=5)
+    series, created = events.create_series(
+        session, "Cycle bref", [EventInput(title="Séance 1", starts_at=start)], "test"
+    )
+    session.commit()
+    with httpx.Client(base_url=live.base, follow_redirects=True) as client:
+        post_form(client, f"/c/{series.code}", profile_form(email="tard@exemple.fr"))
+        link = _asked_link(live, "tard@exemple.fr")
+        events.cancel(session, created[0].id or 0, "Salle indisponible", "test")
+        session.commit()
+        answer = client.get(link)
+    assert answer.status_code == 409 and "aucun cycle" in html.unescape(answer.text)
 
 
 def test_known_address_holds_nothing_and_changes_nothing_until_the_link(
@@ -545,7 +589,7 @@ def test_cancel_page_of_a_waiting_list_place_elides_de(live: Live, session: Sess
     with httpx.Client(base_url=live.base, follow_redirects=True) as client:
         base = _manage_link(live, client, "attend@exemple.fr")
         page = client.get(f"{base}/annuler/{place.id}").text
-    assert "place sur la liste d'attente d&#39;« Atelier complet »," in page
+    assert "place sur la liste d'attente d'« Atelier complet »," in text_of(page)
 
 
 def test_manage_page_without_registrations_says_it_once(live: Live, session: Session) -> None:

@@ -22,6 +22,7 @@ def upgrade() -> None:
     op.create_table(
         "pending_registration",
         sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("key", text(length=24), nullable=False),
         sa.Column("email", text(length=254), nullable=False),
         sa.Column("first_name", text(length=100), nullable=False),
         sa.Column("last_name", text(length=100), nullable=False),
@@ -37,6 +38,7 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["profile_id"], ["profile.id"]),
         sa.ForeignKeyConstraint(["structure_type_id"], ["structure_type.id"]),
         sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("key"),
     )
     op.create_index("ix_pending_registration_email", "pending_registration", ["email"])
     op.create_index("ix_pending_registration_created_at", "pending_registration", ["created_at"])
