@@ -98,7 +98,7 @@ async def test_declined_in_calendar_frees_the_seat(
     assert subjects[1][0] == "bruno@ville-exemple.fr" and "Une place" in subjects[1][1]
     cancel = invitation(smtp.messages[2] if smtp.messages[2]["To"] == "alice@ville-exemple.fr"
                         else smtp.messages[3])  # fmt: skip
-    assert "STATUS" not in cancel and cancel["UID"] == invitation(smtp.messages[0])["UID"]
+    assert "STATUS" not in cancel and cancel["UID"] == invitation(confirmation)["UID"]
 
     # Read again, send again: nothing more happens.
     session.rollback()
