@@ -8,7 +8,6 @@ import icalendar
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
-from relais.access import links
 from relais.events.ical import vevent
 from relais.events.invitation import organizer
 from relais.events.models import Event
@@ -37,18 +36,8 @@ def page(request: Request, template: str, status_code: int = 200, **context: obj
 
 def page_html(template: str, **context: object) -> str:
     """A page as anybody sees it, :data:`TOKEN_SLOT` standing for the visitor's CSRF token."""
-    settings = get_settings()
     html = render_html(
-        f"web/public/{template}",
-        feed_url=links.feed_url(),
-        feed_webcal=links.feed_webcal(),
-        organisation=settings.organisation_name,
-        logo_url=settings.organisation_logo_url,
-        privacy_url=settings.privacy_url,
-        contact_email=settings.contact_email,
-        telegram=links.telegram_enabled(),
-        csrf=TOKEN_SLOT,
-        **context,
+        f"web/public/{template}", **web_guard.site_context(), csrf=TOKEN_SLOT, **context
     )
     return french_spacing_html(html)
 

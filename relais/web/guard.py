@@ -67,21 +67,25 @@ def policy() -> str:
     return POLICY.replace("img-src 'self'", f"img-src 'self' {origin}", 1)
 
 
+def site_context() -> dict[str, object]:
+    """What frames every public page, error pages included: the CRPV's name, logo, privacy
+    notice and contact, the agenda's calendar addresses, whether a bot is named."""
+    settings = get_settings()
+    return {
+        "organisation": settings.organisation_name,
+        "logo_url": settings.organisation_logo_url,
+        "privacy_url": settings.privacy_url,
+        "contact_email": settings.contact_email,
+        "feed_url": links.feed_url(),
+        "feed_webcal": links.feed_webcal(),
+        "telegram": links.telegram_enabled(),
+    }
+
+
 def error_html(kind: str) -> str:
     """A site-wide error page (``templates/web/error.html``): the public site's look, its
     name, logo and a way back to the agenda, whichever address went wrong."""
-    settings = get_settings()
-    html = render_html(
-        "web/error.html",
-        kind=kind,
-        organisation=settings.organisation_name,
-        logo_url=settings.organisation_logo_url,
-        privacy_url=settings.privacy_url,
-        contact_email=settings.contact_email,
-        feed_url=links.feed_url(),
-        feed_webcal=links.feed_webcal(),
-    )
-    return french_spacing_html(html)
+    return french_spacing_html(render_html("web/error.html", kind=kind, **site_context()))
 
 
 def too_large_page() -> bytes:

@@ -10,7 +10,13 @@ from pathlib import Path
 
 from sqlmodel import Session, select
 
-from mailer.component import DISPATCH_JOB, NEWSLETTER_JOB, REMINDERS_JOB, MailComponent
+from mailer.component import (
+    DISPATCH_JOB,
+    FORGET_JOB,
+    NEWSLETTER_JOB,
+    REMINDERS_JOB,
+    MailComponent,
+)
 from mailer.models import OutboxMessage, OutboxState
 from mailer.outbox import enqueue
 from relais.registrations import services as registrations
@@ -27,7 +33,7 @@ async def test_component_sends_right_after_a_registration(
     await component.start()
     try:
         jobs = {job.id: job for job in scheduler().jobs()}
-        assert set(jobs) == {DISPATCH_JOB, REMINDERS_JOB, NEWSLETTER_JOB}
+        assert set(jobs) == {DISPATCH_JOB, REMINDERS_JOB, NEWSLETTER_JOB, FORGET_JOB}
         assert all(job.coalesce and job.misfire_grace_time for job in jobs.values())
         event = make_event(session)
         person = make_person(session, email="vite@exemple.fr")
