@@ -187,7 +187,7 @@ def _confirmation_env(base: str, code: str, folder: str) -> dict[str, str]:
     with session_scope() as session:
         event_id = session.exec(select(Event.id).where(Event.code == code)).one()
         rows = session.exec(select(PendingRegistration).order_by(col(PendingRegistration.id)))
-        links = [access.confirm_url(f"n{row.id}-e{event_id}", row.email) for row in rows]
+        links = [access.confirm_url(f"n{row.key}-e{event_id}", row.email) for row in rows]
     path = Path(folder) / "links.txt"
     path.write_text("\n".join(link.removeprefix(base) for link in links) + "\n")
     page = httpx.get(links[0])
