@@ -43,6 +43,7 @@ async def doctor(settings: Settings) -> list[Check]:
     finally:
         await bot.shutdown()
     checks = [ok("telegram", t("doctor.telegram_ok", username=me.username or ""))]
+    checks += _named_bot(settings, me.username or "")
     expected = settings.telegram_webhook_url
     if expected and info.url != expected:
         checks.append(
@@ -79,3 +80,16 @@ async def doctor(settings: Settings) -> list[Check]:
     else:
         checks.append(ok("webhook", t("doctor.polling")))
     return checks
+
+
+def _named_bot(settings: Settings, username: str) -> list[Check]:
+    """Every « S'inscrire avec Telegram » link names TELEGRAM_BOT_USERNAME: it must be the
+    bot of this token, or people are sent to somebody else's bot."""
+    named = settings.telegram_bot_username.strip().lstrip("@")
+    if not named:
+        return [warning("bot_name", t("doctor.bot_name_missing"),
+                        t("doctor.bot_name_missing_todo", username=username))]  # fmt: skip
+    if named.lower() != username.lower():
+        return [failure("bot_name", t("doctor.bot_name_wrong", named=named, username=username),
+                        t("doctor.bot_name_wrong_todo", username=username))]  # fmt: skip
+    return []

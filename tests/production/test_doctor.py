@@ -92,6 +92,7 @@ async def test_good_configuration_is_green(
             installation, SMTP_HOST="127.0.0.1", SMTP_PORT=str(smtp_with_login),
             SMTP_USERNAME="relais", SMTP_PASSWORD="s3cret", TELEGRAM_BOT_TOKEN=TOKEN,
             TELEGRAM_API_BASE_URL=api.base_url, PUBLIC_BASE_URL=public_site,
+            TELEGRAM_BOT_USERNAME="RelaisTestBot",
         )  # fmt: skip
         assert {call.method for call in api.calls} >= {"getMe", "getWebhookInfo"}
     assert code == 0, output
@@ -100,6 +101,7 @@ async def test_good_configuration_is_green(
     assert "✓ Sauvegardes : dernière il y a 0 h" in output
     assert f"✓ Relais SMTP : 127.0.0.1:{smtp_with_login} joignable, identifiants acceptés" in output
     assert "✓ Bot Telegram : jeton accepté (@RelaisTestBot)" in output
+    assert "Nom du bot dans les liens" not in output
     assert "✓ Webhook Telegram : long polling" in output
     assert "✓ Pages web : à l'écoute sur 127.0.0.1:" in output
     assert f"✓ Adresse publique : {public_site}/healthz répond" in output
@@ -190,3 +192,24 @@ def test_web_pages_reachable_without_the_proxy_are_a_warning() -> None:
         assert line.status == Status.WARNING, host
         assert line.label == "Pages web" and f"à l'écoute sur {host}:8080" in line.found
         assert "mettez WEB_HOST=127.0.0.1" in line.todo and "docs/production.md" in line.todo
+
+
+@pytest.mark.parametrize(
+    ("named", "sign", "said"),
+    [
+        ("", "!", "TELEGRAM_BOT_USERNAME est vide"),
+        ("RelaisCRPVBot", "✗", "ce jeton est celui de @RelaisTestBot"),
+    ],
+)
+async def test_the_bot_named_in_links_is_the_bot_of_the_token(
+    installation: Path, named: str, sign: str, said: str
+) -> None:
+    async with BotAPI() as api:
+        code, output = await _doctor(
+            installation, TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_API_BASE_URL=api.base_url,
+            TELEGRAM_BOT_USERNAME=named,
+        )  # fmt: skip
+    line = next(line for line in output.splitlines() if "Nom du bot dans les liens" in line)
+    assert line.lstrip().startswith(sign) and said in line, output
+    assert "TELEGRAM_BOT_USERNAME=RelaisTestBot" in output
+    assert code != 0 or sign == "!"  # a wrong name is a failure: doctor exits non-zero
