@@ -116,6 +116,25 @@ def on_event_cancelled(session: Session, cancelled: signals.EventCancelled) -> N
         _queue_invitation(session, registration, event, "CANCEL", key)
 
 
+def on_registration_cancelled(session: Session, cancelled: signals.RegistrationCancelled) -> None:
+    """A confirmed person who unregistered, on any channel, gets the CANCEL here too, so that
+    an entry added from Telegram leaves their calendar like the e-mail's."""
+    if not cancelled.was_confirmed:
+        return
+    person = session.get(Person, cancelled.person_id)
+    registration = session.get(Registration, cancelled.registration_id)
+    event = session.get(Event, cancelled.event_id)
+    if not _reachable(person) or registration is None or event is None:
+        return
+    queue_message(
+        session,
+        person_id=cancelled.person_id,
+        text_html=say("ics_cancel_caption", title=event.title),
+        idempotency_key=f"bot:unregistered:{registration.id}:{registration.cancelled_at}:ics",
+        document=invitation(session, registration, event, "CANCEL"),
+    )
+
+
 def on_person_erased(session: Session, erased: signals.PersonErased) -> None:
     """Nothing left to send to, nothing kept about the conversation."""
     person = session.get(Person, erased.person_id)
@@ -136,6 +155,10 @@ def subscribe() -> None:
     signals.on(signals.Promoted, on_promoted)
     signals.on(signals.EventChanged, on_event_changed)
     signals.on(signals.EventCancelled, on_event_cancelled)
+    signals.on(signals.RegistrationCancelled, on_registration_cancelled)
     signals.on(signals.PersonErased, on_person_erased)
-    for kind in (signals.Promoted, signals.EventChanged, signals.EventCancelled):
+    for kind in (
+        signals.Promoted, signals.EventChanged, signals.EventCancelled,
+        signals.RegistrationCancelled,
+    ):  # fmt: skip
         signals.after_commit(kind, _wake)

@@ -389,6 +389,37 @@ async def test_the_bots_invitation_has_the_persons_sequence_after_a_cancellation
     assert b"\r\nSEQUENCE:2\r\n" in document[1]
 
 
+async def test_unregistering_anywhere_removes_the_entry_added_from_telegram(
+    api: BotAPI, bot: BotComponent, session: Session
+) -> None:
+    import icalendar
+
+    from relais.events.ical import event_uid
+
+    event = make_event(session, title="Rencontre quittée", venue="Évry", starts_at=FIXED_START)
+    user, person = known_user(api, session, "Quitte")
+    waiting_user, waiting = known_user(api, session, "Patiente")
+    assert event.id and person.id and waiting.id
+    placed = registrations.register(session, event.id, person.id, source="web").registration
+    events.update(session, event.id, {"capacity": 1}, "test")
+    left = registrations.register(session, event.id, waiting.id, source="web").registration
+    session.commit()
+    assert placed.id and left.id
+    registrations.cancel(session, left.id, "web")  # waited only: no entry to remove
+    registrations.cancel(session, placed.id, "web")  # e.g. from « Mes inscriptions »
+    session.commit()
+    name, data = (await user.next_document()).message.document
+    assert name == f"{event.code}.ics"
+    calendar = icalendar.Calendar.from_ical(data)
+    [vevent] = calendar.walk("VEVENT")
+    assert str(calendar["METHOD"]) == "CANCEL" and "STATUS" not in vevent
+    assert str(vevent["UID"]) == event_uid(event) and int(vevent["SEQUENCE"]) == 1
+    documents = [
+        m for m in api.messages.values() if m.chat_id == waiting_user.id and m.document is not None
+    ]
+    assert documents == []
+
+
 async def test_a_change_and_a_cancellation_update_the_entry_added_from_telegram(
     api: BotAPI, bot: BotComponent, session: Session
 ) -> None:
