@@ -98,6 +98,7 @@ def _event_context(session: Session, event: Event) -> dict[str, Any]:
     return {
         "card": card,
         "event": event,
+        "waitlist_now": card.full and event.waitlist_enabled,
         "audience": agenda.audience(session, event),
         "members_only": event.members_only,
         "reserved_networks": card.networks,
@@ -149,6 +150,7 @@ def _series_context(session: Session, series: Series, cards: list[agenda.Card]) 
     return {
         "series": series,
         "cards": cards,
+        "waitlist_now": any(c.full and c.event.waitlist_enabled for c in cards),
         "reserved_networks": first.networks if first else [],
         "audience": agenda.audience(session, first.event) if first else [],
         "members_only": bool(first and first.event.members_only),

@@ -436,13 +436,15 @@ def test_waiting_list_position_then_promotion_after_a_web_cancellation(
     event = make_event(session, title="Une seule place", capacity=1)
     with httpx.Client(base_url=live.base, follow_redirects=True) as client:
         register_on_web(client, live, f"/e/{event.code}", profile_form(email="a@exemple.fr"))
+        full_page = text_of(client.get(f"/e/{event.code}").text)
+        assert "Complet pour l'instant : en vous inscrivant, vous serez sur la liste" in full_page
         waiting = post_form(client, f"/e/{event.code}", profile_form(email="b@exemple.fr"))
         assert "Complet pour l'instant" in waiting.text  # said before the link is followed
         link = _asked_link(live, "b@exemple.fr")
         confirm_page = client.get(link)
-        assert "complet : vous serez sur la liste d'attente" in html.unescape(
+        assert "Complet pour l'instant : vous serez sur la liste d'attente" in text_of(
             confirm_page.text
-        ).replace("\xa0", " ")
+        )
         last = client.post(link, data={"csrf": csrf_of(confirm_page.text)})
         assert "<h1>Vous êtes sur la liste d'attente</h1>" in last.text
         assert "position 1" in last.text
@@ -590,6 +592,8 @@ def test_cancel_page_of_a_waiting_list_place_elides_de(live: Live, session: Sess
         base = _manage_link(live, client, "attend@exemple.fr")
         page = client.get(f"{base}/annuler/{place.id}").text
     assert "place sur la liste d'attente d'« Atelier complet »," in text_of(page)
+    assert "Vous ne serez plus prévenu·e si une place se libère." in text_of(page)
+    assert "Votre place ira" not in page
 
 
 def test_manage_page_without_registrations_says_it_once(live: Live, session: Session) -> None:
