@@ -13,6 +13,7 @@ from email.message import EmailMessage
 from sqlmodel import Session
 
 from mailer import compose
+from mailer.kinds import Unrenderable
 from mailer.models import OutboxMessage
 from mailer.notify import mail_address
 from mailer.outbox import enqueue, register_renderer
@@ -108,8 +109,6 @@ def render_signin_link(_session: Session, row: OutboxMessage) -> EmailMessage:
 
 
 def _person(session: Session, row: OutboxMessage) -> Person:
-    from mailer.kinds import Unrenderable
-
     person = session.get(Person, row.person_id) if row.person_id is not None else None
     if person is None or person.erased_at is not None:
         raise Unrenderable(f"{row.kind} #{row.id}: person gone")
@@ -136,17 +135,16 @@ def render_registration_link(session: Session, row: OutboxMessage) -> EmailMessa
         title = series.title if series else ""
     else:
         title = events.get(session, int(row.payload["event_id"])).title
+    why_sent = t("mail.why_sent_typed")
     if "pending_id" not in row.payload:
         person = _person(session, row)
         return _build(REGISTRATION_LINK, first_name=person.first_name, known=True,
-                      url=row.payload["url"], title=title, why_sent=t("mail.why_sent_typed"))  # fmt: skip
+                      url=row.payload["url"], title=title, why_sent=why_sent)  # fmt: skip
     pending = session.get(PendingRegistration, int(row.payload["pending_id"]))
     if pending is None or pending.confirmed_at is not None:
-        from mailer.kinds import Unrenderable
-
         raise Unrenderable(f"{row.kind} #{row.id}: registration no longer waiting")
     return _build(REGISTRATION_LINK, first_name="", known=False,
-                  url=row.payload["url"], title=title, why_sent=t("mail.why_sent_typed"))  # fmt: skip
+                  url=row.payload["url"], title=title, why_sent=why_sent)  # fmt: skip
 
 
 def subscribe() -> None:

@@ -167,10 +167,11 @@ def register_by_address(
         _mail_link(session, target, url, person_id=known)
         return
     pending = PendingRegistration(
-        key=secrets.token_hex(8), email=profile.email, first_name=profile.first_name, last_name=profile.last_name,
-        organisation=profile.organisation, profile_id=profile.profile_id,
-        structure_type_id=profile.structure_type_id, departement_code=profile.departement_code,
-        phone=profile.phone or "", target=target.key, channel=channel,
+        key=secrets.token_hex(8), email=profile.email, first_name=profile.first_name,
+        last_name=profile.last_name, organisation=profile.organisation,
+        profile_id=profile.profile_id, structure_type_id=profile.structure_type_id,
+        departement_code=profile.departement_code, phone=profile.phone or "",
+        target=target.key, channel=channel,
     )  # fmt: skip
     session.add(pending)
     session.flush()

@@ -1,7 +1,8 @@
 """Cycles in the back office over real HTTP: bad dates refused beside their field with the
 CLI's French sentences and nothing written, a cycle created with its sessions, edited and
-given one more session that keeps the last one's audience, reminders and deadline, the events list showing cycles; the registrations table filtered by
-network; a limited coordinator forging requests on the new routes gets 403, nothing changed."""
+given one more session that keeps the last one's audience, reminders and deadline, the
+events list showing cycles; the registrations table filtered by network; a limited
+coordinator forging requests on the new routes gets 403, nothing changed."""
 
 from __future__ import annotations
 
